@@ -1,0 +1,2 @@
+//! Benchmark support for butterfly (see `benches/README.md`).
+#![forbid(unsafe_code)]

@@ -1,0 +1,425 @@
+//! The one error type of butterfly.
+//!
+//! Every failure is an [`Error`] with an [`ErrorKind`] that says what kind of failure it is
+//! (and so whether retrying can help), a message, and a chain of context lines that say
+//! where it happened. Neither `Display` nor `Debug` ever contains a secret: messages are
+//! built from our own words, status codes and provider error codes, never from credentials,
+//! and provider bodies are only quoted after [`scrub`] has removed anything that looks like
+//! a credential.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// A specialised `Result` whose error is butterfly's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What kind of failure an [`Error`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The credentials were rejected or could not be turned into a token (HTTP 401).
+    Auth,
+    /// The credentials are valid but lack a scope or role (HTTP 403).
+    Denied,
+    /// The resource, snapshot or endpoint does not exist (HTTP 404).
+    NotFound,
+    /// The provider's rate limit was hit and the retry budget ran out (HTTP 429).
+    RateLimited,
+    /// A failure that may pass on its own: 5xx, connection reset, timeout.
+    Transient,
+    /// Data we received or read does not have the shape we expect (malformed or truncated JSON).
+    InvalidData,
+    /// Stored data does not match its hash: corruption or tampering.
+    Integrity,
+    /// A configuration value is missing or wrong.
+    Config,
+    /// The operation conflicts with the current state (HTTP 409, a stale restore plan).
+    Conflict,
+    /// A local I/O failure (filesystem).
+    Io,
+    /// The tenant does not have the feature (not enabled or not licensed).
+    Unsupported,
+}
+
+impl ErrorKind {
+    /// Whether an operation that failed with this kind may succeed if tried again.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, ErrorKind::RateLimited | ErrorKind::Transient)
+    }
+
+    /// A short stable name (`"rate_limited"`), as used in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Auth => "auth",
+            ErrorKind::Denied => "denied",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Transient => "transient",
+            ErrorKind::InvalidData => "invalid_data",
+            ErrorKind::Integrity => "integrity",
+            ErrorKind::Config => "config",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Io => "io",
+            ErrorKind::Unsupported => "unsupported",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// butterfly's error: a kind, a message, context lines and an optional source.
+///
+/// ```
+/// use butterfly_core::{Error, ErrorKind};
+///
+/// let err = Error::new(ErrorKind::NotFound, "snapshot 20260101T000000Z-okta does not exist")
+///     .context("loading the base snapshot for diff");
+/// assert_eq!(err.kind(), ErrorKind::NotFound);
+/// assert!(err.to_string().contains("loading the base snapshot"));
+/// ```
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    context: Vec<String>,
+    status: Option<u16>,
+    retry_after: Option<Duration>,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl Error {
+    /// A new error of `kind` with a message. The message must not contain secrets.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+            context: Vec::new(),
+            status: None,
+            retry_after: None,
+            source: None,
+        }
+    }
+
+    /// Adds a line of context saying what was being done (outermost last).
+    #[must_use]
+    pub fn context(mut self, context: impl Into<String>) -> Self {
+        self.context.push(context.into());
+        self
+    }
+
+    /// Attaches the underlying error. Its `Display` is shown after [`scrub`]bing.
+    #[must_use]
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// Records the HTTP status code that caused the error.
+    #[must_use]
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Records how long the provider asked us to wait before trying again.
+    #[must_use]
+    pub fn with_retry_after(mut self, wait: Duration) -> Self {
+        self.retry_after = Some(wait);
+        self
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The message, without context.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The context lines, innermost first.
+    pub fn contexts(&self) -> &[String] {
+        &self.context
+    }
+
+    /// The HTTP status code, when the error came from an HTTP response.
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+
+    /// How long the provider asked us to wait, when it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+
+    /// Whether trying again may help (see [`ErrorKind::is_retryable`]).
+    pub fn is_retryable(&self) -> bool {
+        self.kind.is_retryable()
+    }
+
+    /// Shorthand for [`ErrorKind::Config`].
+    pub fn config(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Config, message)
+    }
+
+    /// Shorthand for [`ErrorKind::InvalidData`].
+    pub fn invalid_data(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::InvalidData, message)
+    }
+
+    /// Shorthand for [`ErrorKind::Integrity`].
+    pub fn integrity(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Integrity, message)
+    }
+
+    /// Shorthand for [`ErrorKind::NotFound`].
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::NotFound, message)
+    }
+
+    /// Shorthand for [`ErrorKind::Io`] with the `std::io::Error` as source.
+    pub fn io(context: impl Into<String>, err: std::io::Error) -> Self {
+        let kind = if err.kind() == std::io::ErrorKind::NotFound {
+            ErrorKind::NotFound
+        } else {
+            ErrorKind::Io
+        };
+        Error::new(kind, context).with_source(err)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind, scrub(&self.message))?;
+        if let Some(status) = self.status {
+            write!(f, " (HTTP {status})")?;
+        }
+        if let Some(source) = &self.source {
+            write!(f, ": {}", scrub(&source.to_string()))?;
+        }
+        for ctx in &self.context {
+            write!(f, "; while {}", scrub(ctx))?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Debug is as safe as Display: the source's own Debug may carry request headers.
+        f.debug_struct("Error")
+            .field("kind", &self.kind)
+            .field("message", &scrub(&self.message))
+            .field("status", &self.status)
+            .field("retry_after", &self.retry_after)
+            .field(
+                "context",
+                &self.context.iter().map(|c| scrub(c)).collect::<Vec<_>>(),
+            )
+            .field(
+                "source",
+                &self.source.as_ref().map(|s| scrub(&s.to_string())),
+            )
+            .finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(err: std::io::Error) -> Self {
+        Error::io("I/O error", err)
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(err: serde_json::Error) -> Self {
+        Error::new(ErrorKind::InvalidData, "malformed JSON").with_source(err)
+    }
+}
+
+/// Removes anything that looks like a credential from a text before it is shown:
+/// `Authorization`-style values (`Bearer …`, `SSWS …`, `Basic …`), JWTs, and the values of
+/// query parameters and JSON fields whose names say secret, password, token or key.
+///
+/// ```
+/// let text = r#"token request failed: {"client_secret":"s3cr3t","error":"invalid_client"}"#;
+/// let clean = butterfly_core::error::scrub(text);
+/// assert!(!clean.contains("s3cr3t"));
+/// assert!(clean.contains("invalid_client"));
+/// ```
+pub fn scrub(text: &str) -> String {
+    const SENSITIVE: [&str; 8] = [
+        "secret",
+        "password",
+        "token",
+        "assertion",
+        "private",
+        "apikey",
+        "api_key",
+        "authorization",
+    ];
+    let mut out = String::with_capacity(text.len());
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < text.len() {
+        let rest = &text[i..];
+        // Authorization schemes: keep the scheme, drop the credential.
+        if let Some(scheme) = ["Bearer ", "SSWS ", "Basic ", "DPoP "]
+            .iter()
+            .find(|s| rest.starts_with(**s))
+        {
+            out.push_str(scheme);
+            out.push_str("[redacted]");
+            i += scheme.len();
+            while i < text.len() && !is_value_end(bytes[i]) {
+                i += 1;
+            }
+            continue;
+        }
+        // JWTs: three base64url segments starting with eyJ.
+        if rest.starts_with("eyJ") && looks_like_jwt(rest) {
+            out.push_str("[redacted-jwt]");
+            while i < text.len() && !is_value_end(bytes[i]) {
+                i += 1;
+            }
+            continue;
+        }
+        // name=value or "name":"value" where the name is sensitive.
+        let c = bytes[i];
+        if c == b'=' || c == b':' {
+            let name = trailing_name(&out).to_string();
+            if SENSITIVE
+                .iter()
+                .any(|s| name.to_ascii_lowercase().contains(s))
+            {
+                out.push(c as char);
+                i += 1;
+                // skip whitespace and one opening quote
+                while i < text.len() && bytes[i] == b' ' {
+                    out.push(' ');
+                    i += 1;
+                }
+                let quoted = i < text.len() && bytes[i] == b'"';
+                if quoted {
+                    out.push('"');
+                    i += 1;
+                    let start = i;
+                    while i < text.len() && bytes[i] != b'"' {
+                        i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i = i.min(text.len());
+                    if i > start {
+                        out.push_str("[redacted]");
+                    }
+                } else if i < text.len() && !matches!(bytes[i], b'{' | b'[' | b'n') {
+                    let start = i;
+                    // An Authorization value is "scheme credential": take the whole line.
+                    let whole_line = name.to_ascii_lowercase().contains("authorization");
+                    while i < text.len()
+                        && !(if whole_line {
+                            matches!(bytes[i], b'\n' | b'\r' | b'"' | b',' | b';')
+                        } else {
+                            is_value_end(bytes[i])
+                        })
+                    {
+                        i += 1;
+                    }
+                    if i > start {
+                        out.push_str("[redacted]");
+                    }
+                }
+                continue;
+            }
+        }
+        let ch = rest.chars().next().unwrap_or(' ');
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
+}
+
+fn is_value_end(b: u8) -> bool {
+    matches!(
+        b,
+        b' ' | b'&' | b'"' | b',' | b'}' | b']' | b'\n' | b'\r' | b'\t' | b';' | b'\''
+    )
+}
+
+fn looks_like_jwt(s: &str) -> bool {
+    let token: &str = s
+        .split(|c: char| is_value_end(c as u8) && c.is_ascii())
+        .next()
+        .unwrap_or("");
+    token.split('.').count() == 3 && token.len() > 20
+}
+
+/// The identifier just before a `=` or `:` in `out` (skipping one closing quote).
+fn trailing_name(out: &str) -> &str {
+    let trimmed = out.strip_suffix('"').unwrap_or(out);
+    let start = trimmed
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
+        .map(|p| p + 1)
+        .unwrap_or(0);
+    &trimmed[start..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrub_removes_credentials_in_every_shape() {
+        let cases = [
+            "Authorization: SSWS 00abcdefSECRET",
+            "header Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlU0VDUkVU",
+            "client_secret=SECRETvalue&grant_type=client_credentials",
+            r#"{"client_secret": "SECRETvalue", "ok": 1}"#,
+            r#"{"password":"SECRETvalue"}"#,
+            "api_token=SECRETvalue",
+            "client_assertion=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.SECRETsig",
+        ];
+        for case in cases {
+            let clean = scrub(case);
+            assert!(!clean.contains("SECRET"), "{case} -> {clean}");
+        }
+        assert_eq!(scrub("plain words: 42 users"), "plain words: 42 users");
+        assert_eq!(
+            scrub("grant_type=client_credentials"),
+            "grant_type=client_credentials"
+        );
+    }
+
+    #[test]
+    fn display_and_debug_never_show_a_secret() {
+        let err = Error::new(
+            ErrorKind::Auth,
+            "token request failed: client_secret=SECRETx",
+        )
+        .with_status(401)
+        .context("Authorization: Bearer SECRETtoken");
+        assert!(!err.to_string().contains("SECRET"), "{err}");
+        assert!(!format!("{err:?}").contains("SECRET"), "{err:?}");
+        assert!(err.to_string().contains("HTTP 401"));
+    }
+
+    #[test]
+    fn retryable_kinds() {
+        assert!(ErrorKind::RateLimited.is_retryable());
+        assert!(ErrorKind::Transient.is_retryable());
+        assert!(!ErrorKind::Denied.is_retryable());
+        assert!(!ErrorKind::Integrity.is_retryable());
+    }
+}

@@ -1,0 +1,191 @@
+//! Secret redaction: every secret field becomes a typed [`SecretPlaceholder`].
+//!
+//! Redaction runs in the backup orchestrator before a resource reaches a snapshot, so no
+//! store ever sees a secret. Two nets catch secrets: the kind's declared
+//! [`secret_fields`](crate::kind::ResourceKind::secret_fields), and a default list of member
+//! names that are always secret ([`ALWAYS_SECRET`]), for fields a kinds table forgot.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::kind::ResourceKind;
+use crate::pointer;
+use crate::resource::Resource;
+
+/// Member names that are treated as secrets in every kind, wherever they appear.
+pub const ALWAYS_SECRET: &[&str] = &[
+    "client_secret",
+    "clientSecret",
+    "password",
+    "privateKey",
+    "private_key",
+    "sharedSecret",
+    "shared_secret",
+    "secretText",
+    "apiToken",
+    "api_token",
+    "authToken",
+    "access_token",
+    "refresh_token",
+    "signing_secret",
+];
+
+/// The JSON member that marks a placeholder object.
+pub const PLACEHOLDER_TAG: &str = "$butterfly_secret";
+
+/// What stands in a snapshot where a secret was: which secret, of which resource, and what to
+/// do about it after a restore.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SecretPlaceholder {
+    /// Kind id of the resource.
+    pub kind: String,
+    /// Provider id of the resource.
+    pub resource: String,
+    /// JSON Pointer of the field.
+    pub field: String,
+    /// What the secret is (`"OAuth client secret"`).
+    pub secret: String,
+    /// What an operator must do (`"rotate or re-enter after restore"`).
+    pub action: String,
+}
+
+impl SecretPlaceholder {
+    /// The JSON value stored in place of the secret: `{"$butterfly_secret": {...}}`.
+    pub fn to_value(&self) -> Value {
+        let mut map = Map::new();
+        map.insert(
+            PLACEHOLDER_TAG.to_string(),
+            serde_json::to_value(self).unwrap_or(Value::Null),
+        );
+        Value::Object(map)
+    }
+
+    /// Reads a placeholder back from a stored value.
+    pub fn from_value(value: &Value) -> Option<SecretPlaceholder> {
+        let inner = value.as_object()?.get(PLACEHOLDER_TAG)?;
+        serde_json::from_value(inner.clone()).ok()
+    }
+}
+
+/// Replaces every secret in `resource` by a placeholder. Returns how many were replaced.
+/// Absent, `null` and empty-string fields are left alone (there is nothing to rotate).
+pub fn redact(kind: &dyn ResourceKind, resource: &mut Resource) -> usize {
+    let mut count = 0;
+    let rid = resource.id.clone();
+    let kid = resource.kind.clone();
+    let mut replace = |at: &str, v: &mut Value, what: &str| {
+        if v.is_null() || v.as_str() == Some("") || SecretPlaceholder::from_value(v).is_some() {
+            return;
+        }
+        *v = SecretPlaceholder {
+            kind: kid.clone(),
+            resource: rid.clone(),
+            field: at.to_string(),
+            secret: what.to_string(),
+            action: "rotate or re-enter after restore".to_string(),
+        }
+        .to_value();
+        count += 1;
+    };
+    for field in kind.secret_fields() {
+        pointer::for_each_mut(&mut resource.body, field.pointer, &mut |at, v| {
+            replace(at, v, field.secret)
+        });
+    }
+    redact_by_name(&mut resource.body, String::new(), &mut |at, v| {
+        replace(at, v, "secret value")
+    });
+    count
+}
+
+fn redact_by_name(value: &mut Value, at: String, f: &mut dyn FnMut(&str, &mut Value)) {
+    match value {
+        Value::Object(map) => {
+            if map.contains_key(PLACEHOLDER_TAG) {
+                return;
+            }
+            for (k, v) in map.iter_mut() {
+                let here = pointer::push(&at, k);
+                if ALWAYS_SECRET.contains(&k.as_str()) && !v.is_object() && !v.is_array() {
+                    f(&here, v);
+                } else {
+                    redact_by_name(v, here, f);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter_mut().enumerate() {
+                redact_by_name(v, format!("{at}/{i}"), f);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every placeholder in a resource (used to build the rotation checklist of a restore).
+pub fn placeholders(resource: &Resource) -> Vec<SecretPlaceholder> {
+    let mut out = Vec::new();
+    collect(&resource.body, &mut out);
+    out
+}
+
+fn collect(value: &Value, out: &mut Vec<SecretPlaceholder>) {
+    if let Some(p) = SecretPlaceholder::from_value(value) {
+        out.push(p);
+        return;
+    }
+    match value {
+        Value::Object(map) => map.values().for_each(|v| collect(v, out)),
+        Value::Array(items) => items.iter().for_each(|v| collect(v, out)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kind::{Category, KindSpec, SecretField};
+    use serde_json::json;
+
+    const APP: KindSpec = KindSpec {
+        secret_fields: &[
+            SecretField {
+                pointer: "/credentials/oauthClient/client_secret",
+                secret: "OAuth client secret",
+            },
+            SecretField {
+                pointer: "/settings/signing/kids/*/pem",
+                secret: "SAML signing key",
+            },
+        ],
+        ..KindSpec::new("t.app", "Apps", Category::Application)
+    };
+
+    #[test]
+    fn declared_and_default_secrets_become_placeholders() {
+        let mut r = Resource::new(
+            &APP,
+            "0oa1",
+            None,
+            json!({
+                "label": "CRM",
+                "credentials": {"oauthClient": {"client_id": "abc", "client_secret": "SENTINEL-1"}},
+                "settings": {"signing": {"kids": [{"pem": "SENTINEL-2"}]}, "hook": {"password": "SENTINEL-3"}},
+                "empty": {"password": ""}
+            }),
+        );
+        assert_eq!(redact(&APP, &mut r), 3);
+        let text = r.body.to_string();
+        assert!(!text.contains("SENTINEL"), "{text}");
+        let found = placeholders(&r);
+        assert_eq!(found.len(), 3);
+        assert!(found.iter().any(|p| p.secret == "OAuth client secret"
+            && p.field == "/credentials/oauthClient/client_secret"
+            && p.resource == "0oa1"));
+        // Idempotent: a second pass changes nothing.
+        let before = r.body.clone();
+        assert_eq!(redact(&APP, &mut r), 0);
+        assert_eq!(before, r.body);
+        assert_eq!(r.body["credentials"]["oauthClient"]["client_id"], "abc");
+    }
+}

@@ -1,0 +1,69 @@
+//! One backed-up object: a [`Resource`] of some kind, with its body as JSON.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::kind::ResourceKind;
+
+/// A pointer inside a resource body that names another resource by id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Reference {
+    /// Concrete JSON Pointer of the id inside the body.
+    pub pointer: String,
+    /// Kind of the referenced resource.
+    pub kind: String,
+    /// Provider id of the referenced resource.
+    pub id: String,
+}
+
+/// One resource as backed up: provider id, optional parent (for sub-resources), the natural
+/// key used to match it across tenants, its references and its body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resource {
+    /// Kind id (`"okta.group"`).
+    pub kind: String,
+    /// The provider's id. For sub-resources without their own id the provider builds one
+    /// from the parent and child ids (`"00g1:00u2"`).
+    pub id: String,
+    /// For sub-resources, the id of the parent resource (of the kind's parent kind).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    /// Key that identifies the resource across tenants, from the kind's natural key fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub natural_key: Option<String>,
+    /// Ids of other resources named in the body.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<Reference>,
+    /// The object as the provider returned it, secrets replaced by placeholders.
+    pub body: Value,
+}
+
+impl Resource {
+    /// Builds a resource of `kind`, computing the natural key and references from the body.
+    pub fn new(
+        kind: &dyn ResourceKind,
+        id: impl Into<String>,
+        parent_id: Option<String>,
+        body: Value,
+    ) -> Self {
+        Resource {
+            kind: kind.id().to_string(),
+            id: id.into(),
+            parent_id,
+            natural_key: kind.natural_key_of(&body),
+            references: kind.references_of(&body),
+            body,
+        }
+    }
+
+    /// Recomputes natural key and references after the body changed.
+    pub fn refresh(&mut self, kind: &dyn ResourceKind) {
+        self.natural_key = kind.natural_key_of(&self.body);
+        self.references = kind.references_of(&self.body);
+    }
+
+    /// A short label for reports: natural key if any, else the id.
+    pub fn label(&self) -> &str {
+        self.natural_key.as_deref().unwrap_or(&self.id)
+    }
+}

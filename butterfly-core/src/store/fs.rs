@@ -1,0 +1,5 @@
+//! The embedded default store on the local filesystem (being written).
+
+/// Filesystem store (being written).
+#[derive(Debug)]
+pub struct FsStore;

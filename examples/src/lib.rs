@@ -1,0 +1,2 @@
+//! Shared helpers for the butterfly example binaries.
+#![forbid(unsafe_code)]
