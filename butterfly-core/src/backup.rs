@@ -1,0 +1,349 @@
+//! The backup orchestrator: fetches kinds concurrently, redacts secrets, builds a snapshot.
+//!
+//! Kinds run concurrently up to a bound. A sub-resource kind (one with a
+//! [`parent`](crate::kind::ResourceKind::parent)) starts when its parent kind has finished and
+//! receives the parent's resources. Each kind ends with a [`KindOutcome`]; one kind failing
+//! never stops the others. Secrets are replaced by placeholders before a resource is kept, so
+//! nothing downstream (snapshot, store, logs) ever holds one.
+//!
+//! Progress is reported as [`BackupEvent`]s to an optional [`Observer`]; retries and
+//! rate-limit waits of the HTTP stack arrive through the same observer.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::Utc;
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::http::{self, HttpEvent};
+use crate::kind::KindRef;
+use crate::provider::{FetchContext, Provider};
+use crate::redact;
+use crate::resource::Resource;
+use crate::snapshot::{KindOutcome, Snapshot, SnapshotId, SnapshotMeta, SnapshotStatus};
+use crate::store::{SaveReport, SnapshotStore, StoreExt};
+
+/// Something that happened during a backup, for a host to render.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum BackupEvent {
+    /// The backup started.
+    Started {
+        /// Provider name.
+        provider: String,
+        /// Tenant.
+        tenant: String,
+        /// Kinds to fetch.
+        kinds: usize,
+    },
+    /// A kind started.
+    KindStarted {
+        /// Kind id.
+        kind: String,
+    },
+    /// More resources of a kind were fetched (sent every [`PROGRESS_EVERY`] resources).
+    Fetched {
+        /// Kind id.
+        kind: String,
+        /// Resources so far.
+        count: usize,
+    },
+    /// A kind finished.
+    KindFinished {
+        /// Kind id.
+        kind: String,
+        /// How it ended.
+        outcome: KindOutcome,
+        /// Resources kept.
+        count: usize,
+        /// Secrets replaced by placeholders.
+        secrets_redacted: usize,
+    },
+    /// Something worth a look that did not fail the kind.
+    Warning {
+        /// Kind id, when the warning is about one kind.
+        kind: Option<String>,
+        /// What happened.
+        message: String,
+    },
+    /// The HTTP stack retried a request.
+    Retry {
+        /// Rate-limit bucket of the request.
+        bucket: String,
+        /// Attempt number (1 = first retry).
+        attempt: u32,
+        /// Status that caused the retry, if any (none for connection errors).
+        status: Option<u16>,
+        /// Wait before the retry, in milliseconds.
+        wait_ms: u64,
+    },
+    /// The HTTP stack paused to stay inside a rate limit.
+    RateLimitWait {
+        /// Bucket.
+        bucket: String,
+        /// Wait, in milliseconds.
+        wait_ms: u64,
+    },
+    /// The backup finished.
+    Finished {
+        /// Overall status.
+        status: SnapshotStatus,
+        /// Resources over all kinds.
+        resources: usize,
+    },
+}
+
+/// A `Fetched` event is sent every this many resources of a kind.
+pub const PROGRESS_EVERY: usize = 500;
+
+/// Receives [`BackupEvent`]s. Called from the backup's tasks: keep it quick.
+pub type Observer = Arc<dyn Fn(&BackupEvent) + Send + Sync>;
+
+/// What to back up and how.
+#[derive(Clone)]
+pub struct BackupOptions {
+    /// Kind ids to back up; `None` means every kind of the provider. Parents of requested
+    /// sub-resource kinds are added automatically.
+    pub kinds: Option<Vec<String>>,
+    /// How many kinds run at once.
+    pub concurrency: usize,
+    /// Where progress goes.
+    pub observer: Option<Observer>,
+}
+
+impl Default for BackupOptions {
+    fn default() -> Self {
+        BackupOptions { kinds: None, concurrency: 8, observer: None }
+    }
+}
+
+impl std::fmt::Debug for BackupOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackupOptions")
+            .field("kinds", &self.kinds)
+            .field("concurrency", &self.concurrency)
+            .field("observer", &self.observer.as_ref().map(|_| "Fn"))
+            .finish()
+    }
+}
+
+impl BackupOptions {
+    /// Back up only these kinds (and their parents).
+    pub fn kinds<I: IntoIterator<Item = S>, S: Into<String>>(mut self, kinds: I) -> Self {
+        self.kinds = Some(kinds.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Send progress to `observer`.
+    pub fn observer(mut self, observer: Observer) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// Run at most `n` kinds at once (at least 1).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+}
+
+/// Resolves the requested kind ids against the provider's kinds, adding parents.
+pub fn select_kinds(provider: &dyn Provider, requested: Option<&[String]>) -> Result<Vec<KindRef>> {
+    let all = provider.kinds();
+    let Some(requested) = requested else {
+        return Ok(all.to_vec());
+    };
+    let mut wanted = BTreeSet::new();
+    for id in requested {
+        let mut kind = provider.kind(id).ok_or_else(|| {
+            let known: Vec<&str> = all.iter().map(|k| k.id()).collect();
+            Error::config(format!("unknown kind {id:?} for {}; known kinds: {}", provider.name(), known.join(", ")))
+        })?;
+        wanted.insert(kind.id().to_string());
+        while let Some(parent) = kind.parent() {
+            kind = provider
+                .kind(parent)
+                .ok_or_else(|| Error::config(format!("kind {} names unknown parent {parent}", kind.id())))?;
+            wanted.insert(kind.id().to_string());
+        }
+    }
+    Ok(all.iter().copied().filter(|k| wanted.contains(k.id())).collect())
+}
+
+struct KindResult {
+    kind: KindRef,
+    outcome: KindOutcome,
+    resources: Vec<Resource>,
+}
+
+/// Runs a backup and returns the snapshot (not yet stored).
+///
+/// The returned error is only for problems before any fetching (an unknown kind id, a
+/// parent cycle); failures of kinds are recorded as their outcomes.
+pub async fn run(provider: &dyn Provider, options: &BackupOptions) -> Result<Snapshot> {
+    let kinds = select_kinds(provider, options.kinds.as_deref())?;
+    crate::kind::topological_order(&kinds)?;
+    let emit = |e: BackupEvent| {
+        if let Some(o) = &options.observer {
+            o(&e);
+        }
+    };
+    let started_at = Utc::now();
+    emit(BackupEvent::Started {
+        provider: provider.name().to_string(),
+        tenant: provider.tenant().to_string(),
+        kinds: kinds.len(),
+    });
+
+    let sink: http::EventSink = {
+        let observer = options.observer.clone();
+        Arc::new(move |e: HttpEvent| {
+            if let Some(o) = &observer {
+                o(&match e {
+                    HttpEvent::Retry { bucket, attempt, status, wait } => {
+                        BackupEvent::Retry { bucket, attempt, status, wait_ms: wait.as_millis() as u64 }
+                    }
+                    HttpEvent::RateLimitWait { bucket, wait } => {
+                        BackupEvent::RateLimitWait { bucket, wait_ms: wait.as_millis() as u64 }
+                    }
+                });
+            }
+        })
+    };
+
+    // Children wait for their parent; everything else is ready at once.
+    let mut waiting: BTreeMap<String, Vec<KindRef>> = BTreeMap::new();
+    let mut ready: Vec<(KindRef, FetchContext)> = Vec::new();
+    for kind in &kinds {
+        match kind.parent() {
+            Some(parent) => waiting.entry(parent.to_string()).or_default().push(*kind),
+            None => ready.push((*kind, FetchContext::default())),
+        }
+    }
+    ready.reverse(); // pop() takes them in table order
+
+    let mut results: Vec<KindResult> = Vec::new();
+    let mut running = FuturesUnordered::new();
+    loop {
+        while running.len() < options.concurrency.max(1) {
+            let Some((kind, ctx)) = ready.pop() else { break };
+            emit(BackupEvent::KindStarted { kind: kind.id().to_string() });
+            running.push(http::with_events(sink.clone(), fetch_kind(provider, kind, ctx, options)));
+        }
+        let Some(result) = running.next().await else { break };
+        let result: KindResult = result;
+        emit(BackupEvent::KindFinished {
+            kind: result.kind.id().to_string(),
+            outcome: result.outcome.clone(),
+            count: result.resources.len(),
+            secrets_redacted: result.resources.iter().map(|r| redact::placeholders(r).len()).sum(),
+        });
+        if let Some(children) = waiting.remove(result.kind.id()) {
+            for child in children {
+                match &result.outcome {
+                    KindOutcome::Complete => {
+                        ready.push((child, FetchContext { parents: Arc::new(result.resources.clone()) }));
+                    }
+                    other => {
+                        let outcome = match other {
+                            KindOutcome::Denied { missing } => KindOutcome::Denied { missing: missing.clone() },
+                            KindOutcome::Unsupported { reason } => KindOutcome::Unsupported { reason: reason.clone() },
+                            _ => KindOutcome::Failed {
+                                kind: crate::ErrorKind::Transient,
+                                error: format!("parent kind {} was not read", result.kind.id()),
+                            },
+                        };
+                        // Grandchildren inherit the same outcome through this path.
+                        let mut stack = vec![(child, outcome)];
+                        while let Some((k, o)) = stack.pop() {
+                            for gc in waiting.remove(k.id()).unwrap_or_default() {
+                                stack.push((gc, o.clone()));
+                            }
+                            emit(BackupEvent::KindFinished {
+                                kind: k.id().to_string(),
+                                outcome: o.clone(),
+                                count: 0,
+                                secrets_redacted: 0,
+                            });
+                            results.push(KindResult { kind: k, outcome: o, resources: Vec::new() });
+                        }
+                    }
+                }
+            }
+        }
+        results.push(result);
+    }
+
+    let meta = SnapshotMeta {
+        id: SnapshotId::generate(provider.name(), started_at),
+        provider: provider.name().to_string(),
+        tenant: provider.tenant().to_string(),
+        started_at,
+        finished_at: Utc::now(),
+    };
+    let mut snapshot = Snapshot::new(meta);
+    for r in results {
+        snapshot.insert_kind(r.kind.id(), r.outcome, r.resources);
+    }
+    emit(BackupEvent::Finished { status: snapshot.status(), resources: snapshot.resource_count() });
+    Ok(snapshot)
+}
+
+async fn fetch_kind(provider: &dyn Provider, kind: KindRef, ctx: FetchContext, options: &BackupOptions) -> KindResult {
+    let emit = |e: BackupEvent| {
+        if let Some(o) = &options.observer {
+            o(&e);
+        }
+    };
+    let mut by_id: BTreeMap<String, Resource> = BTreeMap::new();
+    let fetched = AtomicUsize::new(0);
+    let mut stream = provider.fetch(kind, ctx);
+    while let Some(item) = stream.next().await {
+        let mut resource = match item {
+            Ok(r) => r,
+            Err(err) => {
+                tracing::warn!(kind = kind.id(), error = %err, "kind not read");
+                return KindResult { kind, outcome: KindOutcome::from_error(&err), resources: Vec::new() };
+            }
+        };
+        if resource.kind != kind.id() {
+            let err = Error::invalid_data(format!(
+                "provider returned a {} resource while fetching {}",
+                resource.kind,
+                kind.id()
+            ));
+            return KindResult { kind, outcome: KindOutcome::from_error(&err), resources: Vec::new() };
+        }
+        redact::redact(kind, &mut resource);
+        // Pages can overlap when the tenant changes during a listing: keep one copy.
+        if let Some(previous) = by_id.get(&resource.id) {
+            if previous != &resource {
+                emit(BackupEvent::Warning {
+                    kind: Some(kind.id().to_string()),
+                    message: format!("resource {} was listed twice with different content; kept the later one", resource.id),
+                });
+            }
+        }
+        by_id.insert(resource.id.clone(), resource);
+        let n = fetched.fetch_add(1, Ordering::Relaxed) + 1;
+        if n % PROGRESS_EVERY == 0 {
+            emit(BackupEvent::Fetched { kind: kind.id().to_string(), count: n });
+        }
+    }
+    KindResult { kind, outcome: KindOutcome::Complete, resources: by_id.into_values().collect() }
+}
+
+/// Runs a backup and saves it into `store`.
+pub async fn run_and_save<S: SnapshotStore + ?Sized>(
+    provider: &dyn Provider,
+    store: &S,
+    options: &BackupOptions,
+) -> Result<(Snapshot, SaveReport)> {
+    let snapshot = run(provider, options).await?;
+    let report = store.save(&snapshot).await?;
+    Ok((snapshot, report))
+}
