@@ -117,7 +117,11 @@ pub struct BackupOptions {
 
 impl Default for BackupOptions {
     fn default() -> Self {
-        BackupOptions { kinds: None, concurrency: 8, observer: None }
+        BackupOptions {
+            kinds: None,
+            concurrency: 8,
+            observer: None,
+        }
     }
 }
 
@@ -161,17 +165,25 @@ pub fn select_kinds(provider: &dyn Provider, requested: Option<&[String]>) -> Re
     for id in requested {
         let mut kind = provider.kind(id).ok_or_else(|| {
             let known: Vec<&str> = all.iter().map(|k| k.id()).collect();
-            Error::config(format!("unknown kind {id:?} for {}; known kinds: {}", provider.name(), known.join(", ")))
+            Error::config(format!(
+                "unknown kind {id:?} for {}; known kinds: {}",
+                provider.name(),
+                known.join(", ")
+            ))
         })?;
         wanted.insert(kind.id().to_string());
         while let Some(parent) = kind.parent() {
-            kind = provider
-                .kind(parent)
-                .ok_or_else(|| Error::config(format!("kind {} names unknown parent {parent}", kind.id())))?;
+            kind = provider.kind(parent).ok_or_else(|| {
+                Error::config(format!("kind {} names unknown parent {parent}", kind.id()))
+            })?;
             wanted.insert(kind.id().to_string());
         }
     }
-    Ok(all.iter().copied().filter(|k| wanted.contains(k.id())).collect())
+    Ok(all
+        .iter()
+        .copied()
+        .filter(|k| wanted.contains(k.id()))
+        .collect())
 }
 
 struct KindResult {
@@ -204,12 +216,21 @@ pub async fn run(provider: &dyn Provider, options: &BackupOptions) -> Result<Sna
         Arc::new(move |e: HttpEvent| {
             if let Some(o) = &observer {
                 o(&match e {
-                    HttpEvent::Retry { bucket, attempt, status, wait } => {
-                        BackupEvent::Retry { bucket, attempt, status, wait_ms: wait.as_millis() as u64 }
-                    }
-                    HttpEvent::RateLimitWait { bucket, wait } => {
-                        BackupEvent::RateLimitWait { bucket, wait_ms: wait.as_millis() as u64 }
-                    }
+                    HttpEvent::Retry {
+                        bucket,
+                        attempt,
+                        status,
+                        wait,
+                    } => BackupEvent::Retry {
+                        bucket,
+                        attempt,
+                        status,
+                        wait_ms: wait.as_millis() as u64,
+                    },
+                    HttpEvent::RateLimitWait { bucket, wait } => BackupEvent::RateLimitWait {
+                        bucket,
+                        wait_ms: wait.as_millis() as u64,
+                    },
                 });
             }
         })
@@ -230,28 +251,50 @@ pub async fn run(provider: &dyn Provider, options: &BackupOptions) -> Result<Sna
     let mut running = FuturesUnordered::new();
     loop {
         while running.len() < options.concurrency.max(1) {
-            let Some((kind, ctx)) = ready.pop() else { break };
-            emit(BackupEvent::KindStarted { kind: kind.id().to_string() });
-            running.push(http::with_events(sink.clone(), fetch_kind(provider, kind, ctx, options)));
+            let Some((kind, ctx)) = ready.pop() else {
+                break;
+            };
+            emit(BackupEvent::KindStarted {
+                kind: kind.id().to_string(),
+            });
+            running.push(http::with_events(
+                sink.clone(),
+                fetch_kind(provider, kind, ctx, options),
+            ));
         }
-        let Some(result) = running.next().await else { break };
+        let Some(result) = running.next().await else {
+            break;
+        };
         let result: KindResult = result;
         emit(BackupEvent::KindFinished {
             kind: result.kind.id().to_string(),
             outcome: result.outcome.clone(),
             count: result.resources.len(),
-            secrets_redacted: result.resources.iter().map(|r| redact::placeholders(r).len()).sum(),
+            secrets_redacted: result
+                .resources
+                .iter()
+                .map(|r| redact::placeholders(r).len())
+                .sum(),
         });
         if let Some(children) = waiting.remove(result.kind.id()) {
             for child in children {
                 match &result.outcome {
                     KindOutcome::Complete => {
-                        ready.push((child, FetchContext { parents: Arc::new(result.resources.clone()) }));
+                        ready.push((
+                            child,
+                            FetchContext {
+                                parents: Arc::new(result.resources.clone()),
+                            },
+                        ));
                     }
                     other => {
                         let outcome = match other {
-                            KindOutcome::Denied { missing } => KindOutcome::Denied { missing: missing.clone() },
-                            KindOutcome::Unsupported { reason } => KindOutcome::Unsupported { reason: reason.clone() },
+                            KindOutcome::Denied { missing } => KindOutcome::Denied {
+                                missing: missing.clone(),
+                            },
+                            KindOutcome::Unsupported { reason } => KindOutcome::Unsupported {
+                                reason: reason.clone(),
+                            },
                             _ => KindOutcome::Failed {
                                 kind: crate::ErrorKind::Transient,
                                 error: format!("parent kind {} was not read", result.kind.id()),
@@ -269,7 +312,11 @@ pub async fn run(provider: &dyn Provider, options: &BackupOptions) -> Result<Sna
                                 count: 0,
                                 secrets_redacted: 0,
                             });
-                            results.push(KindResult { kind: k, outcome: o, resources: Vec::new() });
+                            results.push(KindResult {
+                                kind: k,
+                                outcome: o,
+                                resources: Vec::new(),
+                            });
                         }
                     }
                 }
@@ -289,11 +336,19 @@ pub async fn run(provider: &dyn Provider, options: &BackupOptions) -> Result<Sna
     for r in results {
         snapshot.insert_kind(r.kind.id(), r.outcome, r.resources);
     }
-    emit(BackupEvent::Finished { status: snapshot.status(), resources: snapshot.resource_count() });
+    emit(BackupEvent::Finished {
+        status: snapshot.status(),
+        resources: snapshot.resource_count(),
+    });
     Ok(snapshot)
 }
 
-async fn fetch_kind(provider: &dyn Provider, kind: KindRef, ctx: FetchContext, options: &BackupOptions) -> KindResult {
+async fn fetch_kind(
+    provider: &dyn Provider,
+    kind: KindRef,
+    ctx: FetchContext,
+    options: &BackupOptions,
+) -> KindResult {
     let emit = |e: BackupEvent| {
         if let Some(o) = &options.observer {
             o(&e);
@@ -307,7 +362,11 @@ async fn fetch_kind(provider: &dyn Provider, kind: KindRef, ctx: FetchContext, o
             Ok(r) => r,
             Err(err) => {
                 tracing::warn!(kind = kind.id(), error = %err, "kind not read");
-                return KindResult { kind, outcome: KindOutcome::from_error(&err), resources: Vec::new() };
+                return KindResult {
+                    kind,
+                    outcome: KindOutcome::from_error(&err),
+                    resources: Vec::new(),
+                };
             }
         };
         if resource.kind != kind.id() {
@@ -316,25 +375,39 @@ async fn fetch_kind(provider: &dyn Provider, kind: KindRef, ctx: FetchContext, o
                 resource.kind,
                 kind.id()
             ));
-            return KindResult { kind, outcome: KindOutcome::from_error(&err), resources: Vec::new() };
+            return KindResult {
+                kind,
+                outcome: KindOutcome::from_error(&err),
+                resources: Vec::new(),
+            };
         }
         redact::redact(kind, &mut resource);
         // Pages can overlap when the tenant changes during a listing: keep one copy.
-        if let Some(previous) = by_id.get(&resource.id) {
-            if previous != &resource {
-                emit(BackupEvent::Warning {
-                    kind: Some(kind.id().to_string()),
-                    message: format!("resource {} was listed twice with different content; kept the later one", resource.id),
-                });
-            }
+        if let Some(previous) = by_id.get(&resource.id)
+            && previous != &resource
+        {
+            emit(BackupEvent::Warning {
+                kind: Some(kind.id().to_string()),
+                message: format!(
+                    "resource {} was listed twice with different content; kept the later one",
+                    resource.id
+                ),
+            });
         }
         by_id.insert(resource.id.clone(), resource);
         let n = fetched.fetch_add(1, Ordering::Relaxed) + 1;
-        if n % PROGRESS_EVERY == 0 {
-            emit(BackupEvent::Fetched { kind: kind.id().to_string(), count: n });
+        if n.is_multiple_of(PROGRESS_EVERY) {
+            emit(BackupEvent::Fetched {
+                kind: kind.id().to_string(),
+                count: n,
+            });
         }
     }
-    KindResult { kind, outcome: KindOutcome::Complete, resources: by_id.into_values().collect() }
+    KindResult {
+        kind,
+        outcome: KindOutcome::Complete,
+        resources: by_id.into_values().collect(),
+    }
 }
 
 /// Runs a backup and saves it into `store`.

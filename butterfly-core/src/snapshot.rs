@@ -251,9 +251,7 @@ impl SnapshotStatus {
                 KindOutcome::Denied { .. } | KindOutcome::Failed { .. } => warn += 1,
             }
         }
-        if total > 0 && complete == 0 && warn > 0 {
-            SnapshotStatus::Failed
-        } else if total == 0 {
+        if total == 0 || (complete == 0 && warn > 0) {
             SnapshotStatus::Failed
         } else if warn > 0 {
             SnapshotStatus::CompletedWithWarnings
@@ -528,13 +526,13 @@ impl Snapshot {
                         r.id, r.kind
                     )));
                 }
-                if let Some(prev) = prev_id {
-                    if prev >= r.id.as_str() {
-                        return Err(Error::invalid_data(format!(
-                            "resources of {kind_id} are not sorted by id or repeat id {}",
-                            r.id
-                        )));
-                    }
+                if let Some(prev) = prev_id
+                    && prev >= r.id.as_str()
+                {
+                    return Err(Error::invalid_data(format!(
+                        "resources of {kind_id} are not sorted by id or repeat id {}",
+                        r.id
+                    )));
                 }
                 prev_id = Some(&r.id);
                 let (bytes, hash) = resource_hash(r)?;

@@ -11,25 +11,45 @@ use butterfly_core::provider::ResourceStream;
 use butterfly_core::snapshot::KindOutcome;
 use butterfly_core::store::{MemoryStore, StoreExt};
 use butterfly_core::{
-    AccessReport, Capabilities, Category, Error, ErrorKind, FetchContext, KindSpec, Provider, Resource, ResourceKind,
-    SnapshotStatus,
+    AccessReport, Capabilities, Category, Error, ErrorKind, FetchContext, KindSpec, Provider,
+    Resource, ResourceKind, SnapshotStatus,
 };
 use futures::StreamExt;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-const GROUP: KindSpec = KindSpec { natural_key: &["/name"], ..KindSpec::new("t.group", "Groups", Category::Directory) };
-const MEMBER: KindSpec = KindSpec { parent: Some("t.group"), ..KindSpec::new("t.member", "Members", Category::Directory) };
+const GROUP: KindSpec = KindSpec {
+    natural_key: &["/name"],
+    ..KindSpec::new("t.group", "Groups", Category::Directory)
+};
+const MEMBER: KindSpec = KindSpec {
+    parent: Some("t.group"),
+    ..KindSpec::new("t.member", "Members", Category::Directory)
+};
 const APP: KindSpec = KindSpec {
-    secret_fields: &[SecretField { pointer: "/oauth/secret", secret: "client secret" }],
+    secret_fields: &[SecretField {
+        pointer: "/oauth/secret",
+        secret: "client secret",
+    }],
     ..KindSpec::new("t.app", "Apps", Category::Application)
 };
 const DENIED: KindSpec = KindSpec::new("t.denied", "Denied", Category::Settings);
 const BROKEN: KindSpec = KindSpec::new("t.broken", "Broken", Category::Settings);
 const DENIED_CHILD_PARENT: KindSpec = KindSpec::new("t.locked", "Locked", Category::Settings);
-const DENIED_CHILD: KindSpec = KindSpec { parent: Some("t.locked"), ..KindSpec::new("t.locked_item", "Locked items", Category::Settings) };
+const DENIED_CHILD: KindSpec = KindSpec {
+    parent: Some("t.locked"),
+    ..KindSpec::new("t.locked_item", "Locked items", Category::Settings)
+};
 
-static KINDS: &[KindRef] = &[&GROUP, &MEMBER, &APP, &DENIED, &BROKEN, &DENIED_CHILD_PARENT, &DENIED_CHILD];
+static KINDS: &[KindRef] = &[
+    &GROUP,
+    &MEMBER,
+    &APP,
+    &DENIED,
+    &BROKEN,
+    &DENIED_CHILD_PARENT,
+    &DENIED_CHILD,
+];
 
 /// A provider whose data is a map kind -> pages of bodies; pages can be served in any order.
 struct TestProvider {
@@ -41,12 +61,22 @@ struct TestProvider {
 
 impl TestProvider {
     fn new(groups: usize) -> Self {
-        let group_bodies: Vec<Value> = (0..groups).map(|i| json!({"id": format!("g{i:04}"), "name": format!("group {i}")})).collect();
+        let group_bodies: Vec<Value> = (0..groups)
+            .map(|i| json!({"id": format!("g{i:04}"), "name": format!("group {i}")}))
+            .collect();
         let apps: Vec<Value> = (0..5).map(|i| json!({"id": format!("a{i}"), "oauth": {"id": "x", "secret": format!("SENTINEL-{i}")}})).collect();
         let mut pages = BTreeMap::new();
-        pages.insert("t.group", group_bodies.chunks(7).map(|c| c.to_vec()).collect());
+        pages.insert(
+            "t.group",
+            group_bodies.chunks(7).map(|c| c.to_vec()).collect(),
+        );
         pages.insert("t.app", vec![apps]);
-        TestProvider { pages, order: Vec::new(), in_flight: AtomicUsize::new(0), max_in_flight: AtomicUsize::new(0) }
+        TestProvider {
+            pages,
+            order: Vec::new(),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
+        }
     }
 }
 
@@ -80,15 +110,33 @@ impl Provider for TestProvider {
                 .parents
                 .iter()
                 .take(3)
-                .map(|g| Ok(Resource::new(kind, format!("{}:u1", g.id), Some(g.id.clone()), json!({"user": "u1"}))))
+                .map(|g| {
+                    Ok(Resource::new(
+                        kind,
+                        format!("{}:u1", g.id),
+                        Some(g.id.clone()),
+                        json!({"user": "u1"}),
+                    ))
+                })
                 .collect(),
             id => {
                 let pages = &self.pages[id];
-                let order: Vec<usize> = if self.order.len() == pages.len() { self.order.clone() } else { (0..pages.len()).collect() };
+                let order: Vec<usize> = if self.order.len() == pages.len() {
+                    self.order.clone()
+                } else {
+                    (0..pages.len()).collect()
+                };
                 order
                     .into_iter()
                     .flat_map(|p| pages[p].iter())
-                    .map(|b| Ok(Resource::new(kind, b["id"].as_str().unwrap_or_default(), None, b.clone())))
+                    .map(|b| {
+                        Ok(Resource::new(
+                            kind,
+                            b["id"].as_str().unwrap_or_default(),
+                            None,
+                            b.clone(),
+                        ))
+                    })
                     .collect()
             }
         };
@@ -119,55 +167,126 @@ async fn outcomes_children_redaction_and_events() {
     let provider = TestProvider::new(30);
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = events.clone();
-    let options = BackupOptions::default().concurrency(2).observer(Arc::new(move |e: &BackupEvent| sink.lock().unwrap().push(e.clone())));
+    let options =
+        BackupOptions::default()
+            .concurrency(2)
+            .observer(Arc::new(move |e: &BackupEvent| {
+                sink.lock().unwrap().push(e.clone())
+            }));
     let snapshot = backup::run(&provider, &options).await.unwrap();
 
     assert_eq!(snapshot.resources("t.group").len(), 30);
-    assert_eq!(snapshot.resources("t.member").len(), 3, "children fetched with their parents");
+    assert_eq!(
+        snapshot.resources("t.member").len(),
+        3,
+        "children fetched with their parents"
+    );
     assert_eq!(snapshot.kinds["t.member"].outcome, KindOutcome::Complete);
-    assert_eq!(snapshot.kinds["t.denied"].outcome, KindOutcome::Denied { missing: "okta.test.read".into() });
-    assert_eq!(snapshot.kinds["t.locked_item"].outcome, KindOutcome::Denied { missing: "okta.test.read".into() }, "child of a denied kind is denied");
-    assert!(matches!(snapshot.kinds["t.broken"].outcome, KindOutcome::Failed { kind: ErrorKind::Transient, .. }));
-    assert!(snapshot.resources("t.broken").is_empty(), "a failed kind keeps no partial data");
+    assert_eq!(
+        snapshot.kinds["t.denied"].outcome,
+        KindOutcome::Denied {
+            missing: "okta.test.read".into()
+        }
+    );
+    assert_eq!(
+        snapshot.kinds["t.locked_item"].outcome,
+        KindOutcome::Denied {
+            missing: "okta.test.read".into()
+        },
+        "child of a denied kind is denied"
+    );
+    assert!(matches!(
+        snapshot.kinds["t.broken"].outcome,
+        KindOutcome::Failed {
+            kind: ErrorKind::Transient,
+            ..
+        }
+    ));
+    assert!(
+        snapshot.resources("t.broken").is_empty(),
+        "a failed kind keeps no partial data"
+    );
     assert_eq!(snapshot.status(), SnapshotStatus::CompletedWithWarnings);
 
     let text = serde_json::to_string(&snapshot).unwrap();
-    assert!(!text.contains("SENTINEL"), "secrets are redacted before the snapshot");
-    assert_eq!(butterfly_core::redact::placeholders(snapshot.get("t.app", "a0").unwrap()).len(), 1);
+    assert!(
+        !text.contains("SENTINEL"),
+        "secrets are redacted before the snapshot"
+    );
+    assert_eq!(
+        butterfly_core::redact::placeholders(snapshot.get("t.app", "a0").unwrap()).len(),
+        1
+    );
 
-    assert_eq!(provider.max_in_flight.load(Ordering::SeqCst), 2, "kinds overlap, up to the bound");
+    assert_eq!(
+        provider.max_in_flight.load(Ordering::SeqCst),
+        2,
+        "kinds overlap, up to the bound"
+    );
     let events = events.lock().unwrap();
-    assert!(matches!(events.first(), Some(BackupEvent::Started { kinds: 7, .. })));
-    assert!(matches!(events.last(), Some(BackupEvent::Finished { status: SnapshotStatus::CompletedWithWarnings, .. })));
-    let finished = events.iter().filter(|e| matches!(e, BackupEvent::KindFinished { .. })).count();
+    assert!(matches!(
+        events.first(),
+        Some(BackupEvent::Started { kinds: 7, .. })
+    ));
+    assert!(matches!(
+        events.last(),
+        Some(BackupEvent::Finished {
+            status: SnapshotStatus::CompletedWithWarnings,
+            ..
+        })
+    ));
+    let finished = events
+        .iter()
+        .filter(|e| matches!(e, BackupEvent::KindFinished { .. }))
+        .count();
     assert_eq!(finished, 7, "every kind reports once");
 }
 
 #[tokio::test]
 async fn selecting_a_child_kind_brings_its_parent_and_unknown_kinds_are_config_errors() {
     let provider = TestProvider::new(10);
-    let snapshot = backup::run(&provider, &BackupOptions::default().kinds(["t.member"])).await.unwrap();
-    assert_eq!(snapshot.kinds.keys().collect::<Vec<_>>(), vec!["t.group", "t.member"]);
-    let err = backup::run(&provider, &BackupOptions::default().kinds(["t.nope"])).await.unwrap_err();
+    let snapshot = backup::run(&provider, &BackupOptions::default().kinds(["t.member"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        snapshot.kinds.keys().collect::<Vec<_>>(),
+        vec!["t.group", "t.member"]
+    );
+    let err = backup::run(&provider, &BackupOptions::default().kinds(["t.nope"]))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Config);
-    assert!(err.to_string().contains("t.group"), "lists the known kinds: {err}");
+    assert!(
+        err.to_string().contains("t.group"),
+        "lists the known kinds: {err}"
+    );
 }
 
 #[tokio::test]
 async fn saved_backup_round_trips_through_a_store() {
     let provider = TestProvider::new(50);
     let store = MemoryStore::new();
-    let (snapshot, report) = backup::run_and_save(&provider, &store, &BackupOptions::default()).await.unwrap();
+    let (snapshot, report) = backup::run_and_save(&provider, &store, &BackupOptions::default())
+        .await
+        .unwrap();
     assert!(report.new_blobs > 0);
     let loaded = store.load(&snapshot.meta.id).await.unwrap();
     assert_eq!(loaded, snapshot);
 }
 
-fn content_of(order: Vec<usize>, groups: usize) -> (String, Vec<(butterfly_core::snapshot::BlobId, Vec<u8>)>) {
+fn content_of(
+    order: Vec<usize>,
+    groups: usize,
+) -> (String, Vec<(butterfly_core::snapshot::BlobId, Vec<u8>)>) {
     let mut provider = TestProvider::new(groups);
     provider.order = order;
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let snapshot = rt.block_on(backup::run(&provider, &BackupOptions::default())).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let snapshot = rt
+        .block_on(backup::run(&provider, &BackupOptions::default()))
+        .unwrap();
     let encoded = snapshot.encode().unwrap();
     (encoded.manifest.content_sha256, encoded.blobs)
 }
@@ -196,5 +315,8 @@ proptest! {
 #[test]
 fn kind_trait_objects_are_usable() {
     let k: &dyn ResourceKind = &GROUP;
-    assert_eq!(k.natural_key_of(&json!({"name": "x"})).as_deref(), Some("x"));
+    assert_eq!(
+        k.natural_key_of(&json!({"name": "x"})).as_deref(),
+        Some("x")
+    );
 }

@@ -1,0 +1,666 @@
+//! Restore engine tests against an in-memory tenant (provider + restorer) that counts writes.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use butterfly_core::backup::{self, BackupOptions};
+use butterfly_core::kind::{KindRef, ReferenceField, SecretField};
+use butterfly_core::provider::ResourceStream;
+use butterfly_core::restore::{
+    self, ExecuteOptions, GuardFinding, GuardLevel, Resolution, RestoreOptions, RestorePlan,
+    Restorer, StepAction, StepOutcome,
+};
+use butterfly_core::{
+    AccessReport, Capabilities, Category, Error, ErrorKind, FetchContext, KindSpec, Provider,
+    Resource, ResourceKind, Snapshot,
+};
+use futures::StreamExt;
+use serde_json::{Value, json};
+
+const ZONE: KindSpec = KindSpec {
+    natural_key: &["/name"],
+    ..KindSpec::new("m.zone", "Zones", Category::Security)
+};
+const GROUP: KindSpec = KindSpec {
+    natural_key: &["/name"],
+    ..KindSpec::new("m.group", "Groups", Category::Directory)
+};
+const USER: KindSpec = KindSpec {
+    natural_key: &["/login"],
+    ..KindSpec::new("m.user", "Users", Category::Directory)
+};
+const MEMBER: KindSpec = KindSpec {
+    parent: Some("m.group"),
+    depends_on: &["m.user"],
+    reference_fields: &[ReferenceField {
+        pointer: "/userId",
+        kind: "m.user",
+    }],
+    restore: butterfly_core::RestoreSupport::CreateOnly,
+    ..KindSpec::new("m.member", "Members", Category::Directory)
+};
+const POLICY: KindSpec = KindSpec {
+    natural_key: &["/name"],
+    depends_on: &["m.group", "m.zone"],
+    reference_fields: &[
+        ReferenceField {
+            pointer: "/groups/*",
+            kind: "m.group",
+        },
+        ReferenceField {
+            pointer: "/zone",
+            kind: "m.zone",
+        },
+    ],
+    secret_fields: &[SecretField {
+        pointer: "/hook/secret",
+        secret: "hook secret",
+    }],
+    volatile_fields: &["/lastUpdated"],
+    ..KindSpec::new("m.policy", "Policies", Category::Policy)
+};
+static KINDS: &[KindRef] = &[&ZONE, &GROUP, &USER, &MEMBER, &POLICY];
+
+/// kind -> id -> (parent id, body).
+type TenantData = BTreeMap<String, BTreeMap<String, (Option<String>, Value)>>;
+
+/// An in-memory tenant.
+struct Tenant {
+    name: String,
+    data: Mutex<TenantData>,
+    writes: AtomicUsize,
+    next: AtomicUsize,
+    fail_kind: Option<&'static str>,
+}
+
+impl Tenant {
+    fn new(name: &str) -> Tenant {
+        Tenant {
+            name: name.into(),
+            data: Mutex::new(BTreeMap::new()),
+            writes: AtomicUsize::new(0),
+            next: AtomicUsize::new(1),
+            fail_kind: None,
+        }
+    }
+    fn put(&self, kind: &str, id: &str, parent: Option<&str>, body: Value) {
+        self.data
+            .lock()
+            .unwrap()
+            .entry(kind.into())
+            .or_default()
+            .insert(id.into(), (parent.map(Into::into), body));
+    }
+    fn delete(&self, kind: &str, id: &str) {
+        self.data.lock().unwrap().get_mut(kind).unwrap().remove(id);
+    }
+    fn count(&self, kind: &str) -> usize {
+        self.data.lock().unwrap().get(kind).map_or(0, |m| m.len())
+    }
+    fn find(&self, kind: &str, field: &str, value: &str) -> Option<(String, Value)> {
+        self.data
+            .lock()
+            .unwrap()
+            .get(kind)?
+            .iter()
+            .find(|(_, (_, b))| b[field] == value)
+            .map(|(id, (_, b))| (id.clone(), b.clone()))
+    }
+    /// A small org: 2 zones, 3 groups, 4 users, memberships, 2 policies.
+    fn seeded(name: &str, prefix: &str) -> Tenant {
+        let t = Tenant::new(name);
+        for z in ["office", "vpn"] {
+            t.put(
+                "m.zone",
+                &format!("{prefix}z-{z}"),
+                None,
+                json!({"name": z}),
+            );
+        }
+        for g in ["admins", "eng", "sales"] {
+            t.put(
+                "m.group",
+                &format!("{prefix}g-{g}"),
+                None,
+                json!({"name": g}),
+            );
+        }
+        for u in ["ann", "bob", "cyd", "dee"] {
+            t.put(
+                "m.user",
+                &format!("{prefix}u-{u}"),
+                None,
+                json!({"login": format!("{u}@example.com")}),
+            );
+        }
+        for (g, u) in [
+            ("admins", "ann"),
+            ("eng", "bob"),
+            ("eng", "cyd"),
+            ("sales", "dee"),
+        ] {
+            t.put(
+                "m.member",
+                &format!("{prefix}g-{g}:{prefix}u-{u}"),
+                Some(&format!("{prefix}g-{g}")),
+                json!({"userId": format!("{prefix}u-{u}")}),
+            );
+        }
+        t.put("m.policy", &format!("{prefix}p-mfa"), None, json!({"name": "MFA for eng", "groups": [format!("{prefix}g-eng"), format!("{prefix}g-admins")], "zone": format!("{prefix}z-office"), "requireMfa": true, "hook": {"secret": "SENTINEL-hook"}, "lastUpdated": "2026-01-01"}));
+        t.put("m.policy", &format!("{prefix}p-sales"), None, json!({"name": "Sales", "groups": [format!("{prefix}g-sales")], "zone": format!("{prefix}z-vpn"), "requireMfa": false}));
+        t
+    }
+}
+
+#[async_trait]
+impl Provider for Tenant {
+    fn name(&self) -> &str {
+        "m"
+    }
+    fn tenant(&self) -> &str {
+        &self.name
+    }
+    fn kinds(&self) -> &[KindRef] {
+        KINDS
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            restore: true,
+            ..Capabilities::default()
+        }
+    }
+    async fn probe(&self, _kinds: &[KindRef]) -> butterfly_core::Result<AccessReport> {
+        Ok(AccessReport::default())
+    }
+    fn fetch<'a>(&'a self, kind: KindRef, _ctx: FetchContext) -> ResourceStream<'a> {
+        let items: Vec<butterfly_core::Result<Resource>> = self
+            .data
+            .lock()
+            .unwrap()
+            .get(kind.id())
+            .map(|m| {
+                m.iter()
+                    .map(|(id, (p, b))| Ok(Resource::new(kind, id.clone(), p.clone(), b.clone())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        futures::stream::iter(items).boxed()
+    }
+    fn restorer(&self) -> Option<&dyn Restorer> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl Restorer for Tenant {
+    fn restore_notes(&self, kind: &dyn ResourceKind) -> Vec<String> {
+        if kind.id() == "m.user" {
+            vec!["users are created without passwords".into()]
+        } else {
+            vec![]
+        }
+    }
+    fn guard(
+        &self,
+        plan: &RestorePlan,
+        source: &Snapshot,
+        _target: &Snapshot,
+    ) -> Vec<GuardFinding> {
+        // Test rule: creating a policy named "deny everyone" would lock admins out.
+        plan.steps
+            .iter()
+            .filter(|s| {
+                s.action.writes()
+                    && source
+                        .get(&s.kind, &s.source_id)
+                        .is_some_and(|r| r.body["name"] == "deny everyone")
+            })
+            .map(|s| GuardFinding {
+                level: GuardLevel::Critical,
+                step: Some(s.index),
+                message: "policy denies all admins".into(),
+            })
+            .collect()
+    }
+    async fn create(
+        &self,
+        kind: &dyn ResourceKind,
+        resource: &Resource,
+    ) -> butterfly_core::Result<String> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        if self.fail_kind == Some(kind.id()) {
+            return Err(
+                Error::new(ErrorKind::InvalidData, "E0000001: api validation failed")
+                    .with_status(400),
+            );
+        }
+        assert!(
+            !resource.body.to_string().contains("butterfly_secret"),
+            "placeholders never reach the provider"
+        );
+        let id = match kind.id() {
+            "m.member" => format!(
+                "{}:{}",
+                resource.parent_id.clone().unwrap(),
+                resource.body["userId"].as_str().unwrap()
+            ),
+            _ => format!("new{}", self.next.fetch_add(1, Ordering::SeqCst)),
+        };
+        self.put(
+            kind.id(),
+            &id,
+            resource.parent_id.as_deref(),
+            resource.body.clone(),
+        );
+        Ok(id)
+    }
+    async fn update(
+        &self,
+        kind: &dyn ResourceKind,
+        target_id: &str,
+        resource: &Resource,
+    ) -> butterfly_core::Result<()> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.put(
+            kind.id(),
+            target_id,
+            resource.parent_id.as_deref(),
+            resource.body.clone(),
+        );
+        Ok(())
+    }
+}
+
+async fn snapshot_of(t: &Tenant) -> Snapshot {
+    backup::run(t, &BackupOptions::default()).await.unwrap()
+}
+
+fn create_all() -> RestoreOptions {
+    RestoreOptions::default()
+}
+
+#[tokio::test]
+async fn incident_round_trip_same_tenant() {
+    let tenant = Tenant::seeded("acme", "");
+    let before = snapshot_of(&tenant).await;
+    // Incident: a policy, a group with members, and a zone referenced by a policy are deleted.
+    tenant.delete("m.policy", "p-mfa");
+    tenant.delete("m.group", "g-eng");
+    tenant.delete("m.member", "g-eng:u-bob");
+    tenant.delete("m.member", "g-eng:u-cyd");
+    tenant.delete("m.zone", "z-office");
+
+    let plan = restore::plan(&before, &tenant, &create_all())
+        .await
+        .unwrap();
+    assert_eq!(
+        tenant.writes.load(Ordering::SeqCst),
+        0,
+        "the dry run writes nothing"
+    );
+    let creates: Vec<_> = plan
+        .steps
+        .iter()
+        .filter(|s| s.action == StepAction::Create)
+        .map(|s| s.kind.as_str())
+        .collect();
+    assert_eq!(
+        creates,
+        vec!["m.zone", "m.group", "m.member", "m.member", "m.policy"],
+        "dependency order"
+    );
+    let policy = plan
+        .steps
+        .iter()
+        .find(|s| s.kind == "m.policy" && s.action == StepAction::Create)
+        .unwrap();
+    let group_step = plan
+        .steps
+        .iter()
+        .find(|s| s.kind == "m.group" && s.action == StepAction::Create)
+        .unwrap()
+        .index;
+    assert!(
+        policy
+            .references
+            .iter()
+            .any(|r| r.resolution == Resolution::InPlan { step: group_step })
+    );
+    assert!(policy.references.iter().any(|r| r.source_id == "g-admins"
+        && r.resolution
+            == Resolution::InTarget {
+                target_id: "g-admins".into()
+            }));
+    assert_eq!(
+        plan.rotation_checklist.len(),
+        1,
+        "the hook secret must be re-entered"
+    );
+    assert_eq!(plan.unresolved().count(), 0);
+    let text = plan.render_text();
+    assert!(
+        text.contains("m.policy")
+            && text.contains("Rotate or re-enter")
+            && text.contains("created by step"),
+        "{text}"
+    );
+
+    let report = restore::execute(&plan, &before, &tenant, ExecuteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.created, 5);
+    assert_eq!(report.failed, 0);
+    assert!(report.unverified.is_empty(), "{:?}", report.unverified);
+    // The new policy names the new group and zone ids.
+    let (_, policy) = tenant.find("m.policy", "name", "MFA for eng").unwrap();
+    let (new_group, _) = tenant.find("m.group", "name", "eng").unwrap();
+    let (new_zone, _) = tenant.find("m.zone", "name", "office").unwrap();
+    assert_eq!(policy["groups"], json!([new_group, "g-admins"]));
+    assert_eq!(policy["zone"], json!(new_zone));
+    assert!(policy.get("hook").is_none_or(|h| h.get("secret").is_none()));
+    assert_eq!(tenant.count("m.member"), 4);
+
+    // Idempotent: a fresh plan creates nothing.
+    let writes = tenant.writes.load(Ordering::SeqCst);
+    let again = restore::plan(&before, &tenant, &create_all())
+        .await
+        .unwrap();
+    assert_eq!(again.writes(), 0, "{}", again.render_text());
+    let report = restore::execute(&again, &before, &tenant, ExecuteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.created + report.updated, 0);
+    assert_eq!(tenant.writes.load(Ordering::SeqCst), writes);
+}
+
+#[tokio::test]
+async fn sync_to_another_tenant_remaps_every_id() {
+    let a = Tenant::seeded("tenant-a", "a-");
+    let b = Tenant::new("tenant-b");
+    b.put("m.group", "b-g-admins", None, json!({"name": "admins"}));
+    let snap = snapshot_of(&a).await;
+    let plan = restore::plan(&snap, &b, &create_all()).await.unwrap();
+    assert_eq!(b.writes.load(Ordering::SeqCst), 0);
+    assert!(plan.notes.iter().any(|n| n.contains("without passwords")));
+    let report = restore::execute(&plan, &snap, &b, ExecuteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.failed, 0, "{}", report.render_text());
+    assert_eq!(
+        b.count("m.group"),
+        3,
+        "admins matched by name, not duplicated"
+    );
+    let (_, policy) = b.find("m.policy", "name", "MFA for eng").unwrap();
+    let text = policy.to_string();
+    assert!(
+        !text.contains("a-"),
+        "no source id leaks into the target: {text}"
+    );
+    assert!(text.contains("b-g-admins"));
+    let member = b.data.lock().unwrap()["m.member"]
+        .values()
+        .map(|(p, _)| p.clone().unwrap())
+        .collect::<Vec<_>>();
+    assert!(member.iter().all(|p| !p.starts_with("a-")));
+
+    // Selective by kind: only zones into a third tenant.
+    let c = Tenant::new("tenant-c");
+    let plan = restore::plan(
+        &snap,
+        &c,
+        &RestoreOptions {
+            kinds: Some(vec!["m.zone".into()]),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(plan.steps.iter().all(|s| s.kind == "m.zone"));
+    restore::execute(&plan, &snap, &c, ExecuteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(c.count("m.zone"), 2);
+    assert_eq!(c.count("m.group"), 0);
+}
+
+#[tokio::test]
+async fn stale_plan_is_refused() {
+    let tenant = Tenant::seeded("acme", "");
+    let before = snapshot_of(&tenant).await;
+    tenant.delete("m.policy", "p-sales");
+    let plan = restore::plan(&before, &tenant, &create_all())
+        .await
+        .unwrap();
+    tenant.put("m.zone", "z-new", None, json!({"name": "home"}));
+    let err = restore::execute(&plan, &before, &tenant, ExecuteOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert!(err.to_string().contains("m.zone"), "{err}");
+    assert_eq!(tenant.writes.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn volatile_changes_do_not_make_a_plan_stale() {
+    let tenant = Tenant::seeded("acme", "");
+    let before = snapshot_of(&tenant).await;
+    tenant.delete("m.zone", "z-vpn");
+    let plan = restore::plan(&before, &tenant, &create_all())
+        .await
+        .unwrap();
+    let (_, mut body) = tenant.find("m.policy", "name", "MFA for eng").unwrap();
+    body["lastUpdated"] = json!("2026-11-24");
+    tenant.put("m.policy", "p-mfa", None, body);
+    restore::execute(&plan, &before, &tenant, ExecuteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(tenant.count("m.zone"), 2);
+}
+
+#[tokio::test]
+async fn ambiguous_matches_are_reported_not_guessed() {
+    let a = Tenant::seeded("a", "a-");
+    let b = Tenant::new("b");
+    b.put("m.group", "b1", None, json!({"name": "eng"}));
+    b.put("m.group", "b2", None, json!({"name": "eng"}));
+    let snap = snapshot_of(&a).await;
+    let plan = restore::plan(
+        &snap,
+        &b,
+        &RestoreOptions {
+            kinds: Some(vec!["m.group".into()]),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let eng = plan.steps.iter().find(|s| s.label == "eng").unwrap();
+    assert_eq!(
+        eng.action,
+        StepAction::Ambiguous {
+            candidates: vec!["b1".into(), "b2".into()]
+        }
+    );
+    restore::execute(&plan, &snap, &b, ExecuteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(b.count("m.group"), 4, "eng is not created a third time");
+}
+
+#[tokio::test]
+async fn unresolved_references_are_reported_and_dropped() {
+    let a = Tenant::seeded("a", "a-");
+    let snap = snapshot_of(&a).await;
+    let b = Tenant::new("b");
+    // Only policies: groups exist nowhere in b and are not part of the plan... but they are
+    // pulled in as involved kinds for matching only, so references stay unresolved.
+    let plan = restore::plan(
+        &snap,
+        &b,
+        &RestoreOptions {
+            kinds: Some(vec!["m.policy".into()]),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let unresolved: Vec<_> = plan
+        .unresolved()
+        .map(|(s, r)| (s.label.clone(), r.source_id.clone()))
+        .collect();
+    assert!(
+        unresolved.contains(&("MFA for eng".into(), "a-g-eng".into())),
+        "{unresolved:?}"
+    );
+    assert!(plan.render_text().contains("UNRESOLVED"));
+    restore::execute(&plan, &snap, &b, ExecuteOptions::default())
+        .await
+        .unwrap();
+    let (_, policy) = b.find("m.policy", "name", "MFA for eng").unwrap();
+    assert_eq!(
+        policy["groups"],
+        json!([]),
+        "unresolved ids are not written"
+    );
+    assert!(policy.get("zone").is_none());
+}
+
+#[tokio::test]
+async fn lockout_guard_blocks_without_override() {
+    let a = Tenant::seeded("a", "");
+    a.put(
+        "m.policy",
+        "p-deny",
+        None,
+        json!({"name": "deny everyone", "groups": [], "zone": "z-vpn"}),
+    );
+    let snap = snapshot_of(&a).await;
+    a.delete("m.policy", "p-deny");
+    let plan = restore::plan(&snap, &a, &create_all()).await.unwrap();
+    assert!(plan.is_critical());
+    assert!(plan.render_text().contains("CRITICAL"));
+    let err = restore::execute(&plan, &snap, &a, ExecuteOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert_eq!(a.writes.load(Ordering::SeqCst), 0);
+    let report = restore::execute(
+        &plan,
+        &snap,
+        &a,
+        ExecuteOptions {
+            override_lockout: true,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.created, 1);
+}
+
+#[tokio::test]
+async fn failures_stop_dependents_but_not_independent_branches() {
+    let tenant = Tenant::seeded("acme", "");
+    let before = snapshot_of(&tenant).await;
+    tenant.delete("m.group", "g-sales");
+    tenant.delete("m.member", "g-sales:u-dee");
+    tenant.delete("m.zone", "z-office");
+    let tenant = Tenant {
+        fail_kind: Some("m.group"),
+        ..tenant
+    };
+    let plan = restore::plan(&before, &tenant, &create_all())
+        .await
+        .unwrap();
+    let report = restore::execute(&plan, &before, &tenant, ExecuteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        report.created,
+        1,
+        "the zone is restored: {}",
+        report.render_text()
+    );
+    let outcomes: Vec<_> = report
+        .ledger
+        .iter()
+        .filter(|e| e.kind != "m.zone")
+        .filter(|e| !matches!(e.outcome, StepOutcome::NotWritten))
+        .map(|e| (&e.kind[..], &e.outcome))
+        .collect();
+    assert!(matches!(
+        outcomes[0],
+        (
+            "m.group",
+            StepOutcome::Failed {
+                kind: ErrorKind::InvalidData,
+                ..
+            }
+        )
+    ));
+    assert!(matches!(
+        outcomes[1],
+        ("m.member", StepOutcome::DependencyFailed { .. })
+    ));
+    assert_eq!(report.failed, 2);
+    assert!(report.render_text().contains("E0000001"));
+}
+
+#[tokio::test]
+async fn update_existing_applies_field_changes_and_default_skips() {
+    let tenant = Tenant::seeded("acme", "");
+    let before = snapshot_of(&tenant).await;
+    let (_, mut body) = tenant.find("m.policy", "name", "Sales").unwrap();
+    body["requireMfa"] = json!(true);
+    tenant.put("m.policy", "p-sales", None, body);
+    let skip = restore::plan(&before, &tenant, &create_all())
+        .await
+        .unwrap();
+    assert_eq!(skip.writes(), 0);
+    let plan = restore::plan(
+        &before,
+        &tenant,
+        &RestoreOptions {
+            update_existing: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let step = plan.steps.iter().find(|s| s.label == "Sales").unwrap();
+    match &step.action {
+        StepAction::Update { changes } => {
+            assert_eq!(changes.len(), 1, "{changes:?}");
+            assert_eq!(changes[0].pointer, "/requireMfa");
+        }
+        other => panic!("expected update, got {other:?}"),
+    }
+    restore::execute(&plan, &before, &tenant, ExecuteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        tenant.find("m.policy", "name", "Sales").unwrap().1["requireMfa"],
+        json!(false)
+    );
+}
+
+#[tokio::test]
+async fn dependency_cycles_are_errors_naming_the_kinds() {
+    const A: KindSpec = KindSpec {
+        depends_on: &["c.b"],
+        ..KindSpec::new("c.a", "A", Category::Settings)
+    };
+    const B: KindSpec = KindSpec {
+        depends_on: &["c.a"],
+        ..KindSpec::new("c.b", "B", Category::Settings)
+    };
+    let kinds: Vec<&dyn ResourceKind> = vec![&A, &B];
+    let err = butterfly_core::kind::topological_order(&kinds).unwrap_err();
+    assert!(
+        err.to_string().contains("c.a -> c.b -> c.a")
+            || err.to_string().contains("c.b -> c.a -> c.b"),
+        "{err}"
+    );
+}
