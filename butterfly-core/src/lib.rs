@@ -1,6 +1,55 @@
 //! # butterfly-core
 //!
-//! The provider-agnostic heart of butterfly (in progress).
+//! The provider-agnostic heart of butterfly: the traits every provider crate implements
+//! ([`Provider`], [`ResourceKind`], [`Restorer`]) and every store implements
+//! ([`SnapshotStore`]), the canonical snapshot format, and the shared engines.
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`kind`] | resource kinds as table rows: natural keys, dependencies, secret, volatile and reference fields |
+//! | [`snapshot`] | canonical JSON (RFC 8785), SHA-256 per resource, content-defined chunks addressed by blake3 |
+//! | [`backup`] | the orchestrator: bounded concurrent kinds, parents before children, redaction, progress events |
+//! | [`diff`] | field-level changes between snapshots with severity rules |
+//! | [`restore`] | the dry-run plan, its execution with a ledger, id remapping and verification |
+//! | [`store`] | the filesystem store (the embedded default) and an in-memory store |
+//! | [`http`] | the HTTP stack shared by providers: auth, rate limits, retries, pagination |
+//! | [`redact`] | secret placeholders |
+//!
+//! ## Example
+//!
+//! Snapshots are plain data: build one, store it, load it back verified.
+//!
+//! ```
+//! use butterfly_core::kind::{Category, KindSpec, SecretField};
+//! use butterfly_core::snapshot::{KindOutcome, Snapshot, SnapshotId, SnapshotMeta};
+//! use butterfly_core::store::{MemoryStore, StoreExt};
+//! use butterfly_core::Resource;
+//! use serde_json::json;
+//!
+//! const GROUP: KindSpec = KindSpec {
+//!     natural_key: &["/profile/name"],
+//!     ..KindSpec::new("demo.group", "Groups", Category::Directory)
+//! };
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let now = chrono::Utc::now();
+//! let mut snapshot = Snapshot::new(SnapshotMeta {
+//!     id: SnapshotId::generate("demo", now),
+//!     provider: "demo".into(),
+//!     tenant: "acme.example".into(),
+//!     started_at: now,
+//!     finished_at: now,
+//! });
+//! let admins = Resource::new(&GROUP, "00g1", None, json!({"profile": {"name": "Admins"}}));
+//! snapshot.insert_kind("demo.group", KindOutcome::Complete, vec![admins]);
+//!
+//! let store = MemoryStore::new();
+//! let saved = store.save(&snapshot).await?;
+//! let loaded = store.load(&saved.id).await?; // every hash is checked on the way back
+//! assert_eq!(loaded.get("demo.group", "00g1").unwrap().label(), "Admins");
+//! # Ok::<(), butterfly_core::Error>(())
+//! # }).unwrap();
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
