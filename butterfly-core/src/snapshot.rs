@@ -27,7 +27,7 @@ use crate::resource::Resource;
 pub const FORMAT_VERSION: u32 = 1;
 
 /// Chunk boundaries fall after a resource whose hash is 0 modulo this (average chunk length).
-const CHUNK_AVERAGE: u16 = 256;
+const CHUNK_AVERAGE: u16 = 64;
 /// A chunk never holds more resources than this.
 const CHUNK_MAX_RESOURCES: usize = 2048;
 /// A chunk is cut once it holds this many bytes.

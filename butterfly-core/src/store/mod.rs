@@ -27,7 +27,7 @@ pub use memory::MemoryStore;
 /// Contract (checked by the conformance suite):
 /// - `put_blob` stores bytes under their blake3 address and refuses bytes that do not match it;
 ///   storing an existing blob again is a cheap no-op.
-/// - `get_blob` returns exactly the stored bytes or an [`Integrity`](ErrorKind::Integrity) error
+/// - `get_blob` returns exactly the stored bytes or an `Integrity` error
 ///   if they no longer match the address; a missing blob is `NotFound`.
 /// - `put_manifest` makes a snapshot visible atomically; it is called after every blob is
 ///   stored. An id that already exists is a `Conflict`.
@@ -40,8 +40,16 @@ pub trait SnapshotStore: Send + Sync {
     async fn has_blob(&self, id: &BlobId) -> Result<bool>;
     /// Stores a blob under its address.
     async fn put_blob(&self, id: &BlobId, bytes: &[u8]) -> Result<()>;
-    /// Reads a blob, verifying its address.
-    async fn get_blob(&self, id: &BlobId) -> Result<Vec<u8>>;
+    /// Reads a blob's stored bytes without checking them (`NotFound` if absent). Readers use
+    /// [`get_blob`](Self::get_blob), or decode and check themselves as snapshot loading does,
+    /// so that a corrupt byte can be traced to the resource it belongs to.
+    async fn read_blob(&self, id: &BlobId) -> Result<Vec<u8>>;
+    /// Reads a blob, verifying its address (an `Integrity` error on mismatch).
+    async fn get_blob(&self, id: &BlobId) -> Result<Vec<u8>> {
+        let bytes = self.read_blob(id).await?;
+        id.verify(&bytes)?;
+        Ok(bytes)
+    }
     /// Every stored blob.
     async fn list_blobs(&self) -> Result<Vec<BlobId>>;
     /// Deletes a blob if it is older than `min_age` (so blobs of a backup still being written,
@@ -168,8 +176,9 @@ pub trait StoreExt: SnapshotStore {
         let mut blobs = std::collections::HashMap::new();
         for blob in manifest.blobs() {
             if !blobs.contains_key(blob) {
+                // Unchecked here: decode checks each blob and names the resource a bad byte is in.
                 let bytes = self
-                    .get_blob(blob)
+                    .read_blob(blob)
                     .await
                     .map_err(|e| e.context(format!("loading snapshot {id}")))?;
                 blobs.insert(blob.clone(), bytes);
