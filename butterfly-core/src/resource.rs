@@ -6,36 +6,41 @@ use serde_json::Value;
 use crate::kind::ResourceKind;
 
 /// A pointer inside a resource body that names another resource by id.
+///
+/// Fields are declared in alphabetical order: that is their canonical JSON order, which lets
+/// [`crate::snapshot::resource_hash`] take its fast path.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Reference {
-    /// Concrete JSON Pointer of the id inside the body.
-    pub pointer: String,
-    /// Kind of the referenced resource.
-    pub kind: String,
     /// Provider id of the referenced resource.
     pub id: String,
+    /// Kind of the referenced resource.
+    pub kind: String,
+    /// Concrete JSON Pointer of the id inside the body.
+    pub pointer: String,
 }
 
 /// One resource as backed up: provider id, optional parent (for sub-resources), the natural
 /// key used to match it across tenants, its references and its body.
+///
+/// Fields are declared in alphabetical order (their canonical JSON order).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Resource {
-    /// Kind id (`"okta.group"`).
-    pub kind: String,
+    /// The object as the provider returned it, secrets replaced by placeholders.
+    pub body: Value,
     /// The provider's id. For sub-resources without their own id the provider builds one
     /// from the parent and child ids (`"00g1:00u2"`).
     pub id: String,
-    /// For sub-resources, the id of the parent resource (of the kind's parent kind).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent_id: Option<String>,
+    /// Kind id (`"okta.group"`).
+    pub kind: String,
     /// Key that identifies the resource across tenants, from the kind's natural key fields.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub natural_key: Option<String>,
+    /// For sub-resources, the id of the parent resource (of the kind's parent kind).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
     /// Ids of other resources named in the body.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<Reference>,
-    /// The object as the provider returned it, secrets replaced by placeholders.
-    pub body: Value,
 }
 
 impl Resource {

@@ -434,11 +434,46 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Canonical bytes and SHA-256 of one resource.
+/// Canonical bytes (RFC 8785) and SHA-256 of one resource.
+///
+/// Fast path: RFC 8785 output equals serde_json's compact output when object keys are
+/// already sorted the same way (serde_json maps are ordered by UTF-8 bytes, which matches
+/// RFC 8785's UTF-16 order unless a key has a character at or above U+E000), every number is
+/// an integer within ±2^53, and struct fields serialize in sorted order ([`Resource`] declares
+/// them so). Anything else goes through `serde_jcs`. A property test checks both agree.
 pub fn resource_hash(resource: &Resource) -> Result<(Vec<u8>, String)> {
-    let bytes = canonical_json(resource)?;
+    let simple = is_simple(&resource.body)
+        && [&resource.id, &resource.kind].iter().all(|s| simple_key(s))
+        && resource.references.iter().all(|r| simple_key(&r.pointer));
+    let bytes = if simple {
+        serde_json::to_vec(resource)
+            .map_err(|e| Error::invalid_data("resource cannot be written as JSON").with_source(e))?
+    } else {
+        canonical_json(resource)?
+    };
     let hash = sha256_hex(&bytes);
     Ok((bytes, hash))
+}
+
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+fn simple_key(key: &str) -> bool {
+    key.chars().all(|c| c < '\u{E000}')
+}
+
+/// Whether serde_json's compact output of `value` is already RFC 8785 canonical.
+pub(crate) fn is_simple(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Null | Value::Bool(_) | Value::String(_) => true,
+        Value::Number(n) => n
+            .as_u64()
+            .map(|u| u <= MAX_SAFE_INTEGER)
+            .or_else(|| n.as_i64().map(|i| i.unsigned_abs() <= MAX_SAFE_INTEGER))
+            .unwrap_or(false),
+        Value::Array(items) => items.iter().all(is_simple),
+        Value::Object(map) => map.iter().all(|(k, v)| simple_key(k) && is_simple(v)),
+    }
 }
 
 impl Snapshot {
@@ -768,6 +803,39 @@ mod tests {
             Manifest::from_bytes(b"{\"format\":1,").unwrap_err().kind(),
             ErrorKind::Integrity
         );
+    }
+
+    fn arb_json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<u64>().prop_map(serde_json::Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(serde_json::Value::from),
+            "\\PC{0,8}".prop_map(serde_json::Value::from),
+            "[\\u{0}-\\u{1f}\"\\\\a\\u{e000}-\\u{e00f}\\u{1f600}]{0,4}"
+                .prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(3, 32, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map("[a-z\\u{e000}\\u{1f600}]{1,3}", inner, 0..5)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// The fast path and serde_jcs produce the same bytes for any resource.
+        #[test]
+        fn resource_bytes_are_rfc8785(body in arb_json(), id in "\\PC{1,6}") {
+            let r = Resource::new(&USER, id, Some("p".into()), body);
+            let (bytes, _) = resource_hash(&r).unwrap();
+            proptest::prop_assert_eq!(String::from_utf8(bytes).unwrap(), String::from_utf8(canonical_json(&r).unwrap()).unwrap());
+        }
     }
 
     #[test]
