@@ -6,5 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod behaviour;
+pub mod fake;
+pub mod okta;
 pub mod store_suite;
 pub mod synthetic;
