@@ -103,6 +103,12 @@ pub trait FakeApi: Send + Sync + 'static {
     fn bucket(&self, method: &Method, path: &str) -> String;
     /// The provider's 429 body.
     fn rate_limited_body(&self) -> Value;
+    /// Whether a request changes the tenant (recorded in the write log). Default: every
+    /// method but GET; token endpoints override this.
+    fn is_write(&self, method: &Method, path: &str) -> bool {
+        let _ = path;
+        *method != Method::GET
+    }
 }
 
 /// A rate-limit bucket.
@@ -476,7 +482,7 @@ async fn handle(
         }
     }
 
-    if method != Method::GET {
+    if shared.api.is_write(&method, &path) {
         lock(&shared.writes).push(WriteRecord {
             method: method.to_string(),
             path: uri

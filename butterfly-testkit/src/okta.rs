@@ -858,13 +858,25 @@ impl OktaApi {
     }
 
     fn allowed(&self, granted: &BTreeSet<String>, scope: &str, write: bool) -> bool {
-        let read = format!("okta.{scope}.read");
-        let manage = format!("okta.{scope}.manage");
+        let (read, manage) = scope_names(scope);
         if self.withheld.contains(&read) || (write && self.withheld.contains(&manage)) {
             return false;
         }
         granted.contains("*") || granted.contains(&manage) || (!write && granted.contains(&read))
     }
+}
+
+/// Read and manage scope names of a scope family (the Shared Signals API has no `okta.`).
+fn scope_names(family: &str) -> (String, String) {
+    let prefix = if family == "ssf" {
+        String::new()
+    } else {
+        "okta.".to_string()
+    };
+    (
+        format!("{prefix}{family}.read"),
+        format!("{prefix}{family}.manage"),
+    )
 }
 
 fn list_page(base: &str, req: &FakeRequest, coll: &Collection, items: Vec<Value>) -> FakeResponse {
@@ -923,6 +935,10 @@ impl FakeApi for OktaApi {
         okta_bucket(method, path)
     }
 
+    fn is_write(&self, method: &Method, path: &str) -> bool {
+        *method != Method::GET && path != "/oauth2/v1/token"
+    }
+
     fn rate_limited_body(&self) -> Value {
         json!({"errorCode": "E0000047", "errorSummary": "API call exceeded rate limit due to too many requests.", "errorLink": "E0000047", "errorId": "oaeFakeRateLimit000000", "errorCauses": []})
     }
@@ -939,7 +955,8 @@ impl FakeApi for OktaApi {
             Err(resp) => return Some(resp),
         };
         let deny = |scope: &str| {
-            let needed = format!("okta.{scope}.{}", if write { "manage" } else { "read" });
+            let (read, manage) = scope_names(scope);
+            let needed = if write { manage } else { read };
             okta_error(403, "E0000006", "You do not have permission to perform the requested action").with_header(
                 "www-authenticate",
                 format!("Bearer authorization_uri=\"{base}/oauth2/v1/authorize\", realm=\"IdpError\", scope=\"{needed}\", error=\"insufficient_scope\", error_description=\"The access token provided does not contain the required scopes.\", resource=\"{path}\""),
@@ -996,7 +1013,8 @@ impl FakeApi for OktaApi {
                 .get("/api/v1/users")
                 .cloned()
                 .unwrap_or_default();
-            if segs.len() == 5 && req.method == Method::GET {
+            // segs: ["", "api", "v1", "groups", gid, "users", uid?]
+            if segs.len() == 6 && req.method == Method::GET {
                 let members: Vec<Value> = if gid == org.everyone {
                     users
                         .into_iter()
@@ -1015,8 +1033,8 @@ impl FakeApi for OktaApi {
                     .copied()?;
                 return Some(list_page(base, req, &coll, members));
             }
-            if segs.len() == 6 {
-                let uid = segs[5].to_string();
+            if segs.len() == 7 {
+                let uid = segs[6].to_string();
                 if !users.iter().any(|u| u["id"] == uid.as_str()) {
                     return Some(okta_error(
                         404,

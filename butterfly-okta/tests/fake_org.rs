@@ -1,0 +1,290 @@
+//! End to end against the fake Okta org: backup, probe, the shared behaviour suite, restore.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use butterfly_core::backup::{self, BackupOptions};
+use butterfly_core::provider::Access;
+use butterfly_core::snapshot::KindOutcome;
+use butterfly_core::{ErrorKind, Provider};
+use butterfly_okta::{OktaAuth, OktaConfig, OktaProvider};
+use butterfly_testkit::behaviour::{self, Harness, Running, Setup};
+use butterfly_testkit::fake::{Fault, FaultRule};
+use butterfly_testkit::okta::{FakeOkta, OktaOptions, OktaOrgSpec};
+use secrecy::SecretString;
+
+fn ssws(fake: &FakeOkta) -> OktaProvider {
+    OktaProvider::new(OktaConfig {
+        org_url: fake.base_url(),
+        base_url: None,
+        auth: OktaAuth::ApiToken {
+            token: SecretString::from(fake.api_token().to_string()),
+        },
+        max_share: Some(1.0),
+        bucket_limits: None,
+        bucket_period: None,
+    })
+    .unwrap()
+}
+
+fn jwt(fake: &FakeOkta) -> OktaProvider {
+    OktaProvider::new(OktaConfig {
+        org_url: fake.base_url(),
+        base_url: None,
+        auth: OktaAuth::PrivateKeyJwt {
+            client_id: fake.oauth_client_id().to_string(),
+            private_key: SecretString::from(fake.private_key_pem().to_string()),
+            key_id: Some(fake.key_id().to_string()),
+            scopes: None,
+        },
+        max_share: Some(1.0),
+        bucket_limits: None,
+        bucket_period: None,
+    })
+    .unwrap()
+}
+
+fn spec(users: usize) -> OktaOrgSpec {
+    OktaOrgSpec {
+        users,
+        seed: 7,
+        governance: false,
+    }
+}
+
+#[tokio::test]
+async fn backup_reads_every_kind_completely() {
+    let fake = FakeOkta::start(spec(400), OktaOptions::default())
+        .await
+        .unwrap();
+    let okta = jwt(&fake);
+    let snap = backup::run(&okta, &BackupOptions::default()).await.unwrap();
+    for (kind, data) in &snap.kinds {
+        match &data.outcome {
+            KindOutcome::Complete => {}
+            KindOutcome::Unsupported { .. }
+                if kind.starts_with("okta.access_") || kind == "okta.entitlement_bundle" => {}
+            other => panic!("{kind}: {other:?}"),
+        }
+    }
+    assert_eq!(snap.kinds.len(), okta.kinds().len());
+    // Every user, DEPROVISIONED included.
+    let users = fake.items("/api/v1/users");
+    assert_eq!(snap.resources("okta.user").len(), users.len());
+    assert!(users.iter().any(|u| u["status"] == "DEPROVISIONED"));
+    assert!(
+        snap.resources("okta.user")
+            .iter()
+            .any(|u| u.body["status"] == "DEPROVISIONED")
+    );
+    // Memberships of every group but Everyone.
+    let groups = fake.items("/api/v1/groups");
+    let expected: usize = groups
+        .iter()
+        .filter(|g| g["type"] != "BUILT_IN")
+        .map(|g| fake.members(g["id"].as_str().unwrap()).len())
+        .sum();
+    assert_eq!(snap.resources("okta.group_member").len(), expected);
+    // Every policy type and every rule.
+    let policies = fake.items("/api/v1/policies");
+    assert_eq!(snap.resources("okta.policy").len(), policies.len());
+    let rules: usize = policies
+        .iter()
+        .map(|p| {
+            fake.items(&format!(
+                "/api/v1/policies/{}/rules",
+                p["id"].as_str().unwrap()
+            ))
+            .len()
+        })
+        .sum();
+    assert_eq!(snap.resources("okta.policy_rule").len(), rules);
+    assert!(!snap.resources("okta.auth_server_policy_rule").is_empty());
+    assert!(!snap.resources("okta.email_customization").is_empty());
+    // References are recorded.
+    let rule = &snap.resources("okta.policy_rule")[0];
+    assert!(
+        rule.references
+            .iter()
+            .any(|r| r.kind == "okta.network_zone")
+    );
+    // No secret reached the snapshot.
+    let text = serde_json::to_string(&snap).unwrap();
+    for s in fake.sentinels() {
+        assert!(!text.contains(&s), "{s} leaked");
+    }
+    assert!(
+        fake.server().unknown_requests().is_empty(),
+        "{:?}",
+        fake.server().unknown_requests()
+    );
+    assert_eq!(fake.write_count(), 0);
+}
+
+#[tokio::test]
+async fn governance_kinds_are_read_when_the_org_has_them() {
+    let fake = FakeOkta::start(
+        OktaOrgSpec {
+            governance: true,
+            ..spec(50)
+        },
+        OktaOptions::default(),
+    )
+    .await
+    .unwrap();
+    let okta = ssws(&fake);
+    let snap = backup::run(
+        &okta,
+        &BackupOptions::default().kinds(["okta.access_certification", "okta.entitlement_bundle"]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        snap.kinds["okta.access_certification"].outcome,
+        KindOutcome::Complete
+    );
+    assert_eq!(snap.resources("okta.entitlement_bundle").len(), 1);
+    let without = FakeOkta::start(spec(50), OktaOptions::default())
+        .await
+        .unwrap();
+    let report = ssws(&without)
+        .probe(butterfly_okta::kinds::all())
+        .await
+        .unwrap();
+    assert!(matches!(
+        report.kinds["okta.access_request"],
+        Access::Unsupported { .. }
+    ));
+}
+
+#[tokio::test]
+async fn bad_credentials_and_urls_are_typed_errors() {
+    let fake = FakeOkta::start(spec(20), OktaOptions::default())
+        .await
+        .unwrap();
+    let okta = OktaProvider::new(OktaConfig {
+        auth: OktaAuth::ApiToken {
+            token: SecretString::from("wrong".to_string()),
+        },
+        ..OktaConfig::from_vars(|k| {
+            (k == "OKTA_ORG_URL")
+                .then(|| fake.base_url())
+                .or((k == "OKTA_API_TOKEN").then(|| "x".into()))
+        })
+        .unwrap()
+    })
+    .unwrap();
+    let snap = backup::run(&okta, &BackupOptions::default().kinds(["okta.group"]))
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            &snap.kinds["okta.group"].outcome,
+            KindOutcome::Failed {
+                kind: ErrorKind::Auth,
+                ..
+            }
+        ),
+        "{:?}",
+        snap.kinds["okta.group"].outcome
+    );
+    let err = OktaConfig::from_vars(|k| match k {
+        "OKTA_ORG_URL" => Some("http://idp.example.invalid".into()),
+        "OKTA_API_TOKEN" => Some("SECRET-token".into()),
+        _ => None,
+    })
+    .and_then(OktaProvider::new)
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    let missing =
+        OktaConfig::from_vars(|k| (k == "OKTA_ORG_URL").then(|| "https://acme.okta.com".into()))
+            .unwrap_err();
+    assert!(missing.to_string().contains("OKTA_CLIENT_ID"), "{missing}");
+    let cfg = OktaConfig::from_vars(|k| match k {
+        "OKTA_ORG_URL" => Some("https://acme.okta.com".into()),
+        "OKTA_CLIENT_ID" => Some("0oa1".into()),
+        "OKTA_PRIVATE_KEY" => Some("-----BEGIN PRIVATE KEY-----SECRET".into()),
+        _ => None,
+    })
+    .unwrap();
+    assert!(!format!("{cfg:?}").contains("SECRET"));
+    let err = OktaProvider::new(cfg).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    assert!(!err.to_string().contains("SECRET"));
+}
+
+struct OktaHarness;
+
+#[async_trait]
+impl Harness for OktaHarness {
+    async fn start(&self, setup: Setup) -> Running {
+        let mut options = OktaOptions::default();
+        if setup.faults {
+            options.faults = vec![
+                FaultRule::get("/api/v1/users", Fault::Status(503), 2, 2),
+                FaultRule::get("/api/v1/groups", Fault::RateLimited, 3, 2),
+                FaultRule::get("/api/v1/apps", Fault::RateLimitedNoHeaders, 2, 2),
+                FaultRule::get("/api/v1/policies", Fault::Reset, 3, 2),
+                FaultRule::get("/api/v1/zones", Fault::Truncate, 1, 1),
+                FaultRule::get("/api/v1/authorizationServers", Fault::Status(500), 2, 1),
+            ];
+        }
+        if let Some(kind) = &setup.withhold {
+            let row = butterfly_okta::kinds::row_of(kind).unwrap();
+            options.withheld_scopes = vec![row.scope.to_string()];
+        }
+        let fake = FakeOkta::start(spec(250), options).await.unwrap();
+        let provider = jwt(&fake);
+        let sentinels = fake.sentinels();
+        let fake = std::sync::Arc::new(fake);
+        let (w, u) = (fake.clone(), fake.clone());
+        Running {
+            provider: Box::new(provider),
+            sentinels,
+            writes: Box::new(move || w.write_count()),
+            unknown_requests: Box::new(move || u.server().unknown_requests()),
+            guard: Box::new(fake),
+        }
+    }
+    fn withheld_kind(&self) -> &str {
+        "okta.group"
+    }
+    fn withheld_scope(&self) -> &str {
+        "okta.groups.read"
+    }
+}
+
+#[tokio::test]
+async fn behaviour_suite() {
+    behaviour::run_all(&OktaHarness).await;
+}
+
+#[tokio::test]
+async fn scopes_are_derived_from_the_kinds() {
+    let fake = FakeOkta::start(
+        spec(20),
+        OktaOptions {
+            withheld_scopes: vec!["okta.apps.read".into()],
+            ..OktaOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let report = jwt(&fake)
+        .probe(butterfly_okta::kinds::all())
+        .await
+        .unwrap();
+    let denied: BTreeSet<&str> = report
+        .kinds
+        .iter()
+        .filter(|(_, a)| matches!(a, Access::Denied { .. }))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    assert!(
+        denied.contains("okta.app")
+            && denied.contains("okta.app_user")
+            && denied.contains("okta.app_group"),
+        "{denied:?}"
+    );
+    assert!(!denied.contains("okta.user"));
+}
