@@ -667,3 +667,108 @@ fn short(v: &Option<Value>) -> String {
         }
     }
 }
+
+/// Diffs `from` against `to` where `to` may hold re-created copies of `from`'s resources
+/// under new ids (after a restore or in another tenant): resources only on one side are
+/// paired by natural key (or, for kinds without one, by parent and references), parents
+/// first; `from` is rewritten through the resulting id map (ids, parent ids and references)
+/// and then diffed normally. What remains are real differences.
+///
+/// Returns the diff and the number of resources paired under a new id.
+pub fn diff_after_restore(
+    from: &Snapshot,
+    to: &Snapshot,
+    kinds: &[KindRef],
+    rules: &[SeverityRule],
+) -> (Diff, usize) {
+    let ordered = crate::kind::topological_order(kinds).unwrap_or_else(|_| kinds.to_vec());
+    let mut map: BTreeMap<(String, String), String> = BTreeMap::new();
+    let mut paired = 0;
+    for kind in &ordered {
+        let kid = kind.id();
+        let (a, b) = (from.resources(kid), to.resources(kid));
+        let key = |r: &Resource, side_from: bool| -> Option<String> {
+            let resolve = |k: &str, id: &str| -> String {
+                if side_from {
+                    map.get(&(k.to_string(), id.to_string()))
+                        .cloned()
+                        .unwrap_or_else(|| id.to_string())
+                } else {
+                    id.to_string()
+                }
+            };
+            let parent = match (kind.parent(), &r.parent_id) {
+                (Some(pk), Some(pid)) => resolve(pk, pid),
+                _ => String::new(),
+            };
+            let own = match &r.natural_key {
+                Some(k) => k.clone(),
+                None => {
+                    let refs: Vec<String> = r
+                        .references
+                        .iter()
+                        .map(|x| format!("{}={}", x.pointer, resolve(&x.kind, &x.id)))
+                        .collect();
+                    if refs.is_empty() {
+                        return None;
+                    }
+                    refs.join("|")
+                }
+            };
+            Some(format!("{parent}\u{1f}{own}"))
+        };
+        let b_ids: BTreeSet<&str> = b.iter().map(|r| r.id.as_str()).collect();
+        let a_ids: BTreeSet<&str> = a.iter().map(|r| r.id.as_str()).collect();
+        let mut b_by_key: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for r in b.iter().filter(|r| !a_ids.contains(r.id.as_str())) {
+            if let Some(k) = key(r, false) {
+                b_by_key.entry(k).or_default().push(&r.id);
+            }
+        }
+        let mut found = Vec::new();
+        for r in a.iter().filter(|r| !b_ids.contains(r.id.as_str())) {
+            if let Some(k) = key(r, true)
+                && let Some(ids) = b_by_key.get(&k)
+                && ids.len() == 1
+            {
+                found.push((r.id.clone(), ids[0].to_string()));
+            }
+        }
+        paired += found.len();
+        for (old, new) in found {
+            map.insert((kid.to_string(), old), new);
+        }
+    }
+    let mut rewritten = from.clone();
+    for (kid, data) in rewritten.kinds.iter_mut() {
+        let kind = kinds.iter().find(|k| k.id() == kid);
+        for r in data.resources.iter_mut() {
+            if let Some(new) = map.get(&(kid.clone(), r.id.clone())) {
+                if r.body.get("id").and_then(Value::as_str)
+                    == Some(r.id.rsplit('/').next().unwrap_or(&r.id))
+                {
+                    r.body["id"] = Value::String(new.rsplit('/').next().unwrap_or(new).to_string());
+                }
+                r.id = new.clone();
+            }
+            if let (Some(k), Some(pid)) = (kind.and_then(|k| k.parent()), r.parent_id.clone())
+                && let Some(new) = map.get(&(k.to_string(), pid))
+            {
+                r.parent_id = Some(new.clone());
+            }
+            let refs = r.references.clone();
+            for x in &refs {
+                if let Some(new) = map.get(&(x.kind.clone(), x.id.clone()))
+                    && let Some(slot) = r.body.pointer_mut(&x.pointer)
+                {
+                    *slot = Value::String(new.clone());
+                }
+            }
+            if let Some(k) = kind {
+                r.refresh(*k);
+            }
+        }
+        data.resources.sort_by(|x, y| x.id.cmp(&y.id));
+    }
+    (diff(&rewritten, to, kinds, rules), paired)
+}

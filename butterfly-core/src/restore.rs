@@ -661,6 +661,20 @@ fn structural_key(
     }
 }
 
+/// A natural key scoped by the parent's target id: two policies may both have a rule named
+/// "Rule 1". `None` when the parent has no target id yet (so it cannot match anything).
+fn scoped(
+    kind: &dyn ResourceKind,
+    resource: &Resource,
+    key: &str,
+    resolve: &dyn Fn(&str, &str) -> Option<String>,
+) -> Option<String> {
+    match (kind.parent(), &resource.parent_id) {
+        (Some(pk), Some(pid)) => Some(format!("{}\u{1f}{key}", resolve(pk, pid)?)),
+        _ => Some(key.to_string()),
+    }
+}
+
 /// Makes the dry-run plan: reads the target, matches, orders, resolves. Performs no writes.
 pub async fn plan(
     source: &Snapshot,
@@ -696,7 +710,7 @@ pub async fn plan(
         let resolve_target = |_: &str, id: &str| Some(id.to_string());
         for t in targets {
             let key = match &t.natural_key {
-                Some(k) => Some(k.clone()),
+                Some(k) => scoped(*kind, t, k, &resolve_target),
                 None if kind.natural_key().is_empty() => structural_key(t, *kind, &resolve_target),
                 None => None,
             };
@@ -723,7 +737,7 @@ pub async fn plan(
             };
             // Match: same id first (same tenant), then the natural or structural key.
             let key = match &resource.natural_key {
-                Some(k) => Some(k.clone()),
+                Some(k) => scoped(*kind, resource, k, &resolve_source),
                 None if kind.natural_key().is_empty() => {
                     structural_key(resource, *kind, &resolve_source)
                 }
@@ -1001,9 +1015,8 @@ fn collect_secret_names(value: &Value, at: String, out: &mut Vec<String>) {
         Value::Object(map) => {
             for (k, v) in map {
                 let here = crate::pointer::push(&at, k);
-                if redact::ALWAYS_SECRET.contains(&k.as_str())
-                    || SecretPlaceholder::from_value(v).is_some()
-                {
+                // The target was read through a backup, so its secrets are placeholders.
+                if SecretPlaceholder::from_value(v).is_some() {
                     out.push(here);
                 } else {
                     collect_secret_names(v, here, out);

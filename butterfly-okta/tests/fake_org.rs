@@ -22,7 +22,8 @@ fn ssws(fake: &FakeOkta) -> OktaProvider {
         },
         max_share: Some(1.0),
         bucket_limits: None,
-        bucket_period: None,
+        // The fake has no limits here: scale Okta's per-minute budgets to 100 ms windows.
+        bucket_period: Some(std::time::Duration::from_millis(100)),
     })
     .unwrap()
 }
@@ -39,7 +40,8 @@ fn jwt(fake: &FakeOkta) -> OktaProvider {
         },
         max_share: Some(1.0),
         bucket_limits: None,
-        bucket_period: None,
+        // The fake has no limits here: scale Okta's per-minute budgets to 100 ms windows.
+        bucket_period: Some(std::time::Duration::from_millis(100)),
     })
     .unwrap()
 }

@@ -531,6 +531,7 @@ fn generate(spec: &OktaOrgSpec) -> Org {
                 "settings": {"app": {"url": format!("https://intranet{i}.example.com"), "requestIntegration": false}}, "features": [], "_links": links(base, "/api/v1/apps", &id)})
             }
         };
+        g.push("/api/v1/apps", app.clone());
         if app["features"].as_array().is_some_and(|f| !f.is_empty()) {
             g.push(&format!("/api/v1/apps/{id}/features"), json!({"name": "USER_PROVISIONING", "status": "ENABLED", "description": "User provisioning settings", "capabilities": {"create": {"lifecycleCreate": {"status": "ENABLED"}}}}));
         }
@@ -1141,6 +1142,21 @@ impl FakeApi for OktaApi {
                 } else if body.get("status").is_none() && !coll.id_prefix.is_empty() {
                     body["status"] = json!("ACTIVE");
                 }
+                // Okta marks what it created itself; whatever the API creates is not system.
+                if [
+                    "/api/v1/policies",
+                    "/api/v1/zones",
+                    "/api/v1/policies/{}/rules",
+                    "/api/v1/authorizationServers/{}/claims",
+                    "/api/v1/authorizationServers/{}/scopes",
+                    "/api/v1/authorizationServers/{}/policies",
+                    "/api/v1/authorizationServers/{}/policies/{}/rules",
+                ]
+                .iter()
+                .any(|t| matches(t, &coll_path))
+                {
+                    body["system"] = json!(false);
+                }
                 body["created"] = json!("2026-11-24T00:00:00.000Z");
                 body["lastUpdated"] = json!("2026-11-24T00:00:00.000Z");
                 if let Some(existing) = org.collections.get(&coll_path)
@@ -1186,6 +1202,17 @@ impl FakeApi for OktaApi {
                     (Method::GET, Some(p)) => Some(FakeResponse::ok(list[p].clone())),
                     (Method::DELETE, Some(p)) => {
                         list.remove(p);
+                        // Cascade as Okta does: nested collections, memberships, assignments.
+                        let prefix = format!("{coll_path}/{id}/");
+                        org.collections.retain(|k, _| !k.starts_with(&prefix));
+                        if coll_path == "/api/v1/groups" {
+                            org.members.remove(&id);
+                            for (k, items) in org.collections.iter_mut() {
+                                if matches("/api/v1/apps/{}/groups", k) {
+                                    items.retain(|i| i["id"] != id.as_str());
+                                }
+                            }
+                        }
                         Some(FakeResponse::no_content())
                     }
                     (Method::PUT, Some(p)) => {

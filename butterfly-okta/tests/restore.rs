@@ -1,0 +1,248 @@
+//! Restore through the core engine against the fake Okta org: the incident round trip,
+//! idempotence, sync between two orgs, and the dry run writing nothing.
+
+use butterfly_core::backup::{self, BackupOptions};
+use butterfly_core::diff::{self, Severity};
+use butterfly_core::restore::{self, ExecuteOptions, RestoreOptions, StepAction};
+use butterfly_core::{Provider, Snapshot};
+use butterfly_okta::{OktaAuth, OktaConfig, OktaProvider};
+use butterfly_testkit::okta::{FakeOkta, OktaOptions, OktaOrgSpec};
+use secrecy::SecretString;
+use serde_json::Value;
+
+fn provider(fake: &FakeOkta) -> OktaProvider {
+    OktaProvider::new(OktaConfig {
+        org_url: fake.base_url(),
+        base_url: None,
+        auth: OktaAuth::ApiToken {
+            token: SecretString::from(fake.api_token().to_string()),
+        },
+        max_share: Some(1.0),
+        bucket_limits: None,
+        // The fake has no limits here: scale Okta's per-minute budgets to 100 ms windows.
+        bucket_period: Some(std::time::Duration::from_millis(100)),
+    })
+    .unwrap()
+}
+
+async fn delete(fake: &FakeOkta, path: &str) {
+    let resp = reqwest::Client::new()
+        .delete(format!("{}{path}", fake.base_url()))
+        .header("authorization", format!("SSWS {}", fake.api_token()))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        resp.status().is_success(),
+        "DELETE {path}: {}",
+        resp.status()
+    );
+}
+
+async fn snapshot(okta: &OktaProvider) -> Snapshot {
+    backup::run(okta, &BackupOptions::default()).await.unwrap()
+}
+
+fn first(items: &[Value], pred: impl Fn(&Value) -> bool) -> &Value {
+    items.iter().find(|i| pred(i)).unwrap()
+}
+
+#[tokio::test]
+async fn incident_round_trip() {
+    let fake = FakeOkta::start(
+        OktaOrgSpec {
+            users: 300,
+            seed: 3,
+            governance: false,
+        },
+        OktaOptions::default(),
+    )
+    .await
+    .unwrap();
+    let okta = provider(&fake);
+    let original = snapshot(&okta).await;
+
+    // The incident: a group rule, a policy with its rules, a group with members and app
+    // assignments, and a network zone named by policy rules are deleted.
+    let rule = first(&fake.items("/api/v1/groups/rules"), |r| {
+        r["status"] == "ACTIVE"
+    })["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let policy = first(&fake.items("/api/v1/policies"), |p| {
+        p["system"] == false && p["type"] == "OKTA_SIGN_ON"
+    })["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let group = first(&fake.items("/api/v1/groups"), |g| {
+        g["type"] == "OKTA_GROUP" && g["profile"]["name"] != "Admins"
+    })["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!fake.members(&group).is_empty(), "the group has members");
+    let zone = first(&fake.items("/api/v1/zones"), |z| z["name"] == "Office")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for path in [
+        format!("/api/v1/groups/rules/{rule}"),
+        format!("/api/v1/policies/{policy}"),
+        format!("/api/v1/groups/{group}"),
+        format!("/api/v1/zones/{zone}"),
+    ] {
+        delete(&fake, &path).await;
+    }
+    let writes_before = fake.write_count();
+    let after_incident = snapshot(&okta).await;
+    let d = diff::diff(
+        &original,
+        &after_incident,
+        okta.kinds(),
+        &okta.severity_rules(),
+    );
+    assert_eq!(
+        d.max_severity(),
+        Some(Severity::Critical),
+        "{}",
+        d.render_text(Severity::High)
+    );
+
+    // Plan: the dry run writes nothing.
+    let options = RestoreOptions {
+        update_existing: true,
+        ..RestoreOptions::default()
+    };
+    let plan = restore::plan(&original, &okta, &options).await.unwrap();
+    assert_eq!(fake.write_count(), writes_before, "the dry run sent writes");
+    let created: Vec<&str> = plan
+        .steps
+        .iter()
+        .filter(|s| s.action == StepAction::Create)
+        .map(|s| s.kind.as_str())
+        .collect();
+    for kind in [
+        "okta.group_rule",
+        "okta.policy",
+        "okta.policy_rule",
+        "okta.group",
+        "okta.group_member",
+        "okta.app_group",
+        "okta.network_zone",
+    ] {
+        assert!(
+            created.contains(&kind),
+            "{kind} not in plan: {}",
+            plan.render_text()
+        );
+    }
+    let pos = |k: &str| created.iter().position(|c| *c == k).unwrap();
+    assert!(
+        pos("okta.group") < pos("okta.group_member")
+            && pos("okta.network_zone") < pos("okta.policy_rule")
+    );
+    assert_eq!(plan.unresolved().count(), 0, "{}", plan.render_text());
+    assert!(!plan.is_critical(), "{:?}", plan.guard);
+
+    let report = restore::execute(&plan, &original, &okta, ExecuteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.failed, 0, "{}", report.render_text());
+    assert!(report.unverified.is_empty(), "{:?}", report.unverified);
+
+    // Back up again: apart from new ids, the org equals the original.
+    let restored = snapshot(&okta).await;
+    let (remaining, paired) =
+        diff::diff_after_restore(&original, &restored, okta.kinds(), &okta.severity_rules());
+    assert!(paired > 0);
+    assert!(
+        remaining.changes.is_empty(),
+        "{}",
+        remaining.render_text(Severity::Info)
+    );
+
+    // Idempotent: a fresh plan writes nothing.
+    let again = restore::plan(&original, &okta, &RestoreOptions::default())
+        .await
+        .unwrap();
+    let writes: Vec<String> = again
+        .steps
+        .iter()
+        .filter(|s| s.action.writes())
+        .map(|s| format!("{} {}", s.kind, s.label))
+        .collect();
+    assert!(writes.is_empty(), "second plan still writes: {writes:?}");
+}
+
+#[tokio::test]
+async fn sync_between_two_orgs() {
+    let a = FakeOkta::start(
+        OktaOrgSpec {
+            users: 120,
+            seed: 11,
+            governance: false,
+        },
+        OktaOptions::default(),
+    )
+    .await
+    .unwrap();
+    let b = FakeOkta::start(
+        OktaOrgSpec {
+            users: 60,
+            seed: 12,
+            governance: false,
+        },
+        OktaOptions::default(),
+    )
+    .await
+    .unwrap();
+    let (pa, pb) = (provider(&a), provider(&b));
+    let source = snapshot(&pa).await;
+    let kinds = [
+        "okta.network_zone",
+        "okta.group",
+        "okta.group_rule",
+        "okta.policy",
+        "okta.policy_rule",
+    ];
+    let options = RestoreOptions {
+        kinds: Some(kinds.iter().map(|k| k.to_string()).collect()),
+        ..RestoreOptions::default()
+    };
+    let before = b.write_count();
+    let plan = restore::plan(&source, &pb, &options).await.unwrap();
+    assert_eq!(b.write_count(), before, "preview writes nothing");
+    assert!(plan.steps.iter().all(|s| kinds.contains(&s.kind.as_str())));
+    let report = restore::execute(&plan, &source, &pb, ExecuteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.failed, 0, "{}", report.render_text());
+    // Every group rule of A exists in B, targeting B's ids.
+    let b_groups: Vec<String> = b
+        .items("/api/v1/groups")
+        .iter()
+        .map(|g| g["id"].as_str().unwrap().to_string())
+        .collect();
+    for rule in a.items("/api/v1/groups/rules") {
+        let copy = first(&b.items("/api/v1/groups/rules"), |r| {
+            r["name"] == rule["name"]
+        })
+        .clone();
+        for target in copy["actions"]["assignUserToGroups"]["groupIds"]
+            .as_array()
+            .unwrap()
+        {
+            assert!(
+                b_groups.contains(&target.as_str().unwrap().to_string()),
+                "rule {} targets a group of A",
+                rule["name"]
+            );
+        }
+    }
+    // Every reference the plan wrote resolves in B.
+    assert!(report.unverified.is_empty(), "{:?}", report.unverified);
+    let second = restore::plan(&source, &pb, &options).await.unwrap();
+    assert_eq!(second.writes(), 0, "{}", second.render_text());
+}
