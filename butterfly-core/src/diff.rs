@@ -324,6 +324,9 @@ pub fn default_rules() -> Vec<SeverityRule> {
     rules
 }
 
+/// How many changes per kind and change type [`Diff::render_text`] lists.
+pub const RENDER_PER_GROUP: usize = 12;
+
 /// Diffs two snapshots. `kinds` supplies volatile fields, array keys and categories (kinds not
 /// in it are compared plainly); `rules` are the provider's, added to [`default_rules`].
 pub fn diff(from: &Snapshot, to: &Snapshot, kinds: &[KindRef], rules: &[SeverityRule]) -> Diff {
@@ -587,8 +590,20 @@ impl Diff {
         out
     }
 
-    /// A readable summary: counts by severity and kind, then changes by severity with fields.
+    /// A readable summary (at most [`RENDER_PER_GROUP`] changes per kind and change type;
+    /// [`Diff::render_all`] lists every one).
     pub fn render_text(&self, min: Severity) -> String {
+        self.render(min, Some(RENDER_PER_GROUP))
+    }
+
+    /// A readable summary listing every change.
+    pub fn render_all(&self, min: Severity) -> String {
+        self.render(min, None)
+    }
+
+    /// Counts by severity and kind, then changes by severity with their fields, at most
+    /// `per_group` per kind and change type.
+    fn render(&self, min: Severity, per_group: Option<usize>) -> String {
         let mut t = String::new();
         let shown: Vec<&ResourceChange> =
             self.changes.iter().filter(|c| c.severity >= min).collect();
@@ -621,7 +636,15 @@ impl Diff {
             let _ = writeln!(t, "  ! {}: {}", note.kind, note.note);
         }
         let _ = writeln!(t);
+        let mut listed: BTreeMap<(&str, ChangeType), usize> = BTreeMap::new();
+        let mut hidden: BTreeMap<(&str, ChangeType), usize> = BTreeMap::new();
         for c in shown {
+            let n = listed.entry((&c.kind, c.change)).or_insert(0);
+            *n += 1;
+            if per_group.is_some_and(|max| *n > max) {
+                *hidden.entry((&c.kind, c.change)).or_insert(0) += 1;
+                continue;
+            }
             let sign = match c.change {
                 ChangeType::Added => '+',
                 ChangeType::Removed => '-',
@@ -649,6 +672,13 @@ impl Diff {
                     short(&f.new)
                 );
             }
+        }
+        for ((kind, change), n) in hidden {
+            let word = format!("{change:?}").to_lowercase();
+            let _ = writeln!(
+                t,
+                "  … and {n} more {kind} {word} (the JSON output lists all)"
+            );
         }
         t
     }

@@ -289,9 +289,11 @@ impl RestorePlan {
                 "  !! execution is refused unless the lockout override is given"
             );
         }
-        let _ = writeln!(t, "\nBy kind:");
+        let _ = writeln!(t, "\nBy kind (skipped resources not listed):");
         for ((kind, action), n) in self.counts() {
-            let _ = writeln!(t, "  {kind:<40} {action:<15} {n}");
+            if action != "skip" {
+                let _ = writeln!(t, "  {kind:<40} {action:<15} {n}");
+            }
         }
         if !self.notes.is_empty() {
             let _ = writeln!(t, "\nWhat cannot come back:");
@@ -806,8 +808,6 @@ pub async fn plan(
                 StepAction::Ambiguous {
                     candidates: matches.iter().map(|m| m.id.clone()).collect(),
                 }
-            } else if let Err(CannotRestore(reason)) = check {
-                StepAction::CannotRestore { reason }
             } else if let Some(existing) = matches.first() {
                 let prepared = prepare(resource, *kind, &|k, id| match map
                     .get(&(k.to_string(), id.to_string()))
@@ -833,6 +833,8 @@ pub async fn plan(
                             changes.len()
                         ),
                     }
+                } else if let Err(CannotRestore(reason)) = check {
+                    StepAction::CannotRestore { reason }
                 } else if !kind.restore_support().can_update() {
                     StepAction::CannotRestore {
                         reason: format!("{kid} cannot be updated through the API"),
@@ -840,6 +842,9 @@ pub async fn plan(
                 } else {
                     StepAction::Update { changes }
                 }
+            } else if let Err(CannotRestore(reason)) = check {
+                // Only said when a write would be needed: present resources are just skipped.
+                StepAction::CannotRestore { reason }
             } else if parent_unresolved {
                 StepAction::CannotRestore {
                     reason: "its parent is neither in the target nor in the plan".into(),

@@ -1,0 +1,118 @@
+//! The providers this binary knows: their kinds (to read stored snapshots) and how to build
+//! a live provider from a TOML file, environment variables and flags.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use butterfly_core::diff::SeverityRule;
+use butterfly_core::{Error, KindRef, Provider, Result};
+use serde::Deserialize;
+
+/// Provider names this binary can build.
+pub const PROVIDERS: &[&str] = &["okta"];
+
+/// The `--config` file: one table per provider.
+///
+/// ```toml
+/// [okta]
+/// org_url = "https://acme.okta.com"
+/// client_id = "0oa..."
+/// private_key_file = "/etc/butterfly/okta.pem"
+/// private_key_id = "kid-1"
+/// ```
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Okta settings (same names as the `OKTA_*` variables, lower case, without the prefix).
+    #[serde(default)]
+    pub okta: Option<toml::Table>,
+}
+
+impl ConfigFile {
+    /// Reads and parses a config file; a bad file is a `Config` error naming it.
+    pub fn load(path: &Path) -> Result<ConfigFile> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::config(format!("cannot read config file {}: {e}", path.display()))
+        })?;
+        toml::from_str(&text).map_err(|e| {
+            Error::config(format!(
+                "config file {} is not valid: {}",
+                path.display(),
+                e.message()
+            ))
+        })
+    }
+
+    /// The settings of one provider as `KEY=value` pairs with the provider's env prefix.
+    pub fn env_pairs(&self, provider: &str) -> BTreeMap<String, String> {
+        let table = match provider {
+            "okta" => self.okta.as_ref(),
+            _ => None,
+        };
+        let mut out = BTreeMap::new();
+        for (k, v) in table.into_iter().flatten() {
+            let value = match v {
+                toml::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            out.insert(
+                format!(
+                    "{}_{}",
+                    provider.to_ascii_uppercase(),
+                    k.to_ascii_uppercase()
+                ),
+                value,
+            );
+        }
+        out
+    }
+}
+
+/// The kinds of a provider, for reading stored snapshots without credentials.
+pub fn kinds(provider: &str) -> Result<&'static [KindRef]> {
+    match provider {
+        "okta" => Ok(butterfly_okta::kinds::all()),
+        other => Err(unknown(other)),
+    }
+}
+
+/// The provider's severity rules for diffs.
+pub fn severity_rules(provider: &str) -> Vec<SeverityRule> {
+    match provider {
+        "okta" => butterfly_okta::severity_rules(),
+        _ => Vec::new(),
+    }
+}
+
+fn unknown(provider: &str) -> Error {
+    Error::config(format!(
+        "unknown provider {provider:?}; this binary knows: {}",
+        PROVIDERS.join(", ")
+    ))
+}
+
+/// Builds a live provider. Settings come from `file` (if any), overridden by the process
+/// environment; `base_url` overrides the API root (plain http only for loopback).
+pub fn build(
+    provider: &str,
+    file: Option<&ConfigFile>,
+    base_url: Option<&str>,
+) -> Result<Box<dyn Provider>> {
+    let mut vars = file.map(|f| f.env_pairs(provider)).unwrap_or_default();
+    let prefix = format!("{}_", provider.to_ascii_uppercase());
+    for (k, v) in std::env::vars() {
+        if k.starts_with(&prefix) {
+            vars.insert(k, v);
+        }
+    }
+    match provider {
+        "okta" => {
+            let mut config = butterfly_okta::OktaConfig::from_vars(|name| vars.get(name).cloned())?;
+            if let Some(url) = base_url {
+                config.base_url = Some(url.to_string());
+            }
+            Ok(Box::new(butterfly_okta::OktaProvider::new(config)?))
+        }
+        other => Err(unknown(other)),
+    }
+}
