@@ -4,8 +4,8 @@
 //! logic (encoding, integrity checks, listing, garbage collection) lives once, in [`StoreExt`],
 //! which every store gets for free. That keeps integrity checking identical for every backend.
 //!
-//! Stores here: [`FsStore`](fs::FsStore), the embedded default on the local filesystem, and
-//! [`MemoryStore`](memory::MemoryStore) for tests. Both pass the conformance suite in
+//! Stores here: [`FsStore`], the embedded default on the local filesystem, and
+//! [`MemoryStore`] for tests. Both pass the conformance suite in
 //! `butterfly-testkit`.
 
 pub mod fs;
