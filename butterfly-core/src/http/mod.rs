@@ -768,7 +768,12 @@ impl HttpClient {
                 }
                 Err(err) => (None, self.backoff(attempt), err),
             };
-            if attempt >= self.inner.retry.max_retries || !err.is_retryable() {
+            // A refused connection rarely heals within a backoff: give up after two retries.
+            let refused = status.is_none() && err.message() == CANNOT_CONNECT;
+            if attempt >= self.inner.retry.max_retries
+                || !err.is_retryable()
+                || (refused && attempt >= 2)
+            {
                 return Err(err.context(format!(
                     "{} {path} after {} attempts",
                     req.method,
@@ -954,11 +959,13 @@ fn strip_url(e: reqwest::Error) -> reqwest::Error {
     e.without_url()
 }
 
+const CANNOT_CONNECT: &str = "cannot connect";
+
 fn transport_error(e: reqwest::Error) -> Error {
     let what = if e.is_timeout() {
         "the request timed out"
     } else if e.is_connect() {
-        "cannot connect"
+        CANNOT_CONNECT
     } else {
         "the connection failed"
     };

@@ -1,0 +1,112 @@
+//! Serves a generated fake tenant until stopped: how a person tries butterfly without an
+//! identity provider, and how benchmarks race other clients on equal terms.
+//!
+//! ```text
+//! fake-tenant okta --users 10000 --seed 1 --port 8080 [--rate-scale 60] [--faults] [--governance]
+//! ```
+
+use std::process::ExitCode;
+
+use butterfly_testkit::fake::{Fault, FaultRule};
+use butterfly_testkit::okta::{FakeOkta, OktaOptions, OktaOrgSpec, okta_rate_limits};
+
+const USAGE: &str = "usage: fake-tenant okta [--users N] [--seed S] [--port P] [--rate-scale F] [--faults] [--governance]";
+
+fn parse() -> Result<(OktaOrgSpec, OktaOptions, Option<f64>), String> {
+    let mut args = std::env::args().skip(1);
+    match args.next().as_deref() {
+        Some("okta") => {}
+        Some("--help") | Some("-h") | None => return Err(USAGE.to_string()),
+        Some(other) => {
+            return Err(format!(
+                "unknown provider {other:?} (this fake serves: okta)\n{USAGE}"
+            ));
+        }
+    }
+    let mut spec = OktaOrgSpec {
+        users: 1000,
+        seed: 1,
+        governance: false,
+    };
+    let mut options = OktaOptions::default();
+    let mut scale = None;
+    while let Some(flag) = args.next() {
+        let mut value = |name: &str| {
+            args.next()
+                .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
+        };
+        match flag.as_str() {
+            "--users" => {
+                spec.users = value("--users")?
+                    .parse()
+                    .map_err(|_| "--users takes a number".to_string())?
+            }
+            "--seed" => {
+                spec.seed = value("--seed")?
+                    .parse()
+                    .map_err(|_| "--seed takes a number".to_string())?
+            }
+            "--port" => {
+                options.port = value("--port")?
+                    .parse()
+                    .map_err(|_| "--port takes a port number".to_string())?
+            }
+            "--rate-scale" => {
+                let f: f64 = value("--rate-scale")?
+                    .parse()
+                    .map_err(|_| "--rate-scale takes a number".to_string())?;
+                if !(f > 0.0 && f.is_finite()) {
+                    return Err("--rate-scale must be positive".into());
+                }
+                scale = Some(f);
+            }
+            "--faults" => {
+                options.faults = vec![
+                    FaultRule::get("/api/v1/users", Fault::Status(503), 7, 5),
+                    FaultRule::get("/api/v1/groups", Fault::RateLimited, 11, 5),
+                    FaultRule::get("/api/v1/apps", Fault::Truncate, 13, 5),
+                ]
+            }
+            "--governance" => spec.governance = true,
+            other => return Err(format!("unknown option {other:?}\n{USAGE}")),
+        }
+    }
+    if let Some(f) = scale {
+        options.rate_limits = Some(okta_rate_limits(f));
+    }
+    Ok((spec, options, scale))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let (spec, options, scale) = match parse() {
+        Ok(p) => p,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return ExitCode::from(2);
+        }
+    };
+    let users = spec.users;
+    let fake = match FakeOkta::start(spec, options).await {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: cannot start the fake tenant: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("fake Okta org with {users} users at {}", fake.base_url());
+    println!("  OKTA_ORG_URL={}", fake.base_url());
+    println!("  OKTA_API_TOKEN={}", fake.api_token());
+    println!(
+        "  or OAuth: OKTA_CLIENT_ID={} OKTA_PRIVATE_KEY_ID={} OKTA_PRIVATE_KEY_FILE=butterfly-testkit/keys/okta-test-private.pem",
+        fake.oauth_client_id(),
+        fake.key_id()
+    );
+    match scale {
+        Some(f) => println!("  rate limits: Okta's per-minute buckets, time running {f}x faster"),
+        None => println!("  rate limits: none"),
+    }
+    println!("Ctrl-C to stop.");
+    let _ = tokio::signal::ctrl_c().await;
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,273 @@
+//! The `butterfly` binary against a fake Okta org: every command, and bad input of every kind
+//! giving a one-line error and a meaningful exit code.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use butterfly_testkit::okta::{FakeOkta, OktaOptions, OktaOrgSpec};
+use serde_json::Value;
+
+struct Cli<'a> {
+    store: &'a Path,
+    env: Vec<(String, String)>,
+}
+
+impl Cli<'_> {
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_with_stdin(args, "")
+    }
+    fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Output {
+        use std::io::Write;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_butterfly"));
+        cmd.env_clear()
+            .arg("--store")
+            .arg(self.store)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn one_line_error(out: &Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(err.trim().lines().count(), 1, "one line, got: {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+    err
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_command_against_a_fake_org() {
+    let fake = FakeOkta::start(
+        OktaOrgSpec {
+            users: 150,
+            seed: 5,
+            governance: false,
+        },
+        OktaOptions::default(),
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli {
+        store: dir.path(),
+        env: vec![
+            ("OKTA_ORG_URL".into(), fake.base_url()),
+            ("OKTA_API_TOKEN".into(), fake.api_token().into()),
+        ],
+    };
+
+    let out = cli.run(&["kinds", "okta", "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json(&out)["kinds"]["okta.group"]["access"], "readable");
+
+    let out = cli.run(&["backup", "okta", "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let first = json(&out)["snapshot"].as_str().unwrap().to_string();
+    assert_eq!(json(&out)["status"], "success");
+
+    // An incident, then a second backup of two kinds only.
+    let rule = fake.items("/api/v1/groups/rules")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    reqwest::Client::new()
+        .delete(format!("{}/api/v1/groups/rules/{rule}", fake.base_url()))
+        .header("authorization", format!("SSWS {}", fake.api_token()))
+        .send()
+        .await
+        .unwrap();
+    let out = cli.run(&[
+        "backup",
+        "okta",
+        "--kinds",
+        "okta.group,okta.group_rule",
+        "--json",
+    ]);
+    assert_eq!(code(&out), 0);
+    let second = json(&out)["snapshot"].as_str().unwrap().to_string();
+    assert_eq!(json(&out)["kinds"].as_object().unwrap().len(), 2);
+
+    let out = cli.run(&["list", "--json"]);
+    assert_eq!(json(&out).as_array().unwrap().len(), 2);
+    let out = cli.run(&["list"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&first));
+    let out = cli.run(&["status", "--json"]);
+    assert_eq!(json(&out)[0]["snapshot"], second.as_str());
+    let out = cli.run(&["show", &first, "--kind", "okta.group_rule", "--json"]);
+    assert_eq!(code(&out), 0);
+    assert!(!json(&out)["resources"].as_array().unwrap().is_empty());
+    let out = cli.run(&["verify", &first]);
+    assert_eq!(code(&out), 0);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("verified"));
+
+    let out = cli.run(&["diff", &first, &second, "--json"]);
+    assert_eq!(code(&out), 0);
+    let changes = json(&out)["changes"].as_array().unwrap().clone();
+    assert!(changes.iter().any(|c| c["kind"] == "okta.group_rule"
+        && c["change"] == "removed"
+        && c["severity"] == "high"));
+    let out = cli.run(&["diff", &first, &second, "--fail-on", "high"]);
+    assert_eq!(code(&out), 3, "changes at or above --fail-on exit 3");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("[HIGH"));
+
+    // Restore: the dry run writes nothing; execute without --yes needs the tenant name.
+    let before = fake.write_count();
+    let out = cli.run(&["restore", &first, "--dry-run", "--kinds", "okta.group_rule"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("dry run: nothing was written"));
+    assert_eq!(fake.write_count(), before);
+    let out = cli.run_with_stdin(
+        &["restore", &first, "--execute", "--kinds", "okta.group_rule"],
+        "wrong-name\n",
+    );
+    assert_eq!(code(&out), 2);
+    assert_eq!(
+        fake.write_count(),
+        before,
+        "a wrong confirmation writes nothing"
+    );
+    let out = cli.run(&[
+        "restore",
+        &first,
+        "--execute",
+        "--yes",
+        "--kinds",
+        "okta.group_rule",
+        "--json",
+    ]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json(&out)["report"]["created"], 1);
+    assert!(fake.items("/api/v1/groups/rules").len() > 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_gives_one_line_errors_and_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeOkta::start(
+        OktaOrgSpec {
+            users: 20,
+            seed: 6,
+            governance: false,
+        },
+        OktaOptions::default(),
+    )
+    .await
+    .unwrap();
+    let env = vec![
+        ("OKTA_ORG_URL".to_string(), fake.base_url()),
+        ("OKTA_API_TOKEN".to_string(), fake.api_token().to_string()),
+    ];
+    let cli = Cli {
+        store: dir.path(),
+        env: env.clone(),
+    };
+
+    // Unknown snapshot id, and an id that tries to leave the store.
+    let out = cli.run(&["backup", "okta", "--kinds", "okta.group"]);
+    assert_eq!(code(&out), 0);
+    let out = cli.run(&["show", "20260101T000000Z-okta-00000000"]);
+    assert_eq!(code(&out), 4);
+    one_line_error(&out);
+    let out = cli.run(&["show", "../../etc/passwd"]);
+    assert_eq!(code(&out), 2);
+    one_line_error(&out);
+
+    // A corrupt store: flip a byte in a blob.
+    let blobs = dir.path().join("blobs");
+    let sub = std::fs::read_dir(&blobs)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let file = std::fs::read_dir(&sub)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&file).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x20;
+    std::fs::write(&file, bytes).unwrap();
+    let out = cli.run(&["verify", "latest"]);
+    assert_eq!(code(&out), 5, "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(one_line_error(&out).contains("integrity"));
+
+    // Missing credentials.
+    let bare = Cli {
+        store: dir.path(),
+        env: vec![("OKTA_ORG_URL".into(), fake.base_url())],
+    };
+    let out = bare.run(&["backup", "okta"]);
+    assert_eq!(code(&out), 2);
+    assert!(one_line_error(&out).contains("OKTA_API_TOKEN"));
+
+    // Plain http to a non-loopback host, refused before any connection.
+    let remote = Cli {
+        store: dir.path(),
+        env: vec![
+            ("OKTA_ORG_URL".into(), "http://idp.example.invalid".into()),
+            ("OKTA_API_TOKEN".into(), "SECRET-x".into()),
+        ],
+    };
+    let out = remote.run(&["kinds", "okta"]);
+    assert_eq!(code(&out), 2);
+    let err = one_line_error(&out);
+    assert!(err.contains("https") && !err.contains("SECRET"), "{err}");
+
+    // Unreachable URL: the backup fails cleanly.
+    let unreachable = Cli {
+        store: dir.path(),
+        env: vec![
+            ("OKTA_ORG_URL".into(), "http://127.0.0.1:9".into()),
+            ("OKTA_API_TOKEN".into(), "x".into()),
+        ],
+    };
+    let out = unreachable.run(&["kinds", "okta"]);
+    assert_eq!(code(&out), 1);
+    one_line_error(&out);
+
+    // A bad config file and an unknown provider.
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(&cfg, "[okta\norg_url = 1").unwrap();
+    let out = cli.run(&["--config", cfg.to_str().unwrap(), "kinds", "okta"]);
+    assert_eq!(code(&out), 2);
+    one_line_error(&out);
+    let out = cli.run(&["kinds", "pingfederate"]);
+    assert_eq!(code(&out), 2);
+    one_line_error(&out);
+    // No store at all.
+    let none = Cli {
+        store: &dir.path().join("nowhere"),
+        env,
+    };
+    let out = none.run(&["list"]);
+    assert_eq!(code(&out), 4);
+    one_line_error(&out);
+}
