@@ -215,6 +215,11 @@ impl OktaProvider {
                     .filter(|p| {
                         !(row.spec.id == "okta.group_member" && p.body["type"] == "BUILT_IN")
                     })
+                    // Only apps with provisioning features have a features endpoint.
+                    .filter(|p| {
+                        !(row.spec.id == "okta.app_feature"
+                            && p.body["features"].as_array().is_none_or(|f| f.is_empty()))
+                    })
                     .map(|p| p.id.clone())
                     .collect();
                 futures::stream::iter(parents)
@@ -231,7 +236,8 @@ impl OktaProvider {
                             other => other,
                         }
                     })
-                    .buffer_unordered(4)
+                    // Enough parents in flight to keep a bucket busy despite latency.
+                    .buffer_unordered(8)
                     .try_concat()
                     .await
             }

@@ -330,6 +330,8 @@ struct Org {
     collections: BTreeMap<String, Vec<Value>>,
     singletons: BTreeMap<String, Value>,
     members: BTreeMap<String, BTreeSet<String>>,
+    /// User id -> position in the users collection.
+    user_index: std::collections::HashMap<String, usize>,
     everyone: String,
     sentinels: Vec<String>,
     tokens: BTreeMap<String, BTreeSet<String>>,
@@ -756,7 +758,24 @@ fn generate(spec: &OktaOrgSpec) -> Org {
     g.org.singletons.insert("/api/v1/meta/schemas/group/default".into(), json!({"id": format!("{base}/meta/schemas/group/default"), "$schema": "http://json-schema.org/draft-04/schema#", "name": "group", "title": "Okta group", "type": "object", "created": ts(0), "lastUpdated": ts(1),
         "definitions": {"base": {"id": "#base", "type": "object", "properties": {"name": {"title": "Name", "type": "string"}}}, "custom": {"id": "#custom", "type": "object", "properties": {}}}}));
     g.org.next_id = g.counter;
+    g.org.reindex_users();
     g.org
+}
+
+impl Org {
+    fn reindex_users(&mut self) {
+        self.user_index = self
+            .collections
+            .get("/api/v1/users")
+            .map(|users| {
+                users
+                    .iter()
+                    .enumerate()
+                    .map(|(i, u)| (item_id(u), i))
+                    .collect()
+            })
+            .unwrap_or_default();
+    }
 }
 
 /// Matches a concrete path against a template with `{}` segments.
@@ -880,8 +899,9 @@ fn scope_names(family: &str) -> (String, String) {
     )
 }
 
-fn list_page(base: &str, req: &FakeRequest, coll: &Collection, items: Vec<Value>) -> FakeResponse {
+fn list_page(base: &str, req: &FakeRequest, coll: &Collection, items: Vec<&Value>) -> FakeResponse {
     let Some((default, max)) = coll.paging else {
+        let items: Vec<Value> = items.into_iter().cloned().collect();
         return match coll.wrap {
             Some(w) => FakeResponse::ok(
                 json!({w: items, "_links": {"self": {"href": format!("{base}{}", req.path)}}}),
@@ -894,14 +914,23 @@ fn list_page(base: &str, req: &FakeRequest, coll: &Collection, items: Vec<Value>
         .and_then(|l| l.parse::<usize>().ok())
         .unwrap_or(default)
         .clamp(1, max);
+    // `after` is an opaque cursor (as Okta documents it): here, the position to resume at.
     let start = match req.param("after") {
-        Some(after) => items
-            .iter()
-            .position(|i| item_id(i) == after)
-            .map_or(items.len(), |p| p + 1),
+        Some(after) => match after
+            .strip_prefix("pos")
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            Some(n) => n.min(items.len()),
+            None => return okta_error(400, "E0000031", "Invalid search criteria."),
+        },
         None => 0,
     };
-    let page: Vec<Value> = items.iter().skip(start).take(limit).cloned().collect();
+    let page: Vec<Value> = items
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|v| (*v).clone())
+        .collect();
     let mut extra: Vec<(String, String)> = req
         .query
         .iter()
@@ -918,11 +947,9 @@ fn list_page(base: &str, req: &FakeRequest, coll: &Collection, items: Vec<Value>
         "link",
         format!("<{base}{}?{}>; rel=\"self\"", req.path, q(&extra)),
     );
-    if start + limit < items.len()
-        && let Some(last) = page.last()
-    {
+    if start + limit < items.len() {
         let mut next = extra.clone();
-        next.insert(0, ("after".into(), item_id(last)));
+        next.insert(0, ("after".into(), format!("pos{}", start + limit)));
         resp = resp.with_header(
             "link",
             format!("<{base}{}?{}>; rel=\"next\"", req.path, q(&next)),
@@ -946,9 +973,19 @@ impl FakeApi for OktaApi {
 
     fn handle(&self, req: &FakeRequest, base: &str) -> Option<FakeResponse> {
         let mut org = self.org.lock().unwrap_or_else(|p| p.into_inner());
+        let response = self.answer(req, base, &mut org);
+        if req.method != Method::GET && req.path.starts_with("/api/v1/users") {
+            org.reindex_users();
+        }
+        response
+    }
+}
+
+impl OktaApi {
+    fn answer(&self, req: &FakeRequest, base: &str, org: &mut Org) -> Option<FakeResponse> {
         let path = req.path.trim_end_matches('/').to_string();
         if path == "/oauth2/v1/token" && req.method == Method::POST {
-            return Some(self.token(req, &mut org));
+            return Some(self.token(req, org));
         }
         let write = req.method != Method::GET;
         let granted = match self.granted(req, &org) {
@@ -1009,24 +1046,30 @@ impl FakeApi for OktaApi {
                     &format!("Not found: Resource not found: {gid} (UserGroup)"),
                 ));
             }
-            let users = org
-                .collections
-                .get("/api/v1/users")
-                .cloned()
-                .unwrap_or_default();
+            let empty = Vec::new();
+            let users = org.collections.get("/api/v1/users").unwrap_or(&empty);
             // segs: ["", "api", "v1", "groups", gid, "users", uid?]
             if segs.len() == 6 && req.method == Method::GET {
-                let members: Vec<Value> = if gid == org.everyone {
+                let members: Vec<&Value> = if gid == org.everyone {
                     users
-                        .into_iter()
+                        .iter()
                         .filter(|u| u["status"] != "DEPROVISIONED")
                         .collect()
                 } else {
-                    let set = org.members.get(&gid).cloned().unwrap_or_default();
-                    users
+                    // Members in user order, looked up through the index (no full scan).
+                    let mut found: Vec<(usize, &Value)> = org
+                        .members
+                        .get(&gid)
                         .into_iter()
-                        .filter(|u| set.contains(u["id"].as_str().unwrap_or("")))
-                        .collect()
+                        .flatten()
+                        .filter_map(|uid| {
+                            org.user_index
+                                .get(uid)
+                                .and_then(|&i| users.get(i).map(|u| (i, u)))
+                        })
+                        .collect();
+                    found.sort_by_key(|(i, _)| *i);
+                    found.into_iter().map(|(_, u)| u).collect()
                 };
                 let coll = COLLECTIONS
                     .iter()
@@ -1036,7 +1079,7 @@ impl FakeApi for OktaApi {
             }
             if segs.len() == 7 {
                 let uid = segs[6].to_string();
-                if !users.iter().any(|u| u["id"] == uid.as_str()) {
+                if !org.user_index.contains_key(&uid) {
                     return Some(okta_error(
                         404,
                         "E0000007",
@@ -1090,10 +1133,15 @@ impl FakeApi for OktaApi {
             .map(|(p, _, _)| p.clone())
             .unwrap_or(path.clone());
         // Parents must exist for nested collections.
-        let items = org.collections.get(&coll_path).cloned().unwrap_or_default();
+        let empty = Vec::new();
         match (req.method.clone(), item) {
             (Method::GET, None) => {
-                let mut items = items;
+                let mut items: Vec<&Value> = org
+                    .collections
+                    .get(&coll_path)
+                    .unwrap_or(&empty)
+                    .iter()
+                    .collect();
                 if coll_path == "/api/v1/users" {
                     let q = format!(
                         "{} {}",

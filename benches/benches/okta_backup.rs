@@ -1,0 +1,145 @@
+//! End-to-end backup bench: a generated Okta org served by the fake with Okta's documented
+//! per-minute bucket limits, time scaled so a minute lasts a second, backed up by the real
+//! client. Prints wall time divided by the rate-limit bound: the least time the requests the
+//! backup needed could take at the limits (per bucket: requests / allowed rate; the bound is
+//! the slowest bucket).
+//!
+//! `cargo bench -p benches --bench okta_backup -- [users] [scale]` (defaults 50000 users, 20x)
+
+use std::time::{Duration, Instant};
+
+use butterfly_core::backup::{self, BackupOptions};
+use butterfly_okta::{DEFAULT_BUCKETS, OktaAuth, OktaConfig, OktaProvider};
+use butterfly_testkit::okta::{FakeOkta, OktaOptions, OktaOrgSpec, okta_rate_limits};
+use secrecy::SecretString;
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn cpu_seconds() -> f64 {
+    // utime + stime of this process, in clock ticks (100 per second on Linux).
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let fields: Vec<&str> = s.rsplit(')').next()?.split_whitespace().collect();
+            Some(
+                (fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?)
+                    / 100.0,
+            )
+        })
+        .unwrap_or(0.0)
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let users: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(50_000);
+    let scale: f64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(20.0);
+    let share = 1.0;
+    let generated = Instant::now();
+    let fake = FakeOkta::start(
+        OktaOrgSpec {
+            users,
+            seed: 1,
+            governance: false,
+        },
+        OktaOptions {
+            rate_limits: Some(okta_rate_limits(scale)),
+            ..OktaOptions::default()
+        },
+    )
+    .await
+    .expect("fake org starts");
+    println!(
+        "okta_backup: {users} users, limits scaled {scale}x, client share {share}; org generated in {:.1}s",
+        generated.elapsed().as_secs_f64()
+    );
+    let period = Duration::from_secs_f64(60.0 / scale);
+    let okta = OktaProvider::new(OktaConfig {
+        org_url: fake.base_url(),
+        base_url: None,
+        auth: OktaAuth::ApiToken {
+            token: SecretString::from(fake.api_token().to_string()),
+        },
+        max_share: Some(share),
+        bucket_limits: None,
+        bucket_period: Some(period),
+    })
+    .expect("provider");
+    let cpu0 = cpu_seconds();
+    let started = Instant::now();
+    let t0 = started;
+    let timeline = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = timeline.clone();
+    let observer: butterfly_core::backup::Observer =
+        std::sync::Arc::new(move |e: &butterfly_core::backup::BackupEvent| {
+            if let butterfly_core::backup::BackupEvent::KindFinished { kind, count, .. } = e {
+                sink.lock().unwrap_or_else(|p| p.into_inner()).push((
+                    t0.elapsed(),
+                    kind.clone(),
+                    *count,
+                ));
+            }
+        });
+    let snapshot = backup::run(
+        &okta,
+        &BackupOptions::default().concurrency(16).observer(observer),
+    )
+    .await
+    .expect("backup");
+    let wall = started.elapsed();
+    let cpu = cpu_seconds() - cpu0;
+    let requests = fake.server().requests_per_bucket();
+    let mut timeline = timeline.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    timeline.sort();
+    for (at, kind, count) in timeline.iter().rev().take(5).rev() {
+        println!(
+            "  kind {kind:<28} finished at {:>6.2}s ({count} resources)",
+            at.as_secs_f64()
+        );
+    }
+    let mut bound = Duration::ZERO;
+    let mut slowest = String::new();
+    for (bucket, n) in &requests {
+        let limit = DEFAULT_BUCKETS
+            .iter()
+            .find(|(b, _)| b == bucket)
+            .map_or(1200, |(_, l)| *l) as f64
+            * share;
+        let t = period.mul_f64(*n as f64 / limit);
+        println!(
+            "  bucket {bucket:<22} {n:>7} requests  limit {limit:>6.0}/window  bound {:>6.2}s",
+            t.as_secs_f64()
+        );
+        if t > bound {
+            bound = t;
+            slowest = bucket.clone();
+        }
+    }
+    println!(
+        "  {} resources, status {}; retries {}, 429s {}",
+        snapshot.resource_count(),
+        snapshot.status(),
+        okta.http_stats().retries,
+        okta.http_stats().rate_limited
+    );
+    println!(
+        "wall {:.2}s, rate-limit bound {:.2}s ({slowest}), wall/bound {:.3}; peak RSS {:.0} MiB (fake org included); client+fake CPU {:.1} µs per resource",
+        wall.as_secs_f64(),
+        bound.as_secs_f64(),
+        wall.as_secs_f64() / bound.as_secs_f64(),
+        peak_rss_mib(),
+        cpu * 1e6 / snapshot.resource_count().max(1) as f64
+    );
+}
