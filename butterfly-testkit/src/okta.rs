@@ -988,7 +988,7 @@ impl OktaApi {
             return Some(self.token(req, org));
         }
         let write = req.method != Method::GET;
-        let granted = match self.granted(req, &org) {
+        let granted = match self.granted(req, org) {
             Ok(g) => g,
             Err(resp) => return Some(resp),
         };
