@@ -1,7 +1,33 @@
 //! # butterfly-testkit
 //!
-//! Test support for butterfly: the shared provider behaviour suite, the store conformance
-//! suite, fake tenants and org generators.
+//! Test support for butterfly, shared by every provider:
+//!
+//! - [`fake`]: the fake-tenant framework: an axum server on `127.0.0.1:0`, rate-limit
+//!   emulation with the provider's headers and a time scale, deterministic fault injection
+//!   (5xx, 429 storms with and without headers, resets, truncated bodies, slow answers), a
+//!   write log and a catch-all that records unknown requests.
+//! - [`okta`]: a fake Okta org generated from a seed, built from the official OpenAPI spec
+//!   and recorded cassettes, with secret sentinels planted in every secret field.
+//! - [`behaviour`]: the behaviour suite every provider runs against its fake tenant.
+//! - [`store_suite`]: the conformance suite every snapshot store runs.
+//! - [`synthetic`]: synthetic snapshots for store, diff and benchmark tests.
+//!
+//! The `fake-tenant` binary serves a generated org until stopped
+//! (`cargo run -p butterfly-testkit --bin fake-tenant -- okta --users 10000`).
+//!
+//! ```
+//! use butterfly_testkit::okta::{FakeOkta, OktaOptions, OktaOrgSpec};
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let fake = FakeOkta::start(OktaOrgSpec { users: 50, seed: 1, governance: false }, OktaOptions::default())
+//!     .await
+//!     .unwrap();
+//! assert!(fake.base_url().starts_with("http://127.0.0.1:"));
+//! assert_eq!(fake.items("/api/v1/users").len(), 50);
+//! assert!(!fake.sentinels().is_empty());
+//! assert_eq!(fake.write_count(), 0);
+//! # });
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

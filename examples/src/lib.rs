@@ -1,5 +1,14 @@
-//! Shared pieces of the butterfly example binaries: exit codes, terminal styling, progress
-//! rendering, and the provider registry used by the `butterfly` CLI and the demo.
+//! Shared pieces of the butterfly example binaries (`butterfly`, the CLI, and `demo`): exit
+//! codes, terminal styling, progress rendering, and the provider registry.
+//!
+//! ```
+//! use examples::{exit, registry};
+//! use butterfly_core::{Error, ErrorKind};
+//!
+//! assert_eq!(exit::for_error(&Error::new(ErrorKind::Integrity, "flipped byte")), exit::INTEGRITY);
+//! assert!(registry::kinds("okta").unwrap().len() > 50);
+//! assert!(registry::kinds("nope").is_err());
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
