@@ -668,8 +668,8 @@ impl Diff {
                     t,
                     "      ~ {}: {} -> {}",
                     f.pointer,
-                    short(&f.old),
-                    short(&f.new)
+                    short(&f.old, 80),
+                    short(&f.new, 80)
                 );
             }
         }
@@ -684,13 +684,14 @@ impl Diff {
     }
 }
 
-fn short(v: &Option<Value>) -> String {
+/// A value for a one-line summary: JSON, cut at `max` characters.
+pub(crate) fn short(v: &Option<Value>, max: usize) -> String {
     match v {
         None => "(absent)".to_string(),
         Some(v) => {
             let s = v.to_string();
-            if s.chars().count() > 80 {
-                format!("{}…", s.chars().take(80).collect::<String>())
+            if s.chars().count() > max {
+                format!("{}…", s.chars().take(max).collect::<String>())
             } else {
                 s
             }

@@ -257,39 +257,52 @@ impl KindSpec {
     }
 }
 
-impl ResourceKind for KindSpec {
+/// A type that carries a [`KindSpec`] (a provider's table row with extra columns): it is a
+/// [`ResourceKind`] through the spec, with no delegation to write.
+pub trait HasKindSpec: Send + Sync + fmt::Debug {
+    /// The descriptor.
+    fn spec(&self) -> &KindSpec;
+}
+
+impl HasKindSpec for KindSpec {
+    fn spec(&self) -> &KindSpec {
+        self
+    }
+}
+
+impl<T: HasKindSpec> ResourceKind for T {
     fn id(&self) -> &str {
-        self.id
+        self.spec().id
     }
     fn display_name(&self) -> &str {
-        self.display_name
+        self.spec().display_name
     }
     fn category(&self) -> Category {
-        self.category
+        self.spec().category
     }
     fn depends_on(&self) -> &[&str] {
-        self.depends_on
+        self.spec().depends_on
     }
     fn parent(&self) -> Option<&str> {
-        self.parent
+        self.spec().parent
     }
     fn natural_key(&self) -> &[&str] {
-        self.natural_key
+        self.spec().natural_key
     }
     fn secret_fields(&self) -> &[SecretField] {
-        self.secret_fields
+        self.spec().secret_fields
     }
     fn volatile_fields(&self) -> &[&str] {
-        self.volatile_fields
+        self.spec().volatile_fields
     }
     fn reference_fields(&self) -> &[ReferenceField] {
-        self.reference_fields
+        self.spec().reference_fields
     }
     fn array_keys(&self) -> &[ArrayKey] {
-        self.array_keys
+        self.spec().array_keys
     }
     fn restore_support(&self) -> RestoreSupport {
-        self.restore
+        self.spec().restore
     }
 }
 

@@ -338,8 +338,8 @@ impl RestorePlan {
                             t,
                             "          ~ {}: {} -> {}",
                             c.pointer,
-                            short(&c.old),
-                            short(&c.new)
+                            diff::short(&c.old, 60),
+                            diff::short(&c.new, 60)
                         );
                     }
                 }
@@ -389,20 +389,6 @@ impl RestorePlan {
             }
         }
         t
-    }
-}
-
-fn short(v: &Option<Value>) -> String {
-    match v {
-        None => "(absent)".to_string(),
-        Some(v) => {
-            let s = v.to_string();
-            if s.chars().count() > 60 {
-                format!("{}…", s.chars().take(60).collect::<String>())
-            } else {
-                s
-            }
-        }
     }
 }
 

@@ -39,47 +39,12 @@ struct Server {
 
 /// Serves `script` in order; when it runs out, repeats `fallback`.
 async fn serve(script: Vec<Reply>, fallback: Option<Reply>) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let requests = Arc::new(Mutex::new(Vec::new()));
-    let log = requests.clone();
-    let script = Arc::new(Mutex::new(VecDeque::from(script)));
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut sock, _)) = listener.accept().await else {
-                return;
-            };
-            let (log, script, fallback) = (log.clone(), script.clone(), fallback.clone());
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match sock.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                log.lock()
-                    .unwrap()
-                    .push(String::from_utf8_lossy(&buf).to_string());
-                let reply = script.lock().unwrap().pop_front().or(fallback);
-                let text = match reply {
-                    None | Some(Reply::Reset) => return,
-                    Some(Reply::Truncated) => "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\nconnection: close\r\n\r\n[1,2".to_string(),
-                    Some(Reply::Http(status, headers, body)) => {
-                        let mut t = format!("HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n", body.len());
-                        for (k, v) in headers {
-                            t.push_str(&format!("{k}: {v}\r\n"));
-                        }
-                        t + "\r\n" + &body
-                    }
-                };
-                let _ = sock.write_all(text.as_bytes()).await;
-                let _ = sock.shutdown().await;
-            });
-        }
-    });
-    Server { base, requests }
+    serve_on(
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        script,
+        fallback,
+    )
+    .await
 }
 
 fn fast_retry() -> RetryConfig {
@@ -586,10 +551,10 @@ async fn serve_chain(script: impl FnOnce(&str) -> Vec<Reply>) -> Server {
     let base = format!("http://{addr}");
     let replies = script(&base);
     let l = TcpListener::bind(addr).await.unwrap();
-    serve_on(l, replies).await
+    serve_on(l, replies, None).await
 }
 
-async fn serve_on(listener: TcpListener, script: Vec<Reply>) -> Server {
+async fn serve_on(listener: TcpListener, script: Vec<Reply>, fallback: Option<Reply>) -> Server {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let requests = Arc::new(Mutex::new(Vec::new()));
     let log = requests.clone();
@@ -599,7 +564,7 @@ async fn serve_on(listener: TcpListener, script: Vec<Reply>) -> Server {
             let Ok((mut sock, _)) = listener.accept().await else {
                 return;
             };
-            let (log, script) = (log.clone(), script.clone());
+            let (log, script, fallback) = (log.clone(), script.clone(), fallback.clone());
             tokio::spawn(async move {
                 let mut buf = Vec::new();
                 let mut chunk = [0u8; 4096];
@@ -612,18 +577,19 @@ async fn serve_on(listener: TcpListener, script: Vec<Reply>) -> Server {
                 log.lock()
                     .unwrap()
                     .push(String::from_utf8_lossy(&buf).to_string());
-                let Some(Reply::Http(status, headers, body)) = script.lock().unwrap().pop_front()
-                else {
-                    return;
+                let reply = script.lock().unwrap().pop_front().or(fallback);
+                let text = match reply {
+                    None | Some(Reply::Reset) => return,
+                    Some(Reply::Truncated) => "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\nconnection: close\r\n\r\n[1,2".to_string(),
+                    Some(Reply::Http(status, headers, body)) => {
+                        let mut t = format!("HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n", body.len());
+                        for (k, v) in headers {
+                            t.push_str(&format!("{k}: {v}\r\n"));
+                        }
+                        t + "\r\n" + &body
+                    }
                 };
-                let mut t = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n",
-                    body.len()
-                );
-                for (k, v) in headers {
-                    t.push_str(&format!("{k}: {v}\r\n"));
-                }
-                let _ = sock.write_all((t + "\r\n" + &body).as_bytes()).await;
+                let _ = sock.write_all(text.as_bytes()).await;
                 let _ = sock.shutdown().await;
             });
         }

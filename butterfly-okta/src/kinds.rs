@@ -7,8 +7,7 @@
 //! `{parent id}/{own id}` so a path can always be rebuilt from an id.
 
 use butterfly_core::kind::{
-    ArrayKey, Category, KindRef, KindSpec, ReferenceField, ResourceKind, RestoreSupport,
-    SecretField,
+    Category, HasKindSpec, KindRef, KindSpec, ReferenceField, RestoreSupport, SecretField,
 };
 use butterfly_core::{Error, Resource, Result};
 use serde_json::Value;
@@ -72,39 +71,9 @@ pub struct OktaKind {
     pub keep_only: &'static [&'static str],
 }
 
-impl ResourceKind for OktaKind {
-    fn id(&self) -> &str {
-        self.spec.id
-    }
-    fn display_name(&self) -> &str {
-        self.spec.display_name
-    }
-    fn category(&self) -> Category {
-        self.spec.category
-    }
-    fn depends_on(&self) -> &[&str] {
-        self.spec.depends_on
-    }
-    fn parent(&self) -> Option<&str> {
-        self.spec.parent
-    }
-    fn natural_key(&self) -> &[&str] {
-        self.spec.natural_key
-    }
-    fn secret_fields(&self) -> &[SecretField] {
-        self.spec.secret_fields
-    }
-    fn volatile_fields(&self) -> &[&str] {
-        self.spec.volatile_fields
-    }
-    fn reference_fields(&self) -> &[ReferenceField] {
-        self.spec.reference_fields
-    }
-    fn array_keys(&self) -> &[ArrayKey] {
-        self.spec.array_keys
-    }
-    fn restore_support(&self) -> RestoreSupport {
-        self.spec.restore
+impl HasKindSpec for OktaKind {
+    fn spec(&self) -> &KindSpec {
+        &self.spec
     }
 }
 

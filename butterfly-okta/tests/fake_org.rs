@@ -13,38 +13,8 @@ use butterfly_testkit::fake::{Fault, FaultRule};
 use butterfly_testkit::okta::{FakeOkta, OktaOptions, OktaOrgSpec};
 use secrecy::SecretString;
 
-fn ssws(fake: &FakeOkta) -> OktaProvider {
-    OktaProvider::new(OktaConfig {
-        org_url: fake.base_url(),
-        base_url: None,
-        auth: OktaAuth::ApiToken {
-            token: SecretString::from(fake.api_token().to_string()),
-        },
-        max_share: Some(1.0),
-        bucket_limits: None,
-        // The fake has no limits here: scale Okta's per-minute budgets to 100 ms windows.
-        bucket_period: Some(std::time::Duration::from_millis(100)),
-    })
-    .unwrap()
-}
-
-fn jwt(fake: &FakeOkta) -> OktaProvider {
-    OktaProvider::new(OktaConfig {
-        org_url: fake.base_url(),
-        base_url: None,
-        auth: OktaAuth::PrivateKeyJwt {
-            client_id: fake.oauth_client_id().to_string(),
-            private_key: SecretString::from(fake.private_key_pem().to_string()),
-            key_id: Some(fake.key_id().to_string()),
-            scopes: None,
-        },
-        max_share: Some(1.0),
-        bucket_limits: None,
-        // The fake has no limits here: scale Okta's per-minute budgets to 100 ms windows.
-        bucket_period: Some(std::time::Duration::from_millis(100)),
-    })
-    .unwrap()
-}
+mod common;
+use common::{jwt, ssws};
 
 fn spec(users: usize) -> OktaOrgSpec {
     OktaOrgSpec {

@@ -5,25 +5,12 @@ use butterfly_core::backup::{self, BackupOptions};
 use butterfly_core::diff::{self, Severity};
 use butterfly_core::restore::{self, ExecuteOptions, RestoreOptions, StepAction};
 use butterfly_core::{Provider, Snapshot};
-use butterfly_okta::{OktaAuth, OktaConfig, OktaProvider};
+use butterfly_okta::OktaProvider;
 use butterfly_testkit::okta::{FakeOkta, OktaOptions, OktaOrgSpec};
-use secrecy::SecretString;
 use serde_json::Value;
 
-fn provider(fake: &FakeOkta) -> OktaProvider {
-    OktaProvider::new(OktaConfig {
-        org_url: fake.base_url(),
-        base_url: None,
-        auth: OktaAuth::ApiToken {
-            token: SecretString::from(fake.api_token().to_string()),
-        },
-        max_share: Some(1.0),
-        bucket_limits: None,
-        // The fake has no limits here: scale Okta's per-minute budgets to 100 ms windows.
-        bucket_period: Some(std::time::Duration::from_millis(100)),
-    })
-    .unwrap()
-}
+mod common;
+use common::ssws as provider;
 
 async fn delete(fake: &FakeOkta, path: &str) {
     let resp = reqwest::Client::new()

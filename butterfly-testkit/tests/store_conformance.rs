@@ -211,3 +211,31 @@ async fn writer_killed_mid_snapshot_leaves_no_partial_snapshot() {
         "completed saves are visible"
     );
 }
+
+#[tokio::test]
+async fn a_reused_old_blob_survives_garbage_collection() {
+    use butterfly_core::snapshot::BlobId;
+    let dir = tempfile::tempdir().unwrap();
+    let store = FsStore::open(dir.path()).unwrap();
+    let (kept, dropped) = (BlobId::of(b"reused"), BlobId::of(b"orphan"));
+    store.put_blob(&kept, b"reused").await.unwrap();
+    store.put_blob(&dropped, b"orphan").await.unwrap();
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    for id in [&kept, &dropped] {
+        let hex = id.as_str();
+        let f = std::fs::File::options()
+            .append(true)
+            .open(dir.path().join("blobs").join(&hex[..2]).join(&hex[2..]))
+            .unwrap();
+        f.set_modified(two_hours_ago).unwrap();
+    }
+    // A backup finds `kept` already stored and will reference it from its manifest.
+    assert!(store.has_blob(&kept).await.unwrap());
+    let report = store
+        .collect_garbage(std::time::Duration::from_secs(3600))
+        .await
+        .unwrap();
+    assert_eq!(report.blobs_removed, 1, "only the old orphan is collected");
+    assert!(store.has_blob(&kept).await.unwrap());
+    assert!(!store.has_blob(&dropped).await.unwrap());
+}

@@ -141,7 +141,16 @@ impl SnapshotStore for FsStore {
     }
 
     async fn has_blob(&self, id: &BlobId) -> Result<bool> {
-        Ok(std::fs::symlink_metadata(self.blob_path(id)).is_ok_and(|m| m.is_file()))
+        let path = self.blob_path(id);
+        if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+            return Ok(false);
+        }
+        // A backup about to reuse this blob makes it young again, so garbage collection
+        // running meanwhile cannot delete it before the new manifest refers to it.
+        if let Ok(f) = std::fs::File::options().append(true).open(&path) {
+            let _ = f.set_modified(SystemTime::now());
+        }
+        Ok(true)
     }
 
     async fn put_blob(&self, id: &BlobId, bytes: &[u8]) -> Result<()> {

@@ -63,7 +63,13 @@ impl SnapshotStore for MemoryStore {
     }
 
     async fn has_blob(&self, id: &BlobId) -> Result<bool> {
-        Ok(self.lock().blobs.contains_key(id))
+        // Reuse makes a blob young again (see the garbage collection grace period).
+        Ok(self
+            .lock()
+            .blobs
+            .get_mut(id)
+            .map(|(_, at)| *at = Instant::now())
+            .is_some())
     }
 
     async fn put_blob(&self, id: &BlobId, bytes: &[u8]) -> Result<()> {

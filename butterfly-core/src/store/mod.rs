@@ -36,7 +36,8 @@ pub use memory::MemoryStore;
 pub trait SnapshotStore: Send + Sync {
     /// A one-line description (`"filesystem store at ./butterfly-data"`).
     fn describe(&self) -> String;
-    /// Whether a blob exists.
+    /// Whether a blob exists. An existing blob's age restarts (a backup is about to reuse
+    /// it), so garbage collection's grace period also protects reused blobs.
     async fn has_blob(&self, id: &BlobId) -> Result<bool>;
     /// Stores a blob under its address.
     async fn put_blob(&self, id: &BlobId, bytes: &[u8]) -> Result<()>;
