@@ -25,6 +25,12 @@
 //! - Buckets: users list, user by id, groups, apps (all `/api/v1/apps*`), authorization
 //!   servers, policies, and the rest in `default`; 429 body `E0000047`.
 //!
+//! Fidelity: `tests/okta_openapi.rs` validates every route's response against the 200 schema
+//! of the official spec with the `jsonschema` validator. Four routes are not in the management
+//! spec and follow Okta's published docs instead: `/oauth2/v1/clients` (Okta's OAuth spec),
+//! `/api/v1/risk/providers`, and the governance paths `/governance/api/v1/campaigns` and
+//! `/governance/api/v1/requests` (the Okta Identity Governance spec, not among the fixtures).
+//!
 //! Secret fields carry `SENTINEL-…` values ([`FakeOkta::sentinels`]) so tests can prove they
 //! never reach a store.
 
@@ -580,11 +586,15 @@ fn generate(spec: &OktaOrgSpec) -> Org {
         for j in 0..2 {
             let id = g.id("00p");
             let system = j == 0;
-            g.push("/api/v1/policies", json!({"id": id, "type": ptype, "status": "ACTIVE", "name": if system { format!("Default {ptype} Policy") } else { format!("{ptype} for admins") },
-                "description": null, "priority": j + 1, "system": system, "created": ts(ti as u32), "lastUpdated": ts(ti as u32 + 1),
-                "conditions": if system || *ptype == "ACCESS_POLICY" || *ptype == "PROFILE_ENROLLMENT" { Value::Null } else { json!({"people": {"groups": {"include": [admins]}}}) },
+            let mut policy = json!({"id": id, "type": ptype, "status": "ACTIVE", "name": if system { format!("Default {ptype} Policy") } else { format!("{ptype} for admins") },
+                "priority": j + 1, "system": system, "created": ts(ti as u32), "lastUpdated": ts(ti as u32 + 1),
                 "settings": if *ptype == "PASSWORD" { json!({"password": {"complexity": {"minLength": 12}}}) } else { json!({}) },
-                "_links": links(base, "/api/v1/policies", &id)}));
+                "_links": links(base, "/api/v1/policies", &id)});
+            // Only policies scoped to people carry conditions (no nulls: the spec's types are not nullable).
+            if !(system || *ptype == "ACCESS_POLICY" || *ptype == "PROFILE_ENROLLMENT") {
+                policy["conditions"] = json!({"people": {"groups": {"include": [admins]}}});
+            }
+            g.push("/api/v1/policies", policy);
             for r in 0..2 {
                 let rid = g.id("0pr");
                 let zone = zones[2 + r % 2].clone();
@@ -682,15 +692,23 @@ fn generate(spec: &OktaOrgSpec) -> Org {
     }
     let id = g.id("hks");
     g.push("/api/v1/hook-keys", json!({"id": id, "keyId": "7fbc27fd-e3df-4522-86bf-1930110256ad", "name": "hook key", "isUsed": "true", "created": ts(1), "lastUpdated": ts(1)}));
-    let (id, token) = (g.id("0oa"), g.sentinel("splunk-token"));
-    g.push("/api/v1/logStreams", json!({"id": id, "type": "splunk_cloud_logstreaming", "name": "Splunk", "status": "ACTIVE", "created": ts(1), "lastUpdated": ts(1), "settings": {"host": "acme.splunkcloud.com", "edition": "aws", "token": token}, "_links": {}}));
+    let id = g.id("0oa");
+    // The HEC token has a UUID format; the sentinel keeps it (Okta never returns it anyway).
+    let token = format!(
+        "5e571e10-{:04x}-4000-8000-{:012x}",
+        g.rng.random_range(0..0xffffu32),
+        g.rng.random_range(0..0xffff_ffff_ffffu64)
+    );
+    g.org.sentinels.push(token.clone());
+    g.push("/api/v1/logStreams", json!({"id": id, "type": "splunk_cloud_logstreaming", "name": "Splunk", "status": "ACTIVE", "created": ts(1), "lastUpdated": ts(1), "settings": {"host": "acme.splunkcloud.com", "edition": "aws", "token": token},
+        "_links": {"self": {"href": format!("{base}/api/v1/logStreams/{id}"), "method": "GET"}, "deactivate": {"href": format!("{base}/api/v1/logStreams/{id}/lifecycle/deactivate"), "method": "POST"}}}));
     let id = g.id("sse");
     g.push("/api/v1/security-events-providers", json!({"id": id, "name": "Security vendor", "type": "generic", "status": "ACTIVE", "settings": {"issuer": "https://vendor.example.com", "well_known_url": "https://vendor.example.com/.well-known/ssf-configuration"}, "_links": {}}));
     let id = g.id("esc");
     g.push("/api/v1/ssf/stream", json!({"stream_id": id, "aud": "https://receiver.example.com", "delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": "https://receiver.example.com/events"}, "events_requested": ["https://schemas.openid.net/secevent/caep/event-type/session-revoked"], "events_delivered": [], "iss": base, "min_verification_interval": 0}));
     // Branding.
     let brand = g.id("bnd");
-    g.push("/api/v1/brands", json!({"id": brand, "name": "Acme", "isDefault": true, "removePoweredByOkta": false, "agreeToCustomPrivacyPolicy": false, "customPrivacyPolicyUrl": null, "locale": "en", "defaultApp": {"appInstanceId": null, "appLinkName": null, "classicApplicationUri": null}, "emailDomainId": null, "_links": {}}));
+    g.push("/api/v1/brands", json!({"id": brand, "name": "Acme", "isDefault": true, "removePoweredByOkta": false, "agreeToCustomPrivacyPolicy": false, "locale": "en", "defaultApp": {}, "_links": {}}));
     let theme = g.id("thm");
     g.push(&format!("/api/v1/brands/{brand}/themes"), json!({"id": theme, "primaryColorHex": "#1662dd", "secondaryColorHex": "#ebebed", "signInPageTouchPointVariant": "OKTA_DEFAULT", "endUserDashboardTouchPointVariant": "OKTA_DEFAULT", "errorPageTouchPointVariant": "OKTA_DEFAULT", "emailTemplateTouchPointVariant": "OKTA_DEFAULT", "loadingPageTouchPointVariant": "OKTA_DEFAULT", "_links": {}}));
     for template in ["UserActivation", "ForgotPassword"] {
@@ -708,7 +726,7 @@ fn generate(spec: &OktaOrgSpec) -> Org {
     let id = g.id("cst");
     g.push("/api/v1/templates/sms", json!({"id": id, "name": "Custom SMS", "type": "SMS_VERIFY_CODE", "template": "${org.name}: your code is ${code}", "translations": {"fr": "${org.name}: votre code est ${code}"}, "created": ts(1), "lastUpdated": ts(1)}));
     let (id, pw) = (g.id("qq0"), g.sentinel("smtp-password"));
-    g.push("/api/v1/email-servers", json!({"id": id, "alias": "Corporate SMTP", "host": "smtp.acme.example", "port": 587, "username": "okta-relay", "password": pw}));
+    g.push("/api/v1/email-servers", json!({"id": id, "alias": "Corporate SMTP", "host": "smtp.acme.example", "port": 587, "username": "okta-relay", "password": pw, "authType": "BASIC_SMTP_AUTH"}));
     let (id, token) = (g.id("tpr"), g.sentinel("twilio-token"));
     g.push("/api/v1/telephony-providers", json!({"id": id, "name": "Twilio", "provider": "TWILIO", "settings": {"accountSid": "AC00000000000000000000000000000000", "authToken": token}}));
     for (name, status) in [
@@ -730,7 +748,11 @@ fn generate(spec: &OktaOrgSpec) -> Org {
         ("/api/v1/meta/uischemas", "uis", "Signup form"),
     ] {
         let id = g.id(prefix);
-        g.push(path, json!({"id": id, "name": name, "displayName": name, "description": name, "default": false, "created": ts(1), "lastUpdated": ts(1), "_links": {}}));
+        let mut item = json!({"id": id, "name": name, "displayName": name, "description": name, "default": false, "created": ts(1), "lastUpdated": ts(1), "_links": {}});
+        if prefix == "uis" {
+            item["uiSchema"] = json!({"type": "Group", "buttonLabel": "Submit", "label": "Sign up", "elements": [{"type": "Control", "scope": "#/properties/firstName", "label": "First name"}]});
+        }
+        g.push(path, item);
     }
     let id = g.id("prm");
     g.push("/api/v1/mappings", json!({"id": id, "source": {"id": app_ids[0], "name": "oidc_client", "type": "appuser"}, "target": {"id": "oty1defaultusertype0", "name": "user", "type": "user"}, "properties": {"department": {"expression": "appuser.department", "pushStatus": "PUSH"}}, "_links": {}}));
@@ -752,7 +774,7 @@ fn generate(spec: &OktaOrgSpec) -> Org {
             g.push(path, json!({"id": id, "name": name, "status": "ACTIVE", "created": ts(1), "lastUpdated": ts(1), "_links": {}}));
         }
     }
-    g.org.singletons.insert("/api/v1/org".into(), json!({"id": "00ofakeorg0000000000", "companyName": "Acme", "subdomain": "acme", "status": "ACTIVE", "website": "https://acme.example", "phoneNumber": "+1-555-0100", "address1": "1 Main St", "city": "Springfield", "country": "United States", "postalCode": "00000", "supportPhoneNumber": "+1-555-0199", "endUserSupportHelpURL": null, "expiresAt": null, "created": ts(0), "lastUpdated": ts(1), "_links": {}}));
+    g.org.singletons.insert("/api/v1/org".into(), json!({"id": "00ofakeorg0000000000", "companyName": "Acme", "subdomain": "acme", "status": "ACTIVE", "website": "https://acme.example", "phoneNumber": "+1-555-0100", "address1": "1 Main St", "city": "Springfield", "country": "United States", "postalCode": "00000", "supportPhoneNumber": "+1-555-0199", "created": ts(0), "lastUpdated": ts(1), "_links": {}}));
     g.org.singletons.insert("/api/v1/meta/schemas/user/default".into(), json!({"id": format!("{base}/meta/schemas/user/default"), "$schema": "http://json-schema.org/draft-04/schema#", "name": "user", "title": "User", "type": "object", "created": ts(0), "lastUpdated": ts(1),
         "definitions": {"base": {"id": "#base", "type": "object", "properties": {"login": {"title": "Username", "type": "string", "required": true}}, "required": ["login"]}, "custom": {"id": "#custom", "type": "object", "properties": {"costCenter": {"title": "Cost center", "type": "string"}}, "required": []}}}));
     g.org.singletons.insert("/api/v1/meta/schemas/group/default".into(), json!({"id": format!("{base}/meta/schemas/group/default"), "$schema": "http://json-schema.org/draft-04/schema#", "name": "group", "title": "Okta group", "type": "object", "created": ts(0), "lastUpdated": ts(1),
