@@ -78,6 +78,12 @@ pub trait Restorer: Send + Sync {
         Vec::new()
     }
 
+    /// Kinds the guard needs to read in the target whatever is being restored (for example
+    /// admin role assignments).
+    fn guard_kinds(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
+
     /// The provider's lockout guard: findings about what the plan would do to admin access
     /// (a policy that denies all admins, no active super admin left, MFA for admins removed).
     fn guard(&self, plan: &RestorePlan, source: &Snapshot, target: &Snapshot) -> Vec<GuardFinding> {
@@ -556,6 +562,14 @@ fn involved_kinds(
             .collect(),
     };
     let mut involved = selected.clone();
+    if let Some(r) = provider.restorer() {
+        involved.extend(
+            r.guard_kinds()
+                .into_iter()
+                .filter(|k| provider.kind(k).is_some())
+                .map(str::to_string),
+        );
+    }
     let mut stack: Vec<String> = selected.iter().cloned().collect();
     while let Some(id) = stack.pop() {
         let Some(kind) = provider.kind(&id) else {

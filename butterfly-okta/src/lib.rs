@@ -526,6 +526,10 @@ impl Restorer for OktaProvider {
         }
     }
 
+    fn guard_kinds(&self) -> Vec<&'static str> {
+        vec!["okta.admin_user", "okta.role_assignment"]
+    }
+
     fn guard(&self, plan: &RestorePlan, source: &Snapshot, target: &Snapshot) -> Vec<GuardFinding> {
         lockout_findings(plan, source, target)
     }
