@@ -83,7 +83,8 @@ impl OktaConfig {
     /// Reads `OKTA_*` settings through `get` (the process environment, a config file, or both):
     /// `OKTA_ORG_URL`, then either `OKTA_API_TOKEN` or `OKTA_CLIENT_ID` with
     /// `OKTA_PRIVATE_KEY_FILE` (or `OKTA_PRIVATE_KEY`), `OKTA_PRIVATE_KEY_ID` and optional
-    /// `OKTA_SCOPES`; optional `OKTA_BASE_URL`.
+    /// `OKTA_SCOPES`; optional `OKTA_BASE_URL`; optional `OKTA_RATE_SCALE` (for a fake tenant
+    /// whose clock runs that many times faster: the per-minute buckets shrink accordingly).
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<OktaConfig> {
         let org_url = get("OKTA_ORG_URL")
             .filter(|s| !s.is_empty())
@@ -127,13 +128,20 @@ impl OktaConfig {
                 ));
             }
         };
+        let bucket_period = match get("OKTA_RATE_SCALE") {
+            None => None,
+            Some(scale) => match scale.parse::<f64>() {
+                Ok(f) if f.is_finite() && f > 0.0 => Some(Duration::from_secs_f64(60.0 / f)),
+                _ => return Err(Error::config("OKTA_RATE_SCALE must be a positive number")),
+            },
+        };
         Ok(OktaConfig {
             org_url,
             base_url: get("OKTA_BASE_URL"),
             auth,
             max_share: None,
             bucket_limits: None,
-            bucket_period: None,
+            bucket_period,
         })
     }
 
