@@ -1046,6 +1046,17 @@ pub async fn execute(
     target: &dyn Provider,
     options: ExecuteOptions,
 ) -> Result<RestoreReport> {
+    execute_observed(plan, source, target, options, &|_| {}).await
+}
+
+/// [`execute`], calling `on_step` with each ledger entry as it is written (for progress).
+pub async fn execute_observed(
+    plan: &RestorePlan,
+    source: &Snapshot,
+    target: &dyn Provider,
+    options: ExecuteOptions,
+    on_step: &(dyn Fn(&LedgerEntry) + Send + Sync),
+) -> Result<RestoreReport> {
     if plan.source != source.meta.id {
         return Err(Error::config(format!(
             "the plan was made for snapshot {}, not {}",
@@ -1096,6 +1107,10 @@ pub async fn execute(
     let mut ledger = Vec::with_capacity(plan.steps.len());
     let mut written: Vec<(usize, Resource)> = Vec::new();
     let (mut created, mut updated) = (0, 0);
+    let push = |ledger: &mut Vec<LedgerEntry>, e: LedgerEntry| {
+        on_step(&e);
+        ledger.push(e);
+    };
     for step in &plan.steps {
         let entry = |outcome: StepOutcome, new_id: Option<String>| LedgerEntry {
             step: step.index,
@@ -1105,7 +1120,10 @@ pub async fn execute(
             outcome,
         };
         if !step.action.writes() {
-            ledger.push(entry(StepOutcome::NotWritten, step.target_id.clone()));
+            push(
+                &mut ledger,
+                entry(StepOutcome::NotWritten, step.target_id.clone()),
+            );
             continue;
         }
         if let Some(dep) = step.references.iter().find_map(|r| match r.resolution {
@@ -1113,7 +1131,10 @@ pub async fn execute(
             _ => None,
         }) {
             failed_steps.insert(step.index);
-            ledger.push(entry(StepOutcome::DependencyFailed { step: dep }, None));
+            push(
+                &mut ledger,
+                entry(StepOutcome::DependencyFailed { step: dep }, None),
+            );
             continue;
         }
         let (Some(kind), Some(resource)) = (
@@ -1121,13 +1142,16 @@ pub async fn execute(
             source.get(&step.kind, &step.source_id),
         ) else {
             failed_steps.insert(step.index);
-            ledger.push(entry(
-                StepOutcome::Failed {
-                    kind: ErrorKind::InvalidData,
-                    error: "step names a resource missing from the snapshot".into(),
-                },
-                None,
-            ));
+            push(
+                &mut ledger,
+                entry(
+                    StepOutcome::Failed {
+                        kind: ErrorKind::InvalidData,
+                        error: "step names a resource missing from the snapshot".into(),
+                    },
+                    None,
+                ),
+            );
             continue;
         };
         let prepared = prepare(resource, kind, &|k, id| {
@@ -1147,23 +1171,26 @@ pub async fn execute(
                 map.insert((step.kind.clone(), step.source_id.clone()), new_id.clone());
                 if step.action == StepAction::Create {
                     created += 1;
-                    ledger.push(entry(StepOutcome::Created, Some(new_id)));
+                    push(&mut ledger, entry(StepOutcome::Created, Some(new_id)));
                 } else {
                     updated += 1;
-                    ledger.push(entry(StepOutcome::Updated, Some(new_id)));
+                    push(&mut ledger, entry(StepOutcome::Updated, Some(new_id)));
                 }
                 written.push((step.index, prepared));
             }
             Err(err) => {
                 tracing::warn!(step = step.index, kind = %step.kind, error = %err, "restore step failed");
                 failed_steps.insert(step.index);
-                ledger.push(entry(
-                    StepOutcome::Failed {
-                        kind: err.kind(),
-                        error: err.to_string(),
-                    },
-                    None,
-                ));
+                push(
+                    &mut ledger,
+                    entry(
+                        StepOutcome::Failed {
+                            kind: err.kind(),
+                            error: err.to_string(),
+                        },
+                        None,
+                    ),
+                );
             }
         }
     }

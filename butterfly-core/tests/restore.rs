@@ -347,10 +347,19 @@ async fn incident_round_trip_same_tenant() {
         "{text}"
     );
 
-    let report = restore::execute(&plan, &before, &tenant, ExecuteOptions::default())
+    let seen = std::sync::Mutex::new(Vec::new());
+    let report =
+        restore::execute_observed(&plan, &before, &tenant, ExecuteOptions::default(), &|e| {
+            seen.lock().unwrap().push(e.clone())
+        })
         .await
         .unwrap();
     assert_eq!(report.created, 5);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        report.ledger,
+        "every ledger entry is reported as it is written"
+    );
     assert_eq!(report.failed, 0);
     assert!(report.unverified.is_empty(), "{:?}", report.unverified);
     // The new policy names the new group and zone ids.

@@ -160,3 +160,55 @@ impl Progress {
         ));
     }
 }
+
+/// A progress bar for a restore's writes (hidden off a terminal): steps done / writes
+/// planned, with created, updated and failed counts.
+pub struct RestoreProgress {
+    bar: ProgressBar,
+    done: Arc<[AtomicUsize; 3]>,
+}
+
+impl RestoreProgress {
+    /// A bar for `writes` planned writes.
+    pub fn new(enabled: bool, writes: usize) -> RestoreProgress {
+        let target = if enabled && std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let bar = ProgressBar::with_draw_target(Some(writes as u64), target);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} writes  {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        RestoreProgress {
+            bar,
+            done: Arc::default(),
+        }
+    }
+
+    /// Records one ledger entry.
+    pub fn on_step(&self, entry: &butterfly_core::restore::LedgerEntry) {
+        use butterfly_core::restore::StepOutcome;
+        let slot = match entry.outcome {
+            StepOutcome::NotWritten => return,
+            StepOutcome::Created => 0,
+            StepOutcome::Updated => 1,
+            StepOutcome::Failed { .. } | StepOutcome::DependencyFailed { .. } => 2,
+        };
+        self.done[slot].fetch_add(1, Ordering::Relaxed);
+        self.bar.inc(1);
+        self.bar.set_message(format!(
+            "{} created, {} updated, {} failed",
+            self.done[0].load(Ordering::Relaxed),
+            self.done[1].load(Ordering::Relaxed),
+            self.done[2].load(Ordering::Relaxed)
+        ));
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}

@@ -16,7 +16,7 @@ use butterfly_core::store::{FsStore, SnapshotStore, StoreExt};
 use butterfly_core::{Error, ErrorKind, Result};
 use clap::{Parser, Subcommand};
 use examples::registry::{self, ConfigFile};
-use examples::{Progress, Style, exit};
+use examples::{Progress, RestoreProgress, Style, exit};
 use serde_json::json;
 
 const AFTER_HELP: &str = "\
@@ -494,15 +494,19 @@ async fn run(cli: &Cli) -> Result<u8> {
             if plan.writes() > 0 && !*yes {
                 confirm(provider.tenant())?;
             }
-            let report = restore::execute(
+            let progress = RestoreProgress::new(!cli.json, plan.writes());
+            let report = restore::execute_observed(
                 &plan,
                 &snap,
                 provider.as_ref(),
                 ExecuteOptions {
                     override_lockout: *override_lockout,
                 },
+                &|entry| progress.on_step(entry),
             )
-            .await?;
+            .await;
+            progress.finish();
+            let report = report?;
             if cli.json {
                 print_json(&json!({"plan": plan, "report": report}))?;
             } else {
