@@ -31,7 +31,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod auth0;
 pub mod behaviour;
+pub mod entra;
 pub mod fake;
 pub mod okta;
 pub mod store_suite;
