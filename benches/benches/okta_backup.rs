@@ -8,42 +8,15 @@
 
 use std::time::{Duration, Instant};
 
+use benches::{cpu_seconds, peak_rss_mib, positional_args};
 use butterfly_core::backup::{self, BackupOptions};
 use butterfly_okta::{DEFAULT_BUCKETS, OktaAuth, OktaConfig, OktaProvider};
 use butterfly_testkit::okta::{FakeOkta, OktaOptions, OktaOrgSpec, okta_rate_limits};
 use secrecy::SecretString;
 
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-fn cpu_seconds() -> f64 {
-    // utime + stime of this process, in clock ticks (100 per second on Linux).
-    std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|s| {
-            let fields: Vec<&str> = s.rsplit(')').next()?.split_whitespace().collect();
-            Some(
-                (fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?)
-                    / 100.0,
-            )
-        })
-        .unwrap_or(0.0)
-}
-
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .collect();
+    let args = positional_args();
     let users: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(50_000);
     let scale: f64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(20.0);
     let share = 1.0;

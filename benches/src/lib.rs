@@ -10,4 +10,44 @@
 //! let snapshot = butterfly_testkit::synthetic::snapshot(1_000, 7);
 //! assert_eq!(snapshot.resource_count(), 1_000);
 //! ```
+//!
+//! Shared measurement helpers for the end-to-end benches: [`peak_rss_mib`], [`cpu_seconds`],
+//! [`positional_args`].
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+/// Peak resident set size of this process (`VmHWM`), in MiB; 0 where `/proc` is missing.
+pub fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// CPU time (user + system) this process has used so far, in seconds; 0 where `/proc` is
+/// missing.
+pub fn cpu_seconds() -> f64 {
+    // utime + stime of this process, in clock ticks (100 per second on Linux).
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let fields: Vec<&str> = s.rsplit(')').next()?.split_whitespace().collect();
+            Some(
+                (fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?)
+                    / 100.0,
+            )
+        })
+        .unwrap_or(0.0)
+}
+
+/// The positional (non-flag) arguments of a bench binary (cargo passes `--bench`).
+pub fn positional_args() -> Vec<String> {
+    std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect()
+}
