@@ -109,6 +109,59 @@ pub trait FakeApi: Send + Sync + 'static {
         let _ = path;
         *method != Method::GET
     }
+    /// How the buckets count requests. Default: [`RateLimitMode::FixedWindow`].
+    fn rate_limit_mode(&self) -> RateLimitMode {
+        RateLimitMode::FixedWindow
+    }
+    /// Answers a request with a non-JSON body (a file download); checked before
+    /// [`FakeApi::handle`]. Default: never.
+    fn raw(&self, req: &FakeRequest, base_url: &str) -> Option<RawResponse> {
+        let _ = (req, base_url);
+        None
+    }
+    /// What a request costs against its bucket in fixed-window mode (Graph counts resource
+    /// units: a list costs more than a read by id). Default: 1.
+    fn cost(&self, req: &FakeRequest) -> u32 {
+        let _ = req;
+        1
+    }
+    /// The rate-limit headers of a request counted in a fixed-window bucket, in place of the
+    /// configured limit/remaining/reset headers: the window's `limit` and `used` (after this
+    /// request, or before it when `refused`), the time until the window resets, and whether
+    /// the request is refused (429). Default `None`: the configured headers.
+    fn limit_headers(
+        &self,
+        limit: u32,
+        used: u32,
+        reset_in: Duration,
+        refused: bool,
+    ) -> Option<Vec<(String, String)>> {
+        let _ = (limit, used, reset_in, refused);
+        None
+    }
+}
+
+/// How rate-limit buckets count requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RateLimitMode {
+    /// `limit` requests per window, the count resetting when the window ends (Okta).
+    #[default]
+    FixedWindow,
+    /// A token bucket (Auth0): it holds at most `limit` tokens (the burst) and refills
+    /// continuously at `limit` tokens per (time-scaled) window; a request takes one token. The
+    /// reset header says when the bucket is full again, or, on a 429, when the next token comes.
+    TokenBucket,
+}
+
+/// A non-JSON answer (see [`FakeApi::raw`]).
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    /// Status.
+    pub status: u16,
+    /// Content type.
+    pub content_type: String,
+    /// Body bytes.
+    pub body: Bytes,
 }
 
 /// A rate-limit bucket.
@@ -197,6 +250,9 @@ struct BucketState {
     limit: u32,
     used: u32,
     window_start: Instant,
+    /// Token-bucket mode: tokens left and when they were counted.
+    tokens: f64,
+    refilled: Instant,
 }
 
 struct Shared {
@@ -451,34 +507,86 @@ async fn handle(
                 limit: spec.limit,
                 used: 0,
                 window_start: Instant::now(),
+                tokens: f64::from(spec.limit),
+                refilled: Instant::now(),
             });
-            if state.window_start.elapsed() >= window {
-                state.used = 0;
-                state.window_start = Instant::now();
-            }
-            let left = window.saturating_sub(state.window_start.elapsed());
-            let reset = SystemTime::now() + left;
-            let reset_secs = reset
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
-                .unwrap_or(0);
-            if state.used >= state.limit {
-                let h = vec![
+            if shared.api.rate_limit_mode() == RateLimitMode::TokenBucket {
+                let rate = f64::from(state.limit) / window.as_secs_f64().max(1e-9);
+                let now = Instant::now();
+                state.tokens = (state.tokens
+                    + now.duration_since(state.refilled).as_secs_f64() * rate)
+                    .min(f64::from(state.limit));
+                state.refilled = now;
+                let epoch_after = |secs: f64| {
+                    (SystemTime::now() + Duration::from_secs_f64(secs.max(0.0)))
+                        .duration_since(SystemTime::UNIX_EPOCH)
+                        .map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
+                        .unwrap_or(0)
+                };
+                if state.tokens < 1.0 {
+                    let h = vec![
+                        (limits.headers[0].to_string(), state.limit.to_string()),
+                        (limits.headers[1].to_string(), "0".to_string()),
+                        (
+                            limits.headers[2].to_string(),
+                            epoch_after((1.0 - state.tokens) / rate).to_string(),
+                        ),
+                    ];
+                    return json_response(429, &h, Some(&rl_body));
+                }
+                state.tokens -= 1.0;
+                let full_in = (f64::from(state.limit) - state.tokens) / rate;
+                rate_headers = vec![
                     (limits.headers[0].to_string(), state.limit.to_string()),
-                    (limits.headers[1].to_string(), "0".to_string()),
-                    (limits.headers[2].to_string(), reset_secs.to_string()),
+                    (
+                        limits.headers[1].to_string(),
+                        (state.tokens.floor() as u64).to_string(),
+                    ),
+                    (
+                        limits.headers[2].to_string(),
+                        epoch_after(full_in).to_string(),
+                    ),
                 ];
-                return json_response(429, &h, Some(&rl_body));
+            } else {
+                if state.window_start.elapsed() >= window {
+                    state.used = 0;
+                    state.window_start = Instant::now();
+                }
+                let left = window.saturating_sub(state.window_start.elapsed());
+                let reset = SystemTime::now() + left;
+                let reset_secs = reset
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
+                    .unwrap_or(0);
+                let cost = shared.api.cost(&req).clamp(1, state.limit.max(1));
+                if state.used + cost > state.limit {
+                    let h = shared
+                        .api
+                        .limit_headers(state.limit, state.used, left, true)
+                        .unwrap_or_else(|| {
+                            vec![
+                                (limits.headers[0].to_string(), state.limit.to_string()),
+                                (limits.headers[1].to_string(), "0".to_string()),
+                                (limits.headers[2].to_string(), reset_secs.to_string()),
+                            ]
+                        });
+                    return json_response(429, &h, Some(&rl_body));
+                }
+                state.used += cost;
+                rate_headers = shared
+                    .api
+                    .limit_headers(state.limit, state.used, left, false)
+                    .unwrap_or_else(|| {
+                        vec![
+                            (limits.headers[0].to_string(), state.limit.to_string()),
+                            (
+                                limits.headers[1].to_string(),
+                                (state.limit - state.used).to_string(),
+                            ),
+                            (limits.headers[2].to_string(), reset_secs.to_string()),
+                        ]
+                    });
             }
-            state.used += 1;
-            rate_headers = vec![
-                (limits.headers[0].to_string(), state.limit.to_string()),
-                (
-                    limits.headers[1].to_string(),
-                    (state.limit - state.used).to_string(),
-                ),
-                (limits.headers[2].to_string(), reset_secs.to_string()),
-            ];
         }
     }
 
@@ -493,6 +601,23 @@ async fn handle(
         });
     }
     let base = lock(&shared.base_url).clone();
+    if let Some(raw) = shared.api.raw(&req, &base) {
+        let mut r = Response::new(Body::from(raw.body));
+        *r.status_mut() =
+            StatusCode::from_u16(raw.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if let Ok(v) = HeaderValue::from_str(&raw.content_type) {
+            r.headers_mut().insert("content-type", v);
+        }
+        for (k, v) in &rate_headers {
+            if let (Ok(k), Ok(v)) = (
+                HeaderName::from_bytes(k.as_bytes()),
+                HeaderValue::from_str(v),
+            ) {
+                r.headers_mut().append(k, v);
+            }
+        }
+        return r;
+    }
     let Some(mut resp) = shared.api.handle(&req, &base) else {
         let line = format!("{method} {uri}");
         tracing::error!(request = %line, "fake tenant: unknown request");

@@ -8,6 +8,9 @@
 //!   write log and a catch-all that records unknown requests.
 //! - [`okta`]: a fake Okta org generated from a seed, built from the official OpenAPI spec
 //!   and recorded cassettes, with secret sentinels planted in every secret field.
+//! - [`auth0`]: a fake Auth0 tenant (Management API v2) generated from a seed: the token
+//!   endpoint, scope checks, page and checkpoint paging with the 1,000-user cap, the
+//!   users-export job, a token-bucket rate limit and secret sentinels.
 //! - [`behaviour`]: the behaviour suite every provider runs against its fake tenant.
 //! - [`store_suite`]: the conformance suite every snapshot store runs.
 //! - [`synthetic`]: synthetic snapshots for store, diff and benchmark tests.
