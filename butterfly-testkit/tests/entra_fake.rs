@@ -1,0 +1,772 @@
+//! Behaviour of the fake Entra tenant, over HTTP with reqwest: tokens, paging, `$top`,
+//! `$select`, delta, permissions, `$batch`, expiring page tokens, throttling and the write log.
+
+use std::time::Duration;
+
+use butterfly_testkit::entra::{EntraOptions, EntraTenantSpec, FakeEntra, graph_rate_limits};
+use butterfly_testkit::fake::{Fault, FaultRule};
+use serde_json::{Value, json};
+
+async fn start(users: usize, options: EntraOptions) -> FakeEntra {
+    FakeEntra::start(EntraTenantSpec { users, seed: 3 }, options)
+        .await
+        .unwrap()
+}
+
+fn token_url(fake: &FakeEntra) -> String {
+    format!("{}/{}/oauth2/v2.0/token", fake.base_url(), fake.tenant_id())
+}
+
+async fn token(fake: &FakeEntra) -> String {
+    let resp = reqwest::Client::new()
+        .post(token_url(fake))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", fake.client_id()),
+            ("client_secret", fake.client_secret()),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 3599);
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+struct Graph {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Graph {
+    async fn new(fake: &FakeEntra) -> Graph {
+        Graph {
+            http: reqwest::Client::new(),
+            base: fake.base_url(),
+            token: token(fake).await,
+        }
+    }
+    fn url(&self, path: &str) -> String {
+        if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!("{}/v1.0/{path}", self.base)
+        }
+    }
+    async fn get(&self, path: &str) -> (u16, reqwest::header::HeaderMap, Value) {
+        let resp = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        let (status, headers) = (resp.status().as_u16(), resp.headers().clone());
+        (status, headers, resp.json().await.unwrap_or(Value::Null))
+    }
+    async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
+        let resp = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+    /// Follows nextLinks; returns every item and the final body.
+    async fn all(&self, path: &str) -> (Vec<Value>, Value) {
+        let mut items = Vec::new();
+        let mut url = path.to_string();
+        loop {
+            let (status, _, body) = self.get(&url).await;
+            assert_eq!(status, 200, "{url}: {body}");
+            items.extend(body["value"].as_array().unwrap().iter().cloned());
+            match body["@odata.nextLink"].as_str() {
+                Some(next) => url = next.to_string(),
+                None => return (items, body),
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn same_seed_same_tenant_with_the_expected_kinds() {
+    let a = start(300, EntraOptions::default()).await;
+    let b = start(300, EntraOptions::default()).await;
+    assert_eq!(a.tenant_id(), b.tenant_id());
+    assert_eq!(a.items("users"), b.items("users"));
+    assert_eq!(
+        a.items("identity/conditionalAccess/policies"),
+        b.items("identity/conditionalAccess/policies")
+    );
+    let users = a.items("users");
+    assert_eq!(users.len(), 300);
+    assert!(users.iter().any(|u| u["userType"] == "Guest"));
+    assert!(users.iter().any(|u| u["accountEnabled"] == false));
+    let groups = a.items("groups");
+    assert!(groups.iter().any(|g| g["groupTypes"] == json!(["Unified"])));
+    assert!(groups.iter().any(|g| g["membershipRule"].is_string()));
+    // Skewed sizes.
+    let sizes: Vec<usize> = groups
+        .iter()
+        .map(|g| {
+            a.items(&format!("groups/{}/members", g["id"].as_str().unwrap()))
+                .len()
+        })
+        .collect();
+    assert!(sizes.iter().max().unwrap() > &(5 * sizes.iter().filter(|s| **s > 0).min().unwrap()));
+    let sentinels = a.sentinels();
+    assert!(!sentinels.is_empty());
+    let idps = serde_json::to_string(&a.items("identity/identityProviders")).unwrap();
+    assert!(sentinels.iter().any(|s| idps.contains(s.as_str())));
+    let apps = serde_json::to_string(&a.items("applications")).unwrap();
+    assert!(
+        sentinels.iter().any(|s| apps.contains(s.as_str())),
+        "key credentials carry sentinels"
+    );
+}
+
+#[tokio::test]
+async fn token_endpoint_secret_assertion_and_errors() {
+    let fake = start(20, EntraOptions::default()).await;
+    let http = reqwest::Client::new();
+    let post = |form: Vec<(&'static str, String)>| {
+        let req = http.post(token_url(&fake)).form(&form);
+        async move {
+            let resp = req.send().await.unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+        }
+    };
+    let base = |extra: Vec<(&'static str, String)>| {
+        let mut f = vec![
+            ("grant_type", "client_credentials".to_string()),
+            ("client_id", fake.client_id().to_string()),
+            ("scope", "https://graph.microsoft.com/.default".to_string()),
+        ];
+        f.extend(extra);
+        f
+    };
+    let (status, body) = post(base(vec![("client_secret", "wrong".into())])).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"], "invalid_client");
+    assert_eq!(body["error_codes"], json!([7000215]));
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("AADSTS7000215")
+    );
+    // A JWT client assertion signed with the test key.
+    let now = chrono::Utc::now().timestamp();
+    let sign = |aud: String, x5t: &str| {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        header.x5t = Some(x5t.to_string());
+        let claims = json!({"aud": aud, "iss": fake.client_id(), "sub": fake.client_id(), "jti": "1", "nbf": now, "exp": now + 300});
+        let key =
+            jsonwebtoken::EncodingKey::from_rsa_pem(fake.certificate_private_key_pem().as_bytes())
+                .unwrap();
+        jsonwebtoken::encode(&header, &claims, &key).unwrap()
+    };
+    let assertion = |a: String| {
+        base(vec![
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+            ),
+            ("client_assertion", a),
+        ])
+    };
+    let (status, body) = post(assertion(sign(
+        token_url(&fake),
+        fake.certificate_thumbprint(),
+    )))
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let payload = body["access_token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .nth(1)
+        .unwrap()
+        .to_string();
+    assert!(!payload.is_empty());
+    let (status, body) = post(assertion(sign(token_url(&fake), "another-thumbprint"))).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    // Tampered signature.
+    let mut forged = sign(token_url(&fake), fake.certificate_thumbprint());
+    forged.pop();
+    forged.push('A');
+    let (status, _) = post(assertion(forged)).await;
+    assert_eq!(status, 401);
+    // Unknown client, unknown tenant.
+    let mut f = base(vec![("client_secret", fake.client_secret().to_string())]);
+    f[1].1 = "00000000-0000-0000-0000-000000000001".into();
+    let (status, body) = post(f).await;
+    assert_eq!(
+        (status, body["error_codes"][0].as_u64()),
+        (400, Some(700016))
+    );
+    let resp = http
+        .post(format!(
+            "{}/not-a-tenant/oauth2/v2.0/token",
+            fake.base_url()
+        ))
+        .form(&base(vec![]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    // Token requests are not writes; Graph without a token is 401.
+    assert_eq!(fake.write_count(), 0);
+    let resp = http
+        .get(format!("{}/v1.0/users", fake.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+}
+
+#[tokio::test]
+async fn paging_top_limits_select_and_default_properties() {
+    let fake = start(250, EntraOptions::default()).await;
+    let g = Graph::new(&fake).await;
+    let (status, headers, body) = g.get("users").await;
+    assert_eq!(status, 200);
+    assert!(
+        body["@odata.context"]
+            .as_str()
+            .unwrap()
+            .ends_with("$metadata#users")
+    );
+    assert_eq!(body["value"].as_array().unwrap().len(), 100);
+    assert!(headers.contains_key("request-id"));
+    assert_eq!(headers["x-ms-resource-unit"], "2");
+    // Default user properties only, as Graph does without $select.
+    assert!(body["value"][0].get("accountEnabled").is_none());
+    assert!(body["value"][0].get("userPrincipalName").is_some());
+    let next = body["@odata.nextLink"].as_str().unwrap();
+    assert!(
+        next.starts_with(&format!("{}/v1.0/users?", fake.base_url()))
+            && next.contains("$skiptoken=")
+    );
+    let (all, last) = g
+        .all("users?$top=60&$select=id,accountEnabled,userType")
+        .await;
+    assert_eq!(all.len(), 250);
+    assert!(last.get("@odata.nextLink").is_none());
+    let ids: std::collections::HashSet<&str> =
+        all.iter().map(|u| u["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 250, "no duplicates across pages");
+    assert!(
+        all.iter()
+            .all(|u| u.as_object().unwrap().len() == 3 && u.get("accountEnabled").is_some())
+    );
+    for bad in ["users?$top=1000", "users?$top=0", "users?$top=x"] {
+        let (status, _, body) = g.get(bad).await;
+        assert_eq!(status, 400, "{bad}");
+        assert_eq!(body["error"]["code"], "Request_UnsupportedQuery");
+    }
+    let (status, _, _) = g.get("users?$top=999").await;
+    assert_eq!(status, 200);
+    // Members carry @odata.type; a missing parent is 404 Request_ResourceNotFound.
+    let gid = fake.items("groups")[4]["id"].as_str().unwrap().to_string();
+    let (status, _, body) = g.get(&format!("groups/{gid}/members?$top=5")).await;
+    assert_eq!(status, 200);
+    assert!(
+        body["@odata.context"]
+            .as_str()
+            .unwrap()
+            .ends_with("#directoryObjects")
+    );
+    assert!(
+        body["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["@odata.type"].as_str().is_some())
+    );
+    let (status, _, body) = g
+        .get("groups/00000000-0000-0000-0000-00000000dead/members")
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("Request_ResourceNotFound"))
+    );
+    // An item and a filter.
+    let app = &fake.items("applications")[0];
+    let (status, _, body) = g
+        .get(&format!("applications/{}", app["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        body["@odata.context"]
+            .as_str()
+            .unwrap()
+            .ends_with("#applications/$entity")
+    );
+    let (_, _, body) = g
+        .get(&format!(
+            "servicePrincipals?$filter=appId eq '{}'",
+            app["appId"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(body["value"].as_array().unwrap().len(), 1);
+    // Unknown routes reach the framework's catch-all.
+    let (status, _, _) = g.get("notARoute").await;
+    assert_eq!(status, 501);
+    assert_eq!(fake.server().unknown_requests().len(), 1);
+}
+
+#[tokio::test]
+async fn withheld_permissions_answer_403() {
+    let fake = start(
+        20,
+        EntraOptions {
+            withheld_permissions: vec!["Policy.Read.All".into()],
+            ..EntraOptions::default()
+        },
+    )
+    .await;
+    let g = Graph::new(&fake).await;
+    for path in [
+        "identity/conditionalAccess/policies",
+        "identity/conditionalAccess/namedLocations",
+        "policies/authorizationPolicy",
+    ] {
+        let (status, _, body) = g.get(path).await;
+        assert_eq!(status, 403, "{path}");
+        assert_eq!(body["error"]["code"], "Authorization_RequestDenied");
+        assert_eq!(
+            body["error"]["message"],
+            "Insufficient privileges to complete the operation."
+        );
+    }
+    let (status, body) = g
+        .send(
+            reqwest::Method::POST,
+            "identity/conditionalAccess/policies",
+            json!({"displayName": "x", "conditions": {}}),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    let (status, _, _) = g.get("users").await;
+    assert_eq!(status, 200);
+    let (status, _, _) = g
+        .get("policies/identitySecurityDefaultsEnforcementPolicy")
+        .await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn delta_returns_only_changes_and_removed_objects() {
+    let fake = start(120, EntraOptions::default()).await;
+    let g = Graph::new(&fake).await;
+    let (all, last) = g
+        .all("users/delta?$select=displayName,accountEnabled")
+        .await;
+    assert_eq!(all.len(), 120);
+    let delta = last["@odata.deltaLink"].as_str().unwrap().to_string();
+    assert!(delta.contains("$deltatoken="));
+    // Nothing changed: nothing returned.
+    let (none, last2) = g.all(&delta).await;
+    assert!(none.is_empty(), "{none:?}");
+    let users = fake.items("users");
+    let (a, b, c) = (
+        users[5]["id"].as_str().unwrap().to_string(),
+        users[6]["id"].as_str().unwrap().to_string(),
+        users[7]["id"].as_str().unwrap().to_string(),
+    );
+    fake.with_tenant(|t| {
+        assert!(t.update("users", &a, &json!({"displayName": "Renamed"})));
+        assert!(t.delete("users", &b));
+    });
+    let (status, _) = g
+        .send(reqwest::Method::DELETE, &format!("users/{c}"), Value::Null)
+        .await;
+    assert_eq!(status, 204);
+    let (changes, last3) = g.all(last2["@odata.deltaLink"].as_str().unwrap()).await;
+    assert_eq!(changes.len(), 3, "{changes:?}");
+    assert!(
+        changes
+            .iter()
+            .any(|u| u["id"] == a.as_str() && u["displayName"] == "Renamed")
+    );
+    assert!(
+        changes
+            .iter()
+            .any(|u| u["id"] == b.as_str() && u["@removed"]["reason"] == "deleted")
+    );
+    assert!(
+        changes
+            .iter()
+            .any(|u| u["id"] == c.as_str() && u["@removed"]["reason"] == "changed")
+    );
+    // The older delta link still sees the same changes; the newest sees none.
+    let (again, _) = g.all(&delta).await;
+    assert_eq!(again.len(), 3);
+    let (none, _) = g.all(last3["@odata.deltaLink"].as_str().unwrap()).await;
+    assert!(none.is_empty());
+    // Group delta: members@delta, and the deleted user removed from its groups.
+    let (groups, glast) = g.all("groups/delta").await;
+    assert_eq!(groups.len(), fake.items("groups").len());
+    assert!(groups.iter().any(|gr| {
+        gr["members@delta"]
+            .as_array()
+            .is_some_and(|m| !m.is_empty())
+    }));
+    let gid = fake.items("groups")[3]["id"].as_str().unwrap().to_string();
+    let (status, _) = g
+        .send(
+            reqwest::Method::POST,
+            &format!("groups/{gid}/members/$ref"),
+            json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{a}")}),
+        )
+        .await;
+    assert!(status == 204 || status == 400);
+    let (status, _) = g
+        .send(
+            reqwest::Method::DELETE,
+            &format!("groups/{gid}/members/{a}/$ref"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (changed, _) = g.all(glast["@odata.deltaLink"].as_str().unwrap()).await;
+    let grp = changed.iter().find(|x| x["id"] == gid.as_str()).unwrap();
+    assert!(
+        grp["members@delta"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == a.as_str() && m["@removed"].is_object())
+    );
+}
+
+#[tokio::test]
+async fn batch_runs_up_to_twenty_requests_each_permission_checked() {
+    let fake = start(
+        30,
+        EntraOptions {
+            withheld_permissions: vec!["Policy.Read.All".into()],
+            ..EntraOptions::default()
+        },
+    )
+    .await;
+    let g = Graph::new(&fake).await;
+    let uid = fake.items("users")[0]["id"].as_str().unwrap().to_string();
+    let body = json!({"requests": [
+        {"id": "1", "method": "GET", "url": format!("/users/{uid}")},
+        {"id": "2", "method": "GET", "url": "/identity/conditionalAccess/policies"},
+        {"id": "3", "method": "PATCH", "url": format!("/users/{uid}"), "body": {"jobTitle": "Batch"}, "headers": {"Content-Type": "application/json"}},
+        {"id": "4", "method": "GET", "url": "/users/00000000-0000-0000-0000-000000000000"}
+    ]});
+    let (status, resp) = g.send(reqwest::Method::POST, "$batch", body).await;
+    assert_eq!(status, 200);
+    let by_id = |id: &str| {
+        resp["responses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_id("1")["status"], 200);
+    assert_eq!(by_id("1")["body"]["id"], uid.as_str());
+    assert_eq!(by_id("2")["status"], 403);
+    assert_eq!(by_id("3")["status"], 204);
+    assert_eq!(by_id("4")["status"], 404);
+    assert_eq!(fake.items("users")[0]["jobTitle"], "Batch");
+    assert_eq!(
+        fake.write_count(),
+        1,
+        "the PATCH inside the batch is a write; the batch itself is not"
+    );
+    let many: Vec<Value> = (0..21)
+        .map(|i| json!({"id": i.to_string(), "method": "GET", "url": "/users"}))
+        .collect();
+    let (status, resp) = g
+        .send(reqwest::Method::POST, "$batch", json!({"requests": many}))
+        .await;
+    assert_eq!(status, 400, "{resp}");
+}
+
+#[tokio::test]
+async fn expired_page_tokens_answer_400() {
+    let fake = start(
+        30,
+        EntraOptions {
+            page_token_ttl: Some(Duration::from_millis(50)),
+            ..EntraOptions::default()
+        },
+    )
+    .await;
+    let g = Graph::new(&fake).await;
+    let (_, _, body) = g.get("users?$top=10").await;
+    let next = body["@odata.nextLink"].as_str().unwrap().to_string();
+    let (status, _, _) = g.get(&next).await;
+    assert_eq!(status, 200, "a fresh token works");
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    let (status, _, body) = g.get(&next).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["code"], "Directory_ExpiredPageToken");
+}
+
+#[tokio::test]
+async fn throttling_counts_resource_units_and_answers_429() {
+    // A window of 10 s at time scale 1: the budget does not refill during the test.
+    let mut limits = graph_rate_limits(1.0);
+    limits.buckets[0].limit = 10;
+    let fake = start(
+        30,
+        EntraOptions {
+            rate_limits: Some(limits),
+            ..EntraOptions::default()
+        },
+    )
+    .await;
+    let g = Graph::new(&fake).await;
+    // Lists cost 2 RU: five fit in 10 RU, the sixth is throttled.
+    for _ in 0..5 {
+        let (status, _, _) = g.get("groups").await;
+        assert_eq!(status, 200);
+    }
+    let mut retry_after_seen = 0;
+    let mut missing = 0;
+    for _ in 0..4 {
+        let (status, headers, body) = g.get("groups").await;
+        assert_eq!(status, 429);
+        assert_eq!(body["error"]["code"], "TooManyRequests");
+        match headers.get("retry-after") {
+            Some(v) => {
+                assert!(v.to_str().unwrap().parse::<u64>().unwrap() >= 1);
+                retry_after_seen += 1;
+            }
+            None => missing += 1,
+        }
+    }
+    assert_eq!(
+        (retry_after_seen, missing),
+        (3, 1),
+        "Retry-After is sometimes absent"
+    );
+    // Injected faults from the framework still apply.
+    let fake = start(
+        10,
+        EntraOptions {
+            faults: vec![FaultRule::get("/v1.0/users", Fault::Status(503), 1, 1)],
+            ..EntraOptions::default()
+        },
+    )
+    .await;
+    let g = Graph::new(&fake).await;
+    assert_eq!(g.get("users").await.0, 503);
+    assert_eq!(g.get("users").await.0, 200);
+}
+
+#[tokio::test]
+async fn writes_create_guids_cascade_and_are_logged() {
+    let fake = start(40, EntraOptions::default()).await;
+    let g = Graph::new(&fake).await;
+    let (status, user) = g
+        .send(reqwest::Method::POST, "users", json!({"displayName": "New", "userPrincipalName": "new@contoso3.onmicrosoft.com", "mailNickname": "new", "accountEnabled": true, "passwordProfile": {"password": "x"}}))
+        .await;
+    assert_eq!(status, 201, "{user}");
+    let uid = user["id"].as_str().unwrap().to_string();
+    assert_eq!(uid.len(), 36);
+    assert!(user.get("passwordProfile").is_none());
+    let (status, body) = g
+        .send(reqwest::Method::POST, "users", json!({"displayName": "New", "userPrincipalName": "NEW@contoso3.onmicrosoft.com", "mailNickname": "new", "accountEnabled": true}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("Request_BadRequest"))
+    );
+    let (status, group) = g
+        .send(reqwest::Method::POST, "groups", json!({"displayName": "G", "mailEnabled": false, "mailNickname": "g", "securityEnabled": true}))
+        .await;
+    assert_eq!(status, 201);
+    let gid = group["id"].as_str().unwrap().to_string();
+    let reference =
+        json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{uid}")});
+    assert_eq!(
+        g.send(
+            reqwest::Method::POST,
+            &format!("groups/{gid}/members/$ref"),
+            reference.clone()
+        )
+        .await
+        .0,
+        204
+    );
+    assert_eq!(
+        g.send(
+            reqwest::Method::POST,
+            &format!("groups/{gid}/members/$ref"),
+            reference.clone()
+        )
+        .await
+        .0,
+        400
+    );
+    assert_eq!(
+        g.send(
+            reqwest::Method::POST,
+            &format!("groups/{gid}/owners/$ref"),
+            reference
+        )
+        .await
+        .0,
+        204
+    );
+    let (status, app) = g
+        .send(
+            reqwest::Method::POST,
+            "applications",
+            json!({"displayName": "A"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let app_id = app["appId"].as_str().unwrap().to_string();
+    let (status, sp) = g
+        .send(
+            reqwest::Method::POST,
+            "servicePrincipals",
+            json!({"appId": app_id}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        g.send(
+            reqwest::Method::POST,
+            "servicePrincipals",
+            json!({"appId": app_id})
+        )
+        .await
+        .0,
+        409
+    );
+    let (status, pw) = g
+        .send(
+            reqwest::Method::POST,
+            &format!("applications/{}/addPassword", app["id"].as_str().unwrap()),
+            json!({"passwordCredential": {"displayName": "k"}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        fake.sentinels()
+            .contains(&pw["secretText"].as_str().unwrap().to_string())
+    );
+    let (_, _, stored) = g
+        .get(&format!("applications/{}", app["id"].as_str().unwrap()))
+        .await;
+    assert!(stored["passwordCredentials"][0]["secretText"].is_null());
+    let role = fake.items("roleManagement/directory/roleDefinitions")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let assignment = json!({"principalId": uid, "roleDefinitionId": role, "directoryScopeId": "/"});
+    assert_eq!(
+        g.send(
+            reqwest::Method::POST,
+            "roleManagement/directory/roleAssignments",
+            assignment.clone()
+        )
+        .await
+        .0,
+        201
+    );
+    assert_eq!(
+        g.send(
+            reqwest::Method::POST,
+            "roleManagement/directory/roleAssignments",
+            assignment
+        )
+        .await
+        .0,
+        409
+    );
+    let (status, loc) = g
+        .send(reqwest::Method::POST, "identity/conditionalAccess/namedLocations", json!({"@odata.type": "#microsoft.graph.ipNamedLocation", "displayName": "L", "isTrusted": false, "ipRanges": []}))
+        .await;
+    assert_eq!(status, 201);
+    let lid = loc["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        g.send(
+            reqwest::Method::PATCH,
+            &format!("identity/conditionalAccess/namedLocations/{lid}"),
+            json!({"displayName": "L2"})
+        )
+        .await
+        .0,
+        204
+    );
+    assert_eq!(
+        g.send(
+            reqwest::Method::DELETE,
+            &format!("identity/conditionalAccess/namedLocations/{lid}"),
+            Value::Null
+        )
+        .await
+        .0,
+        204
+    );
+    assert_eq!(
+        g.get(&format!("identity/conditionalAccess/namedLocations/{lid}"))
+            .await
+            .0,
+        404
+    );
+    // Deleting the user cascades: memberships, ownerships, role assignments.
+    assert_eq!(
+        g.send(
+            reqwest::Method::DELETE,
+            &format!("users/{uid}"),
+            Value::Null
+        )
+        .await
+        .0,
+        204
+    );
+    assert!(fake.with_tenant(|t| t.references(&format!("groups/{gid}/members")).is_empty()));
+    assert!(fake.with_tenant(|t| t.references(&format!("groups/{gid}/owners")).is_empty()));
+    assert!(
+        !fake
+            .items("roleManagement/directory/roleAssignments")
+            .iter()
+            .any(|a| a["principalId"] == uid.as_str())
+    );
+    // Deleting the application takes its service principal along.
+    assert_eq!(
+        g.send(
+            reqwest::Method::DELETE,
+            &format!("applications/{}", app["id"].as_str().unwrap()),
+            Value::Null
+        )
+        .await
+        .0,
+        204
+    );
+    assert_eq!(
+        g.get(&format!("servicePrincipals/{}", sp["id"].as_str().unwrap()))
+            .await
+            .0,
+        404
+    );
+    let writes = fake.server().writes();
+    assert_eq!(writes.len(), fake.write_count());
+    assert_eq!(writes[0].method, "POST");
+    assert!(writes[0].path.ends_with("/v1.0/users"));
+    assert!(writes.iter().all(|w| !w.path.contains("oauth2")));
+}
