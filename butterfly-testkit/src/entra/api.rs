@@ -559,8 +559,7 @@ impl GraphApi {
         if let Some(pos) = tsegs.iter().position(|s| *s == "{}") {
             let parent_coll = tsegs[..pos].join("/");
             let parent_id = segs[pos];
-            if t
-                .colls
+            if t.colls
                 .get(&parent_coll)
                 .and_then(|c| c.get(parent_id))
                 .is_none()
@@ -1122,8 +1121,7 @@ impl GraphApi {
                 if !t.types.contains_key(p) {
                     return not_found(p);
                 }
-                if t
-                    .colls
+                if t.colls
                     .get("roleManagement/directory/roleDefinitions")
                     .and_then(|c| c.get(r))
                     .is_none()
