@@ -113,6 +113,9 @@ pub struct BackupOptions {
     pub concurrency: usize,
     /// Where progress goes.
     pub observer: Option<Observer>,
+    /// A previous snapshot of the same tenant: providers that can back up incrementally
+    /// read only what changed since (the snapshot must still equal a full backup).
+    pub previous: Option<Arc<Snapshot>>,
 }
 
 impl Default for BackupOptions {
@@ -121,6 +124,7 @@ impl Default for BackupOptions {
             kinds: None,
             concurrency: 8,
             observer: None,
+            previous: None,
         }
     }
 }
@@ -131,6 +135,7 @@ impl std::fmt::Debug for BackupOptions {
             .field("kinds", &self.kinds)
             .field("concurrency", &self.concurrency)
             .field("observer", &self.observer.as_ref().map(|_| "Fn"))
+            .field("previous", &self.previous.as_ref().map(|s| s.meta.id.as_str()))
             .finish()
     }
 }
@@ -145,6 +150,13 @@ impl BackupOptions {
     /// Send progress to `observer`.
     pub fn observer(mut self, observer: Observer) -> Self {
         self.observer = Some(observer);
+        self
+    }
+
+    /// Back up incrementally from `snapshot` where the provider can (see
+    /// [`Capabilities::incremental`](crate::provider::Capabilities::incremental)).
+    pub fn previous(mut self, snapshot: Arc<Snapshot>) -> Self {
+        self.previous = Some(snapshot);
         self
     }
 
@@ -242,7 +254,13 @@ pub async fn run(provider: &dyn Provider, options: &BackupOptions) -> Result<Sna
     for kind in &kinds {
         match kind.parent() {
             Some(parent) => waiting.entry(parent.to_string()).or_default().push(*kind),
-            None => ready.push((*kind, FetchContext::default())),
+            None => ready.push((
+                *kind,
+                FetchContext {
+                    previous: options.previous.clone(),
+                    ..FetchContext::default()
+                },
+            )),
         }
     }
     ready.reverse(); // pop() takes them in table order
@@ -284,6 +302,7 @@ pub async fn run(provider: &dyn Provider, options: &BackupOptions) -> Result<Sna
                             child,
                             FetchContext {
                                 parents: Arc::new(result.resources.clone()),
+                                previous: options.previous.clone(),
                             },
                         ));
                     }

@@ -65,6 +65,11 @@ pub struct FetchContext {
     /// For a sub-resource kind (one with a [`parent`](crate::kind::ResourceKind::parent)): the
     /// parent kind's resources, already fetched in this backup. Empty for top-level kinds.
     pub parents: Arc<Vec<Resource>>,
+    /// A previous snapshot of the same tenant, when the host asked for an incremental backup
+    /// ([`BackupOptions::previous`](crate::backup::BackupOptions::previous)). A provider with
+    /// [`Capabilities::incremental`] may read only what changed since and take the rest from
+    /// it; the result must equal a full backup.
+    pub previous: Option<Arc<crate::snapshot::Snapshot>>,
 }
 
 /// A stream of fetched resources.

@@ -124,6 +124,10 @@ pub struct EntraConfig {
     /// The window of the budget (default 10 s; shorter for fakes whose clock runs faster).
     #[serde(default)]
     pub budget_period: Option<Duration>,
+    /// A file keeping the `users/delta` and `groups/delta` cursors between runs, so a backup
+    /// given the previous snapshot reads only what changed (default: cursors live in memory).
+    #[serde(default)]
+    pub delta_state_file: Option<std::path::PathBuf>,
 }
 
 impl EntraConfig {
@@ -131,8 +135,8 @@ impl EntraConfig {
     /// both): `ENTRA_TENANT_ID`, `ENTRA_CLIENT_ID`, then either `ENTRA_CLIENT_SECRET` or
     /// `ENTRA_CERTIFICATE_FILE` (or `ENTRA_CERTIFICATE` holding the PEM) with
     /// `ENTRA_CERTIFICATE_THUMBPRINT`; optional `ENTRA_CLOUD` (`global`, `usgov`, `usgov-dod`,
-    /// `china`), `ENTRA_GRAPH_URL`, `ENTRA_AUTHORITY_URL` and `ENTRA_RATE_SCALE` (for a fake
-    /// tenant whose clock runs that many times faster).
+    /// `china`), `ENTRA_GRAPH_URL`, `ENTRA_AUTHORITY_URL`, `ENTRA_DELTA_STATE_FILE` and
+    /// `ENTRA_RATE_SCALE` (for a fake tenant whose clock runs that many times faster).
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<EntraConfig> {
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         let tenant_id =
@@ -191,6 +195,7 @@ impl EntraConfig {
             max_share: None,
             budget: None,
             budget_period,
+            delta_state_file: get("ENTRA_DELTA_STATE_FILE").map(Into::into),
         })
     }
 
@@ -564,6 +569,75 @@ mod tests {
         let token = format!("e30.{payload}.sig");
         assert_eq!(token_roles(&token), vec!["User.Read.All", "Group.Read.All"]);
         assert!(token_roles("opaque").is_empty());
+    }
+
+    fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn config_from_vars() {
+        let cfg = EntraConfig::from_vars(vars(&[
+            ("ENTRA_TENANT_ID", "contoso.onmicrosoft.com"),
+            ("ENTRA_CLIENT_ID", "11111111-2222-3333-4444-555555555555"),
+            ("ENTRA_CLIENT_SECRET", "SECRET-value"),
+            ("ENTRA_CLOUD", "usgov"),
+        ]))
+        .unwrap();
+        assert!(!format!("{cfg:?}").contains("SECRET"));
+        assert_eq!(
+            cfg.graph_root().unwrap().as_str(),
+            "https://graph.microsoft.us/"
+        );
+        assert_eq!(
+            cfg.token_url().unwrap(),
+            "https://login.microsoftonline.us/contoso.onmicrosoft.com/oauth2/v2.0/token"
+        );
+        let both = EntraConfig::from_vars(vars(&[
+            ("ENTRA_TENANT_ID", "t"),
+            ("ENTRA_CLIENT_ID", "c"),
+            ("ENTRA_CLIENT_SECRET", "s"),
+            ("ENTRA_CERTIFICATE", "pem"),
+        ]))
+        .unwrap_err();
+        assert_eq!(both.kind(), ErrorKind::Config);
+        let no_thumbprint = EntraConfig::from_vars(vars(&[
+            ("ENTRA_TENANT_ID", "t"),
+            ("ENTRA_CLIENT_ID", "c"),
+            ("ENTRA_CERTIFICATE", "-----BEGIN PRIVATE KEY-----SECRET"),
+        ]))
+        .unwrap_err();
+        assert!(no_thumbprint.to_string().contains("THUMBPRINT"));
+        assert!(!no_thumbprint.to_string().contains("SECRET"));
+        let none =
+            EntraConfig::from_vars(vars(&[("ENTRA_TENANT_ID", "t"), ("ENTRA_CLIENT_ID", "c")]))
+                .unwrap_err();
+        assert!(none.to_string().contains("ENTRA_CLIENT_SECRET"));
+        let missing = EntraConfig::from_vars(vars(&[])).unwrap_err();
+        assert!(missing.to_string().contains("ENTRA_TENANT_ID"));
+        let bad_tenant = EntraConfig::from_vars(vars(&[
+            ("ENTRA_TENANT_ID", "../evil"),
+            ("ENTRA_CLIENT_ID", "c"),
+            ("ENTRA_CLIENT_SECRET", "s"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            bad_tenant.token_url().unwrap_err().kind(),
+            ErrorKind::Config
+        );
+        let http = EntraConfig::from_vars(vars(&[
+            ("ENTRA_TENANT_ID", "t"),
+            ("ENTRA_CLIENT_ID", "c"),
+            ("ENTRA_CLIENT_SECRET", "s"),
+            ("ENTRA_GRAPH_URL", "http://graph.example.invalid"),
+        ]))
+        .unwrap();
+        assert_eq!(http.graph_root().unwrap_err().kind(), ErrorKind::Config);
     }
 
     #[test]

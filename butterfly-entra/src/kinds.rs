@@ -334,9 +334,39 @@ pub static USER: EntraKind = EntraKind {
     )
 };
 
+/// The group properties a backup keeps (the same `$select` for the listing and for
+/// `groups/delta`, so both give the same bodies).
+pub const GROUP_SELECT: &[&str] = &[
+    "id",
+    "classification",
+    "createdDateTime",
+    "description",
+    "displayName",
+    "expirationDateTime",
+    "groupTypes",
+    "isAssignableToRole",
+    "mail",
+    "mailEnabled",
+    "mailNickname",
+    "membershipRule",
+    "membershipRuleProcessingState",
+    "onPremisesSyncEnabled",
+    "preferredDataLocation",
+    "preferredLanguage",
+    "proxyAddresses",
+    "renewedDateTime",
+    "resourceBehaviorOptions",
+    "resourceProvisioningOptions",
+    "securityEnabled",
+    "securityIdentifier",
+    "theme",
+    "visibility",
+];
+
 /// Groups (security, Microsoft 365, mail-enabled, dynamic).
 pub static GROUP: EntraKind = EntraKind {
     listing: Listing::Collection { top: Some(999) },
+    select: GROUP_SELECT,
     write: Write::PostPatch,
     ..row(
         KindSpec {

@@ -38,8 +38,10 @@
 #![warn(missing_docs)]
 
 pub mod config;
+mod delta;
 pub mod kinds;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -48,7 +50,9 @@ use butterfly_core::diff::{Severity, SeverityRule};
 use butterfly_core::http::{BucketSpec, HttpClient, HttpStats, NextPage, Request};
 use butterfly_core::provider::{Access, AccessReport, Capabilities, FetchContext, ResourceStream};
 use butterfly_core::restore::{CannotRestore, Restorer};
-use butterfly_core::{Error, ErrorKind, KindRef, Provider, Resource, ResourceKind, Result};
+use butterfly_core::{
+    Error, ErrorKind, KindOutcome, KindRef, Provider, Resource, ResourceKind, Result, Snapshot,
+};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
 
@@ -80,6 +84,7 @@ pub struct EntraProvider {
     read: HttpClient,
     write: HttpClient,
     auth: Arc<config::GraphAuth>,
+    cursors: delta::CursorStore,
 }
 
 impl EntraProvider {
@@ -123,6 +128,7 @@ impl EntraProvider {
             read: build()?,
             write: build()?,
             auth,
+            cursors: delta::CursorStore::new(config.delta_state_file.clone()),
         })
     }
 
@@ -341,6 +347,10 @@ impl EntraProvider {
 
     async fn fetch_all(&self, row: &'static EntraKind, ctx: FetchContext) -> Result<Vec<Resource>> {
         let result = match row.spec.parent {
+            None if row.spec.id == "entra.user" || row.spec.id == "entra.group" => {
+                self.fetch_tracked(row, ctx.previous.as_deref()).await
+            }
+            Some(_) if row.spec.id == "entra.group_member" => self.fetch_members(row, &ctx).await,
             None => self.list(row, None).await,
             Some(_) => {
                 let parents: Vec<String> = ctx.parents.iter().map(|p| p.id.clone()).collect();
@@ -360,6 +370,278 @@ impl EntraProvider {
             ErrorKind::Denied => Error::new(ErrorKind::Denied, row.permission),
             _ => e.context(format!("reading {}", row.spec.id)),
         })
+    }
+
+    /// Users and groups: from the previous snapshot and the delta since, when the cursor
+    /// continues exactly that snapshot; otherwise in full, taking a fresh cursor first (so
+    /// changes made during the listing show up in the next delta).
+    async fn fetch_tracked(
+        &self,
+        row: &'static EntraKind,
+        previous: Option<&Snapshot>,
+    ) -> Result<Vec<Resource>> {
+        let kid = row.spec.id;
+        if let Some(prev) = previous
+            && prev
+                .kinds
+                .get(kid)
+                .is_some_and(|k| k.outcome == KindOutcome::Complete)
+            && let Some(cursor) = self.cursors.get(kid)
+            && cursor.fingerprint == delta::fingerprint(prev.resources(kid))
+        {
+            match self.follow_delta(row, prev, &cursor.link).await {
+                Ok((resources, link, members)) => {
+                    self.cursors.set(
+                        kid,
+                        Some(delta::Cursor {
+                            link,
+                            fingerprint: delta::fingerprint(&resources),
+                        }),
+                    );
+                    if kid == "entra.group"
+                        && let Ok(mut slot) = self.cursors.members.lock()
+                    {
+                        *slot = Some(delta::MemberDelta {
+                            previous: prev.meta.id.as_str().to_string(),
+                            changes: members,
+                        });
+                    }
+                    return Ok(resources);
+                }
+                Err(e) if matches!(e.kind(), ErrorKind::Denied | ErrorKind::Auth) => return Err(e),
+                Err(e) => tracing::info!(kind = kid, error = %e, "delta unusable, reading in full"),
+            }
+        }
+        if kid == "entra.group"
+            && let Ok(mut slot) = self.cursors.members.lock()
+        {
+            *slot = None;
+        }
+        // A cursor for "now", before the listing. Tenants or clouds without delta: no cursor.
+        let link = match self.latest_delta_link(row).await {
+            Ok(link) => Some(link),
+            Err(e) if e.kind() == ErrorKind::Denied => return Err(e),
+            Err(e) => {
+                tracing::debug!(kind = kid, error = %e, "no delta cursor");
+                None
+            }
+        };
+        let resources = if kid == "entra.user" {
+            self.list_users().await?
+        } else {
+            self.list(row, None).await?
+        };
+        self.cursors.set(
+            kid,
+            link.map(|link| delta::Cursor {
+                link,
+                fingerprint: delta::fingerprint(&resources),
+            }),
+        );
+        Ok(resources)
+    }
+
+    fn delta_select(row: &EntraKind) -> String {
+        let mut fields: Vec<&str> = row.select.to_vec();
+        if row.spec.id == "entra.group" {
+            fields.push("members");
+        }
+        fields.join(",")
+    }
+
+    /// `GET {kind}/delta?$deltatoken=latest`: a delta link for the current state, without
+    /// reading any object.
+    async fn latest_delta_link(&self, row: &EntraKind) -> Result<String> {
+        let req = Request::get(&format!("{}/delta", row.path))
+            .query("$select", Self::delta_select(row))
+            .query("$deltatoken", "latest");
+        let body = self.read.send(req).await?.value()?;
+        body.get("@odata.deltaLink")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| Error::invalid_data("the latest delta answer has no @odata.deltaLink"))
+    }
+
+    /// Follows a delta link to its end: the previous resources with the changes applied, the
+    /// new delta link, and (groups) the `members@delta` entries per group.
+    async fn follow_delta(
+        &self,
+        row: &'static EntraKind,
+        prev: &Snapshot,
+        link: &str,
+    ) -> Result<(Vec<Resource>, String, BTreeMap<String, Vec<Value>>)> {
+        let mut by_id: BTreeMap<String, Resource> = prev
+            .resources(row.spec.id)
+            .iter()
+            .map(|r| (r.id.clone(), r.clone()))
+            .collect();
+        let mut members: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        let mut pages = self.read.pages(Request::get(link), NextPage::ODataNextLink);
+        let mut last = None;
+        while let Some(page) = pages.next().await {
+            let body = page?.value()?;
+            for item in kinds::page_items(row, &body)? {
+                let Some(id) = item.get("id").and_then(Value::as_str) else {
+                    return Err(Error::invalid_data("a delta item has no id"));
+                };
+                if item.get("@removed").is_some() {
+                    by_id.remove(id);
+                    members.remove(id);
+                    continue;
+                }
+                if let Some(m) = item.get("members@delta").and_then(Value::as_array) {
+                    members
+                        .entry(id.to_string())
+                        .or_default()
+                        .extend(m.iter().cloned());
+                }
+                let mut clean = item.clone();
+                if let Some(map) = clean.as_object_mut() {
+                    map.retain(|k, _| !k.contains("@delta"));
+                }
+                // Graph may send only the changed properties: lay them over the old body.
+                let merged = match by_id.get(id) {
+                    Some(old) => {
+                        let mut body = old.body.clone();
+                        if let (Some(b), Some(c)) = (body.as_object_mut(), clean.as_object()) {
+                            for (k, v) in c {
+                                if !k.starts_with("@odata.") {
+                                    b.insert(k.clone(), v.clone());
+                                }
+                            }
+                        }
+                        body
+                    }
+                    None => clean,
+                };
+                let resource = kinds::parse_item(row, None, &merged)?;
+                by_id.insert(resource.id.clone(), resource);
+            }
+            if let Some(l) = body.get("@odata.deltaLink").and_then(Value::as_str) {
+                last = Some(l.to_string());
+            }
+        }
+        let link =
+            last.ok_or_else(|| Error::invalid_data("the delta round ended without a deltaLink"))?;
+        Ok((by_id.into_values().collect(), link, members))
+    }
+
+    /// Group members: from the previous snapshot and this backup's `members@delta` entries
+    /// when both continue the same snapshot; otherwise listed in batches.
+    async fn fetch_members(
+        &self,
+        row: &'static EntraKind,
+        ctx: &FetchContext,
+    ) -> Result<Vec<Resource>> {
+        let kid = row.spec.id;
+        let parents: BTreeSet<&str> = ctx.parents.iter().map(|p| p.id.as_str()).collect();
+        let pending = self.cursors.members.lock().ok().and_then(|mut s| s.take());
+        if let Some(prev) = ctx.previous.as_deref()
+            && let Some(md) = pending
+            && md.previous == prev.meta.id.as_str()
+            && prev
+                .kinds
+                .get(kid)
+                .is_some_and(|k| k.outcome == KindOutcome::Complete)
+            && let Some(cursor) = self.cursors.get(kid)
+            && cursor.fingerprint == delta::fingerprint(prev.resources(kid))
+        {
+            let mut by_id: BTreeMap<String, Resource> = prev
+                .resources(kid)
+                .iter()
+                .filter(|m| m.parent_id.as_deref().is_some_and(|p| parents.contains(p)))
+                .map(|m| (m.id.clone(), m.clone()))
+                .collect();
+            for (group, entries) in &md.changes {
+                if !parents.contains(group.as_str()) {
+                    continue;
+                }
+                for e in entries {
+                    let member = kinds::parse_item(row, Some(group), e)?;
+                    if e.get("@removed").is_some() {
+                        by_id.remove(&member.id);
+                    } else {
+                        by_id.insert(member.id.clone(), member);
+                    }
+                }
+            }
+            let out: Vec<Resource> = by_id.into_values().collect();
+            self.cursors.set(
+                kid,
+                Some(delta::Cursor {
+                    link: String::new(),
+                    fingerprint: delta::fingerprint(&out),
+                }),
+            );
+            return Ok(out);
+        }
+        let out = self
+            .batch_list(row, parents.iter().map(|p| p.to_string()).collect())
+            .await?;
+        self.cursors.set(
+            kid,
+            Some(delta::Cursor {
+                link: String::new(),
+                fingerprint: delta::fingerprint(&out),
+            }),
+        );
+        Ok(out)
+    }
+
+    /// Users: one page when the tenant is small; otherwise parallel listings of
+    /// `userPrincipalName` ranges (`ge`/`le`, which Graph supports on that property), with
+    /// boundaries taken from the first page so the ranges are about even.
+    async fn list_users(&self) -> Result<Vec<Resource>> {
+        let row = &kinds::USER;
+        let first = Self::first_request(row, row.path);
+        let body = self.read.send(first.clone()).await?.value()?;
+        let page = kinds::parse_page(row, None, &body)?;
+        if butterfly_core::http::paginate::odata_next(&body).is_none() {
+            return Ok(page);
+        }
+        let bounds = range_bounds(&page, USER_PARTITIONS);
+        if bounds.is_empty() {
+            return self.collect_pages(row, None, first, Some(body)).await;
+        }
+        let mut filters = Vec::with_capacity(bounds.len() + 1);
+        for i in 0..=bounds.len() {
+            let lo = i.checked_sub(1).map(|j| &bounds[j]);
+            let hi = bounds.get(i);
+            let clause = match (lo, hi) {
+                (None, Some(h)) => format!("userPrincipalName le '{h}'"),
+                (Some(l), Some(h)) => {
+                    format!("userPrincipalName ge '{l}' and userPrincipalName le '{h}'")
+                }
+                (Some(l), None) => format!("userPrincipalName ge '{l}'"),
+                (None, None) => continue,
+            };
+            filters.push(clause);
+        }
+        let lists: Result<Vec<Vec<Resource>>> = futures::stream::iter(filters)
+            .map(|f| {
+                let req = Self::first_request(row, row.path).query("$filter", f);
+                self.collect_pages(row, None, req, None)
+            })
+            .buffer_unordered(USER_PARTITIONS)
+            .try_collect()
+            .await;
+        let lists = match lists {
+            Ok(lists) => lists,
+            // A directory that does not filter on ranges: one listing, page after page.
+            Err(e) if e.message().starts_with("Request_UnsupportedQuery") => {
+                tracing::info!(
+                    "userPrincipalName ranges are not supported: listing users in one run"
+                );
+                return self.collect_pages(row, None, first, Some(body)).await;
+            }
+            Err(e) => return Err(e),
+        };
+        // Ranges meet at their bounds (no UPN equals one): still, keep one copy of each.
+        let mut by_id: BTreeMap<String, Resource> = BTreeMap::new();
+        for r in lists.into_iter().flatten() {
+            by_id.insert(r.id.clone(), r);
+        }
+        Ok(by_id.into_values().collect())
     }
 
     async fn probe_row(&self, row: &'static EntraKind) -> Result<Access> {
@@ -387,6 +669,36 @@ impl EntraProvider {
     fn member_url(&self, id: &str) -> String {
         format!("{}/v1.0/directoryObjects/{id}", self.graph_root)
     }
+}
+
+/// Parallel listings of users in a large tenant.
+pub const USER_PARTITIONS: usize = 8;
+
+/// Range bounds from a sample of users: lowercase `userPrincipalName` prefixes without `@`
+/// (so no UPN equals a bound), at even quantiles of the sample; empty when the sample is
+/// too uniform to split.
+fn range_bounds(sample: &[Resource], parts: usize) -> Vec<String> {
+    let mut names: Vec<String> = sample
+        .iter()
+        .filter_map(|r| r.body.get("userPrincipalName").and_then(Value::as_str))
+        .map(|u| {
+            u.split('@')
+                .next()
+                .unwrap_or("")
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .take(3)
+                .collect::<String>()
+                .to_ascii_lowercase()
+        })
+        .filter(|p| !p.is_empty())
+        .collect();
+    names.sort();
+    let mut out: Vec<String> = (1..parts)
+        .filter_map(|i| names.get(i * names.len() / parts).cloned())
+        .collect();
+    out.dedup();
+    out
 }
 
 fn is_expired_token(e: &Error) -> bool {
@@ -431,7 +743,7 @@ impl Provider for EntraProvider {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             restore: true,
-            incremental: false,
+            incremental: true,
             access_probe: true,
         }
     }
@@ -814,5 +1126,64 @@ impl Restorer for EntraProvider {
             ))
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_ranges_split_the_sample_evenly() {
+        let users: Vec<Resource> = (0..1000)
+            .map(|i| {
+                let name = format!(
+                    "{}{}user{i}@contoso.com",
+                    (b'a' + (i % 26) as u8) as char,
+                    (b'a' + (i / 40) as u8) as char
+                );
+                kinds::parse_item(
+                    &kinds::USER,
+                    None,
+                    &json!({"id": format!("u{i}"), "userPrincipalName": name}),
+                )
+                .unwrap()
+            })
+            .collect();
+        let bounds = range_bounds(&users, 8);
+        assert_eq!(bounds.len(), 7, "{bounds:?}");
+        assert!(bounds.windows(2).all(|w| w[0] < w[1]));
+        assert!(bounds.iter().all(|b| !b.contains('@') && b.len() <= 3));
+        let same: Vec<Resource> = users.iter().take(1).cloned().cycle().take(50).collect();
+        assert!(range_bounds(&same, 8).len() <= 1);
+    }
+
+    #[test]
+    fn writes_drop_server_fields_and_never_send_credentials() {
+        let body = json!({"id": "x", "appId": "a", "displayName": "App",
+            "passwordCredentials": [{"keyId": "k", "hint": "ab"}], "createdDateTime": "2024"});
+        let w = writable(&kinds::APPLICATION, &body, true);
+        assert_eq!(w, json!({"displayName": "App"}));
+        let user = writable(
+            &kinds::USER,
+            &json!({"id": "u", "accountEnabled": true, "userPrincipalName": "a@b"}),
+            true,
+        );
+        assert_eq!(user["accountEnabled"], false);
+        assert_eq!(
+            user["passwordProfile"]["forceChangePasswordNextSignIn"],
+            true
+        );
+        assert!(user["passwordProfile"]["password"].as_str().unwrap().len() >= 16);
+        let ra = writable(
+            &kinds::ROLE_ASSIGNMENT,
+            &json!({"id": "r", "principal": {"group": "g"},
+            "roleDefinitionId": "d", "directoryScopeId": "/"}),
+            true,
+        );
+        assert_eq!(
+            ra,
+            json!({"principalId": "g", "roleDefinitionId": "d", "directoryScopeId": "/"})
+        );
     }
 }

@@ -1,0 +1,178 @@
+//! Delta cursors for incremental backups: the `@odata.deltaLink` of `users/delta` and
+//! `groups/delta`, tied to the exact resources they continue from.
+//!
+//! A cursor is used only when the previous snapshot handed to the backup holds exactly the
+//! resources the cursor was taken with (same fingerprint); otherwise the kind is read in
+//! full. Cursors live in memory and, when a state file is configured, in that file (delta
+//! links are opaque continuation tokens: they read nothing without a valid access token).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use butterfly_core::Resource;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// Where an incremental read continues from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Cursor {
+    /// The delta link (empty for kinds derived from another kind's delta).
+    pub link: String,
+    /// Fingerprint of the resources the cursor was taken with.
+    pub fingerprint: String,
+}
+
+/// Membership changes seen in a `groups/delta` round, for the members kind of the same backup.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MemberDelta {
+    /// The previous snapshot the round continued from.
+    pub previous: String,
+    /// Per group id, the `members@delta` entries in order.
+    pub changes: BTreeMap<String, Vec<Value>>,
+}
+
+/// The cursors of one provider instance.
+#[derive(Debug, Default)]
+pub(crate) struct CursorStore {
+    cursors: Mutex<HashMap<String, Cursor>>,
+    file: Option<PathBuf>,
+    pub members: Mutex<Option<MemberDelta>>,
+}
+
+impl CursorStore {
+    pub fn new(file: Option<PathBuf>) -> CursorStore {
+        let cursors = file
+            .as_ref()
+            .and_then(|f| std::fs::read(f).ok())
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        CursorStore {
+            cursors: Mutex::new(cursors),
+            file,
+            members: Mutex::new(None),
+        }
+    }
+
+    pub fn get(&self, kind: &str) -> Option<Cursor> {
+        self.cursors.lock().ok()?.get(kind).cloned()
+    }
+
+    pub fn set(&self, kind: &str, cursor: Option<Cursor>) {
+        let Ok(mut map) = self.cursors.lock() else {
+            return;
+        };
+        match cursor {
+            Some(c) => map.insert(kind.to_string(), c),
+            None => map.remove(kind),
+        };
+        if let Some(file) = &self.file {
+            // Best effort: a lost state file only makes the next backup a full one.
+            let tmp = file.with_extension("tmp");
+            if let Ok(bytes) = serde_json::to_vec_pretty(&*map)
+                && std::fs::write(&tmp, bytes).is_ok()
+                && std::fs::rename(&tmp, file).is_err()
+            {
+                tracing::warn!("cannot save the Entra delta state file");
+            }
+        }
+    }
+}
+
+fn feed(h: &mut Sha256, v: &Value) {
+    match v {
+        Value::Null => h.update(b"n"),
+        Value::Bool(b) => h.update(if *b { b"t" } else { b"f" }),
+        Value::Number(n) => {
+            h.update(b"#");
+            h.update(n.to_string().as_bytes());
+            h.update(b";");
+        }
+        Value::String(s) => {
+            h.update(b"s");
+            h.update((s.len() as u64).to_le_bytes());
+            h.update(s.as_bytes());
+        }
+        Value::Array(a) => {
+            h.update(b"[");
+            for x in a {
+                feed(h, x);
+            }
+            h.update(b"]");
+        }
+        Value::Object(m) => {
+            h.update(b"{");
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            for k in keys {
+                h.update((k.len() as u64).to_le_bytes());
+                h.update(k.as_bytes());
+                feed(h, &m[k]);
+            }
+            h.update(b"}");
+        }
+    }
+}
+
+/// An order-independent fingerprint of resources (ids, parents and bodies).
+pub(crate) fn fingerprint(resources: &[Resource]) -> String {
+    let mut sum = [0u64; 4];
+    for r in resources {
+        let mut h = Sha256::new();
+        h.update(r.id.as_bytes());
+        h.update(b"\0");
+        h.update(r.parent_id.as_deref().unwrap_or("").as_bytes());
+        h.update(b"\0");
+        feed(&mut h, &r.body);
+        let d = h.finalize();
+        for (i, s) in sum.iter_mut().enumerate() {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&d[i * 8..i * 8 + 8]);
+            *s = s.wrapping_add(u64::from_le_bytes(w));
+        }
+    }
+    format!(
+        "{}:{:016x}{:016x}{:016x}{:016x}",
+        resources.len(),
+        sum[0],
+        sum[1],
+        sum[2],
+        sum[3]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use butterfly_core::kind::{Category, KindSpec};
+    use serde_json::json;
+
+    #[test]
+    fn fingerprints_ignore_order_but_not_content() {
+        const K: KindSpec = KindSpec::new("t.k", "K", Category::Directory);
+        let a = Resource::new(&K, "a", None, json!({"x": 1, "y": [1, 2]}));
+        let b = Resource::new(&K, "b", None, json!({"y": "z"}));
+        let c = Resource::new(&K, "b", None, json!({"y": "w"}));
+        assert_eq!(
+            fingerprint(&[a.clone(), b.clone()]),
+            fingerprint(&[b.clone(), a.clone()])
+        );
+        assert_ne!(fingerprint(&[a.clone(), b]), fingerprint(&[a, c]));
+    }
+
+    #[test]
+    fn cursors_persist_in_the_state_file() {
+        let dir = std::env::temp_dir().join(format!("entra-delta-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("state.json");
+        let store = CursorStore::new(Some(file.clone()));
+        let cursor = Cursor {
+            link: "https://graph.microsoft.com/v1.0/users/delta?$deltatoken=x".into(),
+            fingerprint: "1:00".into(),
+        };
+        store.set("entra.user", Some(cursor.clone()));
+        assert_eq!(CursorStore::new(Some(file)).get("entra.user"), Some(cursor));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
