@@ -66,7 +66,7 @@ impl fmt::Debug for Auth0Auth {
 }
 
 /// Auth0's Management API token bucket: `burst` requests at once, refilled at `refill`
-/// per second. Enterprise tenants: burst 50, 16 per second; free tenants: 2 per second.
+/// per second. Enterprise tenants: burst 50, 16 per second; free tenants: 2 per second (burst 2).
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 pub struct TokenBucket {
     /// Bucket size (what `x-ratelimit-limit` announces).
@@ -83,7 +83,7 @@ impl TokenBucket {
     };
     /// The free tier's bucket.
     pub const FREE: TokenBucket = TokenBucket {
-        burst: 10,
+        burst: 2,
         refill: 2.0,
     };
 
