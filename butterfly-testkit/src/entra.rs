@@ -245,6 +245,7 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         top: PAGED,
+        store: Some("oauth2PermissionGrants"),
         ..route(
             "servicePrincipals/{}/oauth2PermissionGrants",
             Shape::Collection,
@@ -616,6 +617,16 @@ impl EntraTenant {
         if let Some(c) = self.colls.get(path) {
             return c.items.clone();
         }
+        if let Some(sp) = path
+            .strip_prefix("servicePrincipals/")
+            .and_then(|p| p.strip_suffix("/oauth2PermissionGrants"))
+        {
+            return self
+                .items("oauth2PermissionGrants")
+                .into_iter()
+                .filter(|g| g["clientId"] == sp)
+                .collect();
+        }
         if let Some(ids) = self.rels.get(path) {
             return ids
                 .iter()
@@ -836,7 +847,10 @@ pub struct FakeEntra {
 impl FakeEntra {
     /// Generates a tenant from `spec` and serves it.
     pub async fn start(spec: EntraTenantSpec, options: EntraOptions) -> std::io::Result<FakeEntra> {
-        let tenant = generate::generate(&spec);
+        let mut tenant = generate::generate(&spec);
+        // Round 0 means "a full delta round": the generated state is round 1, so a delta
+        // token taken before any change (`$deltatoken=latest`) still continues from it.
+        tenant.clock = tenant.clock.max(1);
         let (tenant_id, client_id, client_secret) = (
             tenant.tenant_id.clone(),
             tenant.client_id.clone(),
