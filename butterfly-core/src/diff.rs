@@ -699,6 +699,29 @@ pub(crate) fn short(v: &Option<Value>, max: usize) -> String {
     }
 }
 
+/// Rewrites the `resource` of every secret placeholder in `value` from `old` to `new`.
+fn rename_placeholders(value: &mut Value, old: &str, new: &str) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Object(inner)) = map.get_mut(crate::redact::PLACEHOLDER_TAG) {
+                if inner.get("resource").and_then(Value::as_str) == Some(old) {
+                    inner.insert("resource".into(), Value::String(new.to_string()));
+                }
+                return;
+            }
+            for v in map.values_mut() {
+                rename_placeholders(v, old, new);
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                rename_placeholders(v, old, new);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Diffs `from` against `to` where `to` may hold re-created copies of `from`'s resources
 /// under new ids (after a restore or in another tenant): resources only on one side are
 /// paired by natural key (or, for kinds without one, by parent and references), parents
@@ -780,6 +803,8 @@ pub fn diff_after_restore(
                 {
                     r.body["id"] = Value::String(new.rsplit('/').next().unwrap_or(new).to_string());
                 }
+                // Secret placeholders name the resource they stand in: follow it to its new id.
+                rename_placeholders(&mut r.body, &r.id, new);
                 r.id = new.clone();
             }
             if let (Some(k), Some(pid)) = (kind.and_then(|k| k.parent()), r.parent_id.clone())
