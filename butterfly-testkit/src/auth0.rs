@@ -91,6 +91,8 @@ pub enum Paging {
 pub enum IdStyle {
     /// Prefix and 16 letters and digits (`rol_…`).
     Prefix(&'static str),
+    /// Prefix and 22 letters and digits (`est_…`).
+    LongPrefix(&'static str),
     /// 32 letters and digits (clients).
     ClientId,
     /// 24 hex digits (resource servers).
@@ -368,7 +370,7 @@ pub const COLLECTIONS: &[Collection] = &[
         "id",
         Paging::Checkpoint,
         "event_streams",
-        IdStyle::Prefix("est_"),
+        IdStyle::LongPrefix("est_"),
     ),
 ];
 
@@ -549,6 +551,7 @@ impl Auth0Tenant {
         let mut ids = generate::Ids::new(0x5eed_0000 ^ self.counter);
         match style {
             IdStyle::Prefix(p) => ids.prefixed(p),
+            IdStyle::LongPrefix(p) => ids.prefixed_long(p),
             IdStyle::ClientId => ids.client_id(),
             IdStyle::Hex24 => ids.hex24(),
             IdStyle::Uuid => ids.uuid(),
@@ -770,8 +773,14 @@ fn list_inner(
         ));
     }
     if req.param("include_totals") == Some("true") {
+        // Invitations say where the page starts but not how many there are.
+        if key == "invitations" {
+            return Ok(FakeResponse::ok(
+                json!({"start": start, "limit": per_page, key: rows}),
+            ));
+        }
         return Ok(FakeResponse::ok(
-            json!({"start": start, "limit": per_page, "length": rows.len(), "total": items.len(), key: rows}),
+            json!({"start": start, "limit": per_page, "total": items.len(), key: rows}),
         ));
     }
     Ok(FakeResponse::ok(Value::Array(rows)))
@@ -1139,6 +1148,8 @@ impl Auth0Api {
                         "An email provider is already configured",
                     ));
                 }
+                let mut body = body;
+                strip_write_only(path, &mut body);
                 let entry = t.singletons.entry(path.to_string()).or_insert(json!({}));
                 merge(entry, &body);
                 let out = entry.clone();
@@ -1149,7 +1160,8 @@ impl Auth0Api {
                 })
             }
             Method::PUT => {
-                let body = req.json();
+                let mut body = req.json();
+                strip_write_only(path, &mut body);
                 t.singletons.insert(path.to_string(), body.clone());
                 Some(FakeResponse::ok(body))
             }
@@ -1235,6 +1247,51 @@ impl Auth0Api {
                         })
                     })
                     .collect();
+                // Forms and flows list summaries; their items carry the rest.
+                let summary: Option<&[&str]> = match path {
+                    "forms" => Some(&[
+                        "id",
+                        "name",
+                        "created_at",
+                        "updated_at",
+                        "embedded_at",
+                        "submitted_at",
+                    ]),
+                    "flows" => Some(&["id", "name", "created_at", "updated_at", "executed_at"]),
+                    _ => None,
+                };
+                // Connections list without the deprecated `enabled_clients` (items keep it).
+                if path == "connections" {
+                    let rows: Vec<Value> = filtered
+                        .iter()
+                        .map(|i| {
+                            let mut i = (*i).clone();
+                            if let Some(o) = i.as_object_mut() {
+                                o.remove("enabled_clients");
+                            }
+                            i
+                        })
+                        .collect();
+                    let refs: Vec<&Value> = rows.iter().collect();
+                    return Some(list(req, c.key, c.paging, &refs));
+                }
+                if let Some(keep) = summary {
+                    let rows: Vec<Value> = filtered
+                        .iter()
+                        .map(|i| {
+                            Value::Object(
+                                i.as_object()
+                                    .into_iter()
+                                    .flatten()
+                                    .filter(|(k, _)| keep.contains(&k.as_str()))
+                                    .map(|(k, v)| (k.clone(), v.clone()))
+                                    .collect(),
+                            )
+                        })
+                        .collect();
+                    let refs: Vec<&Value> = rows.iter().collect();
+                    return Some(list(req, c.key, c.paging, &refs));
+                }
                 Some(list(req, c.key, c.paging, &filtered))
             }
             Method::POST => {
@@ -1321,7 +1378,8 @@ impl Auth0Api {
                 }
                 obj.insert(c.id.to_string(), json!(id));
                 self.decorate_new(path, &mut obj, t);
-                let item = Value::Object(obj);
+                let mut item = Value::Object(obj);
+                strip_write_only(path, &mut item);
                 t.collections
                     .entry(path.to_string())
                     .or_default()
@@ -1542,21 +1600,22 @@ impl Auth0Api {
                 &format!("The {} does not exist.", singular(c).replace('_', " ")),
             )
         };
+        // Auth0 has no GET for one permission, member role, binding, factor or rules config.
+        if req.method == Method::GET && !has_item_get(c) {
+            return None;
+        }
         let pos = t
             .collections
             .get(parent)
             .and_then(|l| l.iter().position(|x| x[c.id] == id));
         match (req.method.clone(), pos) {
-            (Method::GET, Some(p)) => {
-                let item = t.collections[parent][p].clone();
-                if parent == "rules-configs" {
-                    return None;
-                }
-                Some(FakeResponse::ok(project(req, item)))
-            }
-            (Method::GET, None) if parent == "rules-configs" => None,
+            (Method::GET, Some(p)) => Some(FakeResponse::ok(project(
+                req,
+                t.collections[parent][p].clone(),
+            ))),
             (Method::PATCH, Some(p)) => {
-                let body = req.json();
+                let mut body = req.json();
+                strip_write_only(parent, &mut body);
                 if !body.is_object() {
                     return Some(error(
                         400,
@@ -1985,10 +2044,12 @@ impl Auth0Api {
         let reachable = items.len().min(1000);
         let total = items.len();
         let mut resp = list(req, "users", Paging::Page, &items[..reachable]);
+        // GET /users (alone among the page-paged lists) also says how many rows it holds.
         if let Some(body) = resp.body.as_mut()
             && body.get("total").is_some()
         {
             body["total"] = json!(total);
+            body["length"] = json!(body["users"].as_array().map_or(0, Vec::len));
         }
         resp
     }
@@ -2270,6 +2331,58 @@ fn field_at(v: &Value, path: &str) -> Option<Value> {
     Some(cur.clone())
 }
 
+/// Whether Auth0 answers `GET` on one item of the collection.
+pub fn has_item_get(c: &Collection) -> bool {
+    c.bulk.is_none()
+        && !matches!(
+            c.path,
+            "rules-configs" | "guardian/factors" | "actions/triggers/{}/bindings"
+        )
+}
+
+/// Drops what Auth0 accepts on writes but never returns: email-provider passwords and API
+/// keys, event-stream webhook tokens and passwords, action secret values.
+fn strip_write_only(path: &str, v: &mut Value) {
+    let drop = |v: &mut Value, pointer: &str, keys: &[&str]| {
+        if let Some(obj) = v.pointer_mut(pointer).and_then(Value::as_object_mut) {
+            for k in keys {
+                obj.remove(*k);
+            }
+        }
+    };
+    match path {
+        "emails/provider" => drop(
+            v,
+            "/credentials",
+            &[
+                "api_key",
+                "smtp_pass",
+                "accessKeyId",
+                "secretAccessKey",
+                "clientSecret",
+            ],
+        ),
+        "event-streams" => drop(
+            v,
+            "/destination/configuration/webhook_authorization",
+            &["token", "password", "header_value"],
+        ),
+        "actions/actions" => {
+            for s in v
+                .get_mut("secrets")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(o) = s.as_object_mut() {
+                    o.remove("value");
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 fn same_member(a: &Value, b: &Value, id: &str) -> bool {
     a[id] == b[id] && a.get("resource_server_identifier") == b.get("resource_server_identifier")
 }
@@ -2466,6 +2579,12 @@ impl FakeAuth0 {
     /// Every secret value planted in the tenant.
     pub fn sentinels(&self) -> Vec<String> {
         lock(&self.tenant).sentinels.clone()
+    }
+    /// The planted secrets Auth0 accepts but never returns (action secret values, hook secret
+    /// values, rules-config values, the SMTP password, event-stream tokens): no answer of the
+    /// fake contains them.
+    pub fn write_only_sentinels(&self) -> Vec<String> {
+        lock(&self.tenant).hidden_secrets.clone()
     }
     /// Items of a collection by its path under `/api/v2/` (`"users"`, `"clients"`,
     /// `"client-grants"`, `"actions/actions"`, `"roles/{id}/permissions"`, …).

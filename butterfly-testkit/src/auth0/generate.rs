@@ -31,6 +31,10 @@ impl Ids {
     pub(crate) fn prefixed(&mut self, prefix: &str) -> String {
         format!("{prefix}{}", self.chars(ALNUM, 16))
     }
+    /// `prefix` + 22 letters and digits (`est_…`).
+    pub(crate) fn prefixed_long(&mut self, prefix: &str) -> String {
+        format!("{prefix}{}", self.chars(ALNUM, 22))
+    }
     /// A 32-character client id.
     pub(crate) fn client_id(&mut self) -> String {
         self.chars(ALNUM, 32)
@@ -445,6 +449,7 @@ pub(crate) fn generate(spec: &Auth0TenantSpec) -> Auth0Tenant {
     }
     for key in ["SLACK_WEBHOOK", "CRM_API_KEY"] {
         let value = g.sentinel("rules-config");
+        g.t.hidden_secrets.push(value.clone());
         g.push("rules-configs", json!({"key": key, "value": value}));
     }
     for (i, (name, trigger)) in [
@@ -456,6 +461,7 @@ pub(crate) fn generate(spec: &Auth0TenantSpec) -> Auth0Tenant {
     {
         let id = g.ids.ulid();
         let secret = g.sentinel("hook-secret");
+        g.t.hidden_secrets.push(secret.clone());
         g.t.singletons
             .insert(format!("hooks/{id}/secrets"), json!({"API_TOKEN": secret}));
         g.push("hooks", json!({"id": id, "name": name, "triggerId": trigger, "enabled": i == 0, "script": "module.exports = function(client, scope, audience, context, cb) { cb(null, {}); };", "dependencies": {"axios": "1.6.0"}}));
@@ -464,11 +470,11 @@ pub(crate) fn generate(spec: &Auth0TenantSpec) -> Auth0Tenant {
     // Custom domain, branding, themes, prompts.
     let cd = g.ids.prefixed("cd_");
     g.push("custom-domains", json!({"custom_domain_id": cd, "domain": "login.acme.example", "primary": true, "is_default": true, "status": "ready", "type": "auth0_managed_certs",
-        "origin_domain_name": format!("{DOMAIN}-cd-{cd}.edge.tenants.auth0.com"), "verification": {"methods": [{"name": "CNAME", "record": format!("{DOMAIN}-cd-{cd}.edge.tenants.auth0.com"), "domain": "login.acme.example"}]},
+        "origin_domain_name": format!("{DOMAIN}-cd-{cd}.edge.tenants.auth0.com"), "verification": {"methods": [{"name": "cname", "record": format!("{DOMAIN}-cd-{cd}.edge.tenants.auth0.com"), "domain": "login.acme.example"}]},
         "tls_policy": "recommended"}));
     g.single("branding", json!({"colors": {"primary": "#0059d6", "page_background": "#000000"}, "favicon_url": "https://cdn.acme.example/favicon.ico", "logo_url": "https://cdn.acme.example/logo.png", "font": {"url": "https://cdn.acme.example/font.woff"}}));
     g.single("branding/templates/universal-login", json!({"body": "<!DOCTYPE html><html><head>{%- auth0:head -%}</head><body>{%- auth0:widget -%}</body></html>"}));
-    let theme_id = g.ids.prefixed("");
+    let theme_id = g.ids.client_id();
     g.push("branding/themes", super::default_theme(&theme_id));
     g.single("prompts", json!({"universal_login_experience": "new", "identifier_first": true, "webauthn_platform_first_factor": false}));
     g.single(
@@ -476,13 +482,19 @@ pub(crate) fn generate(spec: &Auth0TenantSpec) -> Auth0Tenant {
         json!({"login": {"title": "Welcome to Acme", "description": "Log in to continue"}}),
     );
     g.single(
+        "prompts/login/partials",
+        json!({"login": {"form-content-start": "<div class=\"acme\">Acme</div>"}}),
+    );
+    g.single(
         "prompts/signup/custom-text/fr",
         json!({"signup": {"title": "Bienvenue chez Acme"}}),
     );
 
     // Email provider and templates.
-    let key = g.sentinel("sendgrid-api-key");
-    g.single("emails/provider", json!({"name": "sendgrid", "enabled": true, "default_from_address": "no-reply@acme.example", "credentials": {"api_key": key}, "settings": {}}));
+    // The SMTP password is write-only: Auth0 never returns it.
+    let pass = g.sentinel("smtp-password");
+    g.t.hidden_secrets.push(pass);
+    g.single("emails/provider", json!({"name": "smtp", "enabled": true, "default_from_address": "no-reply@acme.example", "credentials": {"smtp_host": "smtp.acme.example", "smtp_port": 587, "smtp_user": "auth0-mailer"}, "settings": {}}));
     for (i, template) in ["verify_email", "reset_email", "welcome_email"]
         .iter()
         .enumerate()
@@ -574,10 +586,12 @@ pub(crate) fn generate(spec: &Auth0TenantSpec) -> Auth0Tenant {
     g.push("self-service-profiles", json!({"id": id, "name": "Partner SSO", "description": "Self-service SSO for partners",
         "user_attributes": [{"name": "email", "description": "Email", "is_optional": false}], "allowed_strategies": ["oidc", "samlp", "waad"],
         "created_at": ts(12), "updated_at": ts(13), "branding": {"logo_url": "https://cdn.acme.example/logo.png", "colors": {"primary": "#0059d6"}}}));
-    let id = g.ids.prefixed("est_");
+    let id = g.ids.prefixed_long("est_");
+    // The webhook's bearer token is write-only: Auth0 never returns it.
     let token = g.sentinel("event-stream-token");
+    g.t.hidden_secrets.push(token);
     g.push("event-streams", json!({"id": id, "name": "User events", "subscriptions": [{"event_type": "user.created"}, {"event_type": "user.deleted"}],
-        "destination": {"type": "webhook", "configuration": {"webhook_endpoint": "https://hooks.acme.example/auth0", "webhook_authorization": {"method": "bearer", "token": token}}},
+        "destination": {"type": "webhook", "configuration": {"webhook_endpoint": "https://hooks.acme.example/auth0", "webhook_authorization": {"method": "bearer"}}},
         "status": "enabled", "created_at": ts(14), "updated_at": ts(15)}));
 
     // Tenant settings.

@@ -1,0 +1,226 @@
+//! The fake Auth0 tenant's responses validate against the official Management API spec
+//! (OpenAPI 3.1, whose schemas are JSON Schema 2020-12) in shared/fixtures: every `GET` route
+//! the fake implements (lists in each paging style it offers, items, singletons, membership
+//! routes) is fetched and its body checked with the `jsonschema` validator against that
+//! operation's 200 response schema.
+
+mod openapi_common;
+
+use std::path::Path;
+
+use butterfly_testkit::auth0::{
+    Auth0Options, Auth0TenantSpec, COLLECTIONS, FakeAuth0, Paging, SINGLETONS, SPECIAL_ROUTES,
+    has_item_get,
+};
+use openapi_common::{
+    compile_2020_12, drop_uncompilable_patterns, errors, get_schema, one_of_as_any_of, spec_path,
+};
+use serde_json::{Value, json};
+
+fn spec() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/auth0/spec/management-api-oas.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+#[tokio::test]
+async fn fake_responses_validate_against_the_auth0_openapi_spec() {
+    let mut spec = spec();
+    one_of_as_any_of(&mut spec);
+    let dropped = drop_uncompilable_patterns(&mut spec);
+    assert!(
+        dropped.len() <= 2,
+        "{} patterns do not compile",
+        dropped.len()
+    );
+    let paths = spec["paths"].as_object().unwrap().clone();
+    let fake = FakeAuth0::start(
+        Auth0TenantSpec {
+            users: 120,
+            seed: 4,
+        },
+        Auth0Options::default(),
+    )
+    .await
+    .unwrap();
+    let client = reqwest::Client::new();
+    let token: Value = client
+        .post(format!("{}/oauth/token", fake.base_url()))
+        .json(&json!({"grant_type": "client_credentials", "client_id": fake.client_id(), "client_secret": fake.client_secret(), "audience": fake.audience()}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap().to_string();
+    // Concrete keys of the tenant: collections, singletons, membership sets.
+    let (collections, singletons, roles, orgs) = fake.with_tenant(|t| {
+        (
+            t.collections
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<Vec<_>>(),
+            t.singletons.keys().cloned().collect::<Vec<_>>(),
+            t.role_members
+                .iter()
+                .find(|(_, m)| !m.is_empty())
+                .map(|(k, _)| k.clone()),
+            t.org_members
+                .iter()
+                .find(|(_, m)| !m.is_empty())
+                .map(|(k, _)| k.clone()),
+        )
+    });
+    let matches = |tpl: &str, p: &str| {
+        let (a, b): (Vec<&str>, Vec<&str>) = (tpl.split('/').collect(), p.split('/').collect());
+        a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| *x == "{}" || x == y)
+    };
+    let first_coll = |tpl: &str| collections.iter().find(|(k, _)| matches(tpl, k)).cloned();
+    let enc = |s: &str| s.replace('|', "%7C");
+    // (route template, concrete path, queries to try)
+    let mut routes: Vec<(String, String, Vec<&str>)> = Vec::new();
+    for c in COLLECTIONS {
+        let Some((path, items)) = first_coll(c.path) else {
+            panic!("the generated tenant has no {}", c.path);
+        };
+        let queries = match c.paging {
+            Paging::None => vec![""],
+            Paging::Page => vec!["", "?per_page=2&page=0&include_totals=true"],
+            Paging::PageOrCheckpoint => {
+                vec!["", "?per_page=2&page=1&include_totals=true", "?take=1"]
+            }
+            Paging::Checkpoint => vec!["", "?take=1"],
+            Paging::ArrayOrCheckpoint => vec!["", "?take=1"],
+            Paging::Totals => vec!["", "?per_page=1&page=0"],
+            Paging::NoList => vec![],
+        };
+        if !queries.is_empty() {
+            routes.push((c.path.to_string(), path.clone(), queries));
+        }
+        let id = items[0][c.id].as_str().unwrap_or_default().to_string();
+        if has_item_get(c) {
+            routes.push((
+                format!("{}/{{}}", c.path),
+                format!("{path}/{}", enc(&id)),
+                vec![""],
+            ));
+        }
+    }
+    for (tpl, _) in SINGLETONS {
+        let concrete = if tpl.contains("{}") {
+            singletons
+                .iter()
+                .find(|k| matches(tpl, k))
+                .cloned()
+                .unwrap_or_else(|| panic!("no {tpl}"))
+        } else {
+            tpl.to_string()
+        };
+        routes.push((tpl.to_string(), concrete, vec![""]));
+    }
+    let user = fake.items("users")[0]["user_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let conn = fake.items("connections")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (tpl, _) in SPECIAL_ROUTES {
+        let (path, queries) = match *tpl {
+            "users" => (
+                "users".to_string(),
+                vec!["", "?per_page=2&include_totals=true", "?q=email:user1*"],
+            ),
+            "users/{}" => (format!("users/{}", enc(&user)), vec![""]),
+            "users/{}/roles" => (
+                format!("users/{}/roles", enc(&user)),
+                vec!["", "?include_totals=true"],
+            ),
+            "roles/{}/users" => (
+                format!("roles/{}/users", roles.clone().unwrap()),
+                vec!["", "?include_totals=true&per_page=2", "?take=2"],
+            ),
+            "organizations/{}/members" => (
+                format!("organizations/{}/members", orgs.clone().unwrap()),
+                vec!["", "?include_totals=true", "?take=2"],
+            ),
+            "connections/{}/clients" => {
+                (format!("connections/{conn}/clients"), vec!["", "?take=1"])
+            }
+            other => panic!("add {other} to this test"),
+        };
+        routes.push((tpl.to_string(), path, queries));
+    }
+    let write_only = fake.write_only_sentinels();
+    assert!(!write_only.is_empty());
+    let mut validated = Vec::new();
+    let mut not_in_spec = Vec::new();
+    let mut failures = Vec::new();
+    let mut requests = 0;
+    for (tpl, path, queries) in &routes {
+        let Some(sp) = spec_path(&paths, &format!("/{tpl}")) else {
+            not_in_spec.push(tpl.clone());
+            continue;
+        };
+        let Some(root) = get_schema(&spec, sp) else {
+            not_in_spec.push(tpl.clone());
+            continue;
+        };
+        let validator = match compile_2020_12(&root) {
+            Ok(v) => v,
+            Err(e) => {
+                failures.push(format!("{tpl}: schema does not compile: {e}"));
+                continue;
+            }
+        };
+        let mut ok = true;
+        for q in queries {
+            let resp = client
+                .get(format!("{}/api/v2/{path}{q}", fake.base_url()))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            requests += 1;
+            let status = resp.status();
+            let text = resp.text().await.unwrap_or_default();
+            if let Some(s) = write_only.iter().find(|s| text.contains(s.as_str())) {
+                failures.push(format!("GET {path}{q} returns the write-only secret {s}"));
+            }
+            let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            if !status.is_success() {
+                failures.push(format!("GET {path}{q}: {status} {body}"));
+                ok = false;
+                continue;
+            }
+            let errs = errors(&validator, &body);
+            if !errs.is_empty() {
+                failures.push(format!("{tpl}{q} ({sp}): {errs:?}"));
+                ok = false;
+            }
+        }
+        if ok {
+            validated.push(tpl.clone());
+        }
+    }
+    println!(
+        "validated {} routes ({requests} responses) against the spec: {validated:?}",
+        validated.len()
+    );
+    println!("GET routes not in the spec: {not_in_spec:?}");
+    println!(
+        "patterns the regex engine rejects (not checked): {}",
+        dropped.len()
+    );
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(fake.server().unknown_requests().is_empty());
+    assert!(
+        validated.len() >= 50,
+        "only {} routes validated",
+        validated.len()
+    );
+}
