@@ -321,6 +321,36 @@ async fn paging_top_limits_select_and_default_properties() {
         ))
         .await;
     assert_eq!(body["value"].as_array().unwrap().len(), 1);
+    // userPrincipalName ranges partition the users (the client lists them in parallel).
+    let (low, _) = g
+        .all("users?$top=50&$select=id,userPrincipalName&$filter=userPrincipalName le 'user2'")
+        .await;
+    let (high, _) = g
+        .all("users?$top=50&$select=id,userPrincipalName&$filter=userPrincipalName ge 'user2'")
+        .await;
+    assert_eq!(low.len() + high.len(), 250);
+    assert!(low.iter().all(|u| {
+        u["userPrincipalName"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .as_str()
+            <= "user2"
+    }));
+    let (status, _, _) = g.get("users?$filter=accountEnabled has true").await;
+    assert_eq!(status, 400);
+    // $expand=principal on role assignments.
+    let (_, _, body) = g
+        .get("roleManagement/directory/roleAssignments?$expand=principal($select=id)")
+        .await;
+    let first = &body["value"][0];
+    assert_eq!(first["principal"]["id"], first["principalId"]);
+    assert!(
+        first["principal"]["@odata.type"]
+            .as_str()
+            .unwrap()
+            .starts_with("#microsoft.graph.")
+    );
     // Unknown routes reach the framework's catch-all.
     let (status, _, _) = g.get("notARoute").await;
     assert_eq!(status, 501);

@@ -1,6 +1,6 @@
 //! Request handling: token endpoint, Graph routes, paging, delta, `$batch`, throttling hooks.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -31,6 +31,9 @@ const USER_DEFAULT: &[&str] = &[
     "id",
 ];
 
+/// `(path, $filter)` -> (tenant clock, matching positions).
+type FilterCache = HashMap<(String, String), (u64, Arc<Vec<usize>>)>;
+
 pub(crate) struct GraphApi {
     tenant: Arc<Mutex<EntraTenant>>,
     withheld: BTreeSet<String>,
@@ -38,6 +41,8 @@ pub(crate) struct GraphApi {
     started: Instant,
     requests: AtomicU64,
     throttled: AtomicU64,
+    /// `(path, $filter)` -> (tenant clock, matching positions).
+    filters: Mutex<FilterCache>,
 }
 
 /// What a path under `/v1.0/` addresses.
@@ -172,9 +177,12 @@ fn select(item: &Value, fields: Option<&[String]>, default: Option<&[&str]>) -> 
     }
 }
 
-/// A parsed `$filter`: `prop eq 'v'`, `startswith(prop,'v')`,
-/// `servicePrincipalNames/any(c:c eq 'v')`, joined by ` and `.
-fn parse_filter(text: &str) -> Option<Vec<(String, String, bool)>> {
+/// One `$filter` clause: property, operator (`eq`, `ne`, `ge`, `gt`, `le`, `lt`, `startswith`,
+/// `any` for `prop/any(c:c eq 'v')`) and value.
+type Clause = (String, &'static str, String);
+
+/// A parsed `$filter`: clauses joined by ` and `.
+fn parse_filter(text: &str) -> Option<Vec<Clause>> {
     let mut out = Vec::new();
     for part in text.split(" and ") {
         let part = part.trim();
@@ -186,37 +194,50 @@ fn parse_filter(text: &str) -> Option<Vec<(String, String, bool)>> {
         };
         if let Some(inner) = part
             .strip_prefix("startswith(")
+            .or_else(|| part.strip_prefix("startsWith("))
             .and_then(|p| p.strip_suffix(')'))
         {
             let (prop, v) = inner.split_once(',')?;
-            out.push((prop.trim().to_string(), unquote(v)?, true));
+            out.push((prop.trim().to_string(), "startswith", unquote(v)?));
         } else if let Some((prop, rest)) = part.split_once("/any(") {
             let (_, cond) = rest.strip_suffix(')')?.split_once(':')?;
             let (_, v) = cond.split_once(" eq ")?;
-            out.push((format!("{prop}[]"), unquote(v)?, false));
+            out.push((prop.to_string(), "any", unquote(v)?));
         } else {
-            let (prop, v) = part.split_once(" eq ")?;
+            let (op, (prop, v)) = ["eq", "ne", "ge", "gt", "le", "lt"]
+                .iter()
+                .find_map(|op| part.split_once(&format!(" {op} ")).map(|pv| (*op, pv)))?;
             let v = v.trim();
             let v = unquote(v).unwrap_or_else(|| v.to_string());
-            out.push((prop.trim().to_string(), v, false));
+            out.push((prop.trim().to_string(), op, v));
         }
     }
     Some(out)
 }
 
-fn filter_ok(item: &Value, filter: &[(String, String, bool)]) -> bool {
-    filter.iter().all(|(prop, v, prefix)| {
-        if let Some(arr) = prop.strip_suffix("[]") {
-            return item[arr]
+fn filter_ok(item: &Value, filter: &[Clause]) -> bool {
+    filter.iter().all(|(prop, op, v)| {
+        let value = &item[prop.as_str()];
+        if *op == "any" {
+            return value
                 .as_array()
                 .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(v)));
         }
-        match &item[prop.as_str()] {
-            Value::String(s) if *prefix => s.to_lowercase().starts_with(&v.to_lowercase()),
-            Value::String(s) => s.eq_ignore_ascii_case(v),
-            Value::Bool(b) => b.to_string() == *v,
-            Value::Null => v == "null",
-            other => v.parse::<Value>().is_ok_and(|x| x == *other),
+        let text = match value {
+            Value::String(s) => s.to_lowercase(),
+            Value::Null => "null".to_string(),
+            other => other.to_string(),
+        };
+        let v = v.to_lowercase();
+        match *op {
+            "startswith" => value.is_string() && text.starts_with(&v),
+            "eq" => text == v,
+            "ne" => text != v,
+            "ge" => value.is_string() && text >= v,
+            "gt" => value.is_string() && text > v,
+            "le" => value.is_string() && text <= v,
+            "lt" => value.is_string() && text < v,
+            _ => false,
         }
     })
 }
@@ -268,6 +289,7 @@ impl GraphApi {
             started: Instant::now(),
             requests: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
+            filters: Mutex::default(),
         }
     }
 
@@ -778,6 +800,16 @@ impl GraphApi {
                 .unwrap_or_default();
             items = &derived;
         }
+        let expand = expand_principal(req);
+        let render = |item: &Value| {
+            let mut v = select(item, fields.as_deref(), default);
+            if let Some(sel) = &expand
+                && let Some(pid) = item["principalId"].as_str()
+            {
+                v["principal"] = directory_object(t, pid, sel.as_deref());
+            }
+            v
+        };
         if let Some(f) = req.param("$filter") {
             let Some(filter) = parse_filter(f) else {
                 return graph_error(
@@ -786,14 +818,35 @@ impl GraphApi {
                     &format!("Unsupported or invalid query filter clause specified: '{f}'."),
                 );
             };
-            let hits: Vec<&Value> = items.iter().filter(|i| filter_ok(i, &filter)).collect();
+            // The matching positions, computed once per filter and tenant state, so that each
+            // page costs the page and not a scan of the collection.
+            let key = (path.to_string(), f.to_string());
+            let hits = {
+                let mut cache = self.filters.lock().unwrap_or_else(|p| p.into_inner());
+                match cache.get(&key) {
+                    Some((clock, hits)) if *clock == t.clock => hits.clone(),
+                    _ => {
+                        let hits: Arc<Vec<usize>> = Arc::new(
+                            items
+                                .iter()
+                                .enumerate()
+                                .filter(|(_, i)| filter_ok(i, &filter))
+                                .map(|(n, _)| n)
+                                .collect(),
+                        );
+                        if cache.len() > 64 {
+                            cache.clear();
+                        }
+                        cache.insert(key, (t.clock, hits.clone()));
+                        hits
+                    }
+                }
+            };
             return self.page(req, base, route, path, hits.len(), |i| {
-                select(hits[i], fields.as_deref(), default)
+                render(&items[hits[i]])
             });
         }
-        self.page(req, base, route, path, items.len(), |i| {
-            select(&items[i], fields.as_deref(), default)
-        })
+        self.page(req, base, route, path, items.len(), |i| render(&items[i]))
     }
 
     fn relation(
@@ -832,6 +885,13 @@ impl GraphApi {
         let tok = match (self.skiptoken(req), req.param("$deltatoken")) {
             (Err(e), _) => return e,
             (Ok(Some(tok)), _) => tok,
+            // Graph's `$deltatoken=latest`: no objects, a delta link for the current state.
+            (Ok(None), Some("latest")) => PageToken {
+                pos: 0,
+                since: t.clock,
+                round: t.clock,
+                issued_ms: 0,
+            },
             (Ok(None), Some(d)) => match decode_token(d) {
                 Some(d) => PageToken {
                     pos: 0,
@@ -1434,6 +1494,18 @@ fn split_url(url: &str) -> (String, Vec<(String, String)>) {
             .into_owned()
             .collect(),
     )
+}
+
+/// `$expand=principal` or `principal($select=a,b)`: `Some(select)`.
+fn expand_principal(req: &FakeRequest) -> Option<Option<Vec<String>>> {
+    let e = req.param("$expand")?.trim();
+    let rest = e.strip_prefix("principal")?;
+    if rest.is_empty() {
+        return Some(None);
+    }
+    let inner = rest.strip_prefix('(')?.strip_suffix(')')?;
+    let sel = inner.strip_prefix("$select=")?;
+    Some(Some(sel.split(',').map(|f| f.trim().to_string()).collect()))
 }
 
 fn select_fields(req: &FakeRequest) -> Option<Vec<String>> {
