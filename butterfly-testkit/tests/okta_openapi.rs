@@ -6,11 +6,15 @@
 //! discriminated `oneOf` becomes `anyOf` (the discriminator picks one; several subtypes can
 //! match structurally), and `$ref`s resolve into the spec's own `components`.
 
+#[allow(dead_code)]
+mod openapi_common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use butterfly_testkit::okta::{COLLECTIONS, FakeOkta, OktaOptions, OktaOrgSpec, SINGLETONS};
-use serde_json::{Map, Value, json};
+use openapi_common::{errors, nullable_as_null_type, one_of_as_any_of, spec_path};
+use serde_json::Value;
 
 fn spec() -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -21,49 +25,8 @@ fn spec() -> Value {
 
 /// OpenAPI 3.0 schema -> JSON Schema.
 fn convert(v: &mut Value) {
-    match v {
-        Value::Object(map) => {
-            if map.remove("nullable") == Some(Value::Bool(true)) {
-                match map.get("type").cloned() {
-                    Some(Value::String(t)) => {
-                        map.insert("type".into(), json!([t, "null"]));
-                    }
-                    _ => {
-                        let inner = Value::Object(std::mem::take(map));
-                        map.insert("anyOf".into(), json!([inner, {"type": "null"}]));
-                    }
-                }
-            }
-            if let Some(one_of) = map.remove("oneOf") {
-                map.insert("anyOf".into(), one_of);
-            }
-            map.remove("discriminator");
-            for child in map.values_mut() {
-                convert(child);
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(convert),
-        _ => {}
-    }
-}
-
-/// The spec path template for a concrete fake path (`{}` segments vs `{param}`).
-fn spec_path<'a>(paths: &'a Map<String, Value>, template: &str) -> Option<&'a str> {
-    let want: Vec<&str> = template.split('/').collect();
-    let fits = |p: &str, loose: bool| {
-        let segs: Vec<&str> = p.split('/').collect();
-        segs.len() == want.len()
-            && segs.iter().zip(&want).all(|(s, w)| {
-                (*w == "{}" && s.starts_with('{')) || s == w || (loose && s.starts_with('{'))
-            })
-    };
-    // A literal path first (`/groups/rules`), else a template whose parameter takes a literal
-    // segment (`/meta/schemas/user/{schemaId}` for `/meta/schemas/user/default`).
-    paths
-        .keys()
-        .map(String::as_str)
-        .find(|p| fits(p, false))
-        .or_else(|| paths.keys().map(String::as_str).find(|p| fits(p, true)))
+    nullable_as_null_type(v);
+    one_of_as_any_of(v);
 }
 
 #[tokio::test]
@@ -162,11 +125,7 @@ async fn fake_responses_validate_against_the_okta_openapi_spec() {
             _ => "",
         };
         let body = get(format!("{path}{query}")).await;
-        let errors: Vec<String> = validator
-            .iter_errors(&body)
-            .take(3)
-            .map(|e| format!("{} at {}", e, e.instance_path()))
-            .collect();
+        let errors = errors(&validator, &body);
         if errors.is_empty() {
             validated.push(template);
         } else {

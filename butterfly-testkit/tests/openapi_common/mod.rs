@@ -117,3 +117,28 @@ pub fn drop_uncompilable_patterns(v: &mut Value) -> Vec<String> {
     walk(v, &mut Default::default(), &mut dropped);
     dropped
 }
+
+/// OpenAPI 3.0's `nullable: true` as JSON Schema: `null` joins the declared `type`, or, without
+/// a single type (a `$ref`, an `allOf`), the schema becomes `anyOf: [schema, {type: null}]`.
+/// (OpenAPI 3.0 specs only: the Auth0 test, on 3.1, does not use it.)
+#[allow(dead_code)]
+pub fn nullable_as_null_type(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if map.remove("nullable") == Some(Value::Bool(true)) {
+                match map.get("type").cloned() {
+                    Some(Value::String(t)) => {
+                        map.insert("type".into(), serde_json::json!([t, "null"]));
+                    }
+                    _ => {
+                        let inner = Value::Object(std::mem::take(map));
+                        map.insert("anyOf".into(), serde_json::json!([inner, {"type": "null"}]));
+                    }
+                }
+            }
+            map.values_mut().for_each(nullable_as_null_type);
+        }
+        Value::Array(items) => items.iter_mut().for_each(nullable_as_null_type),
+        _ => {}
+    }
+}
