@@ -2196,16 +2196,19 @@ impl Auth0Api {
             );
         }
         let file = Arc::new(Mutex::new(None));
-        // Build the file in the background: serialise under the lock, compress outside it.
-        let text = export_text(
-            t,
-            connection.as_ref().map(|(_, n)| n.as_str()),
-            &fields,
-            limit,
-            &format,
-        );
+        // Build the file in the background, as Auth0 does: serialise under the tenant lock
+        // (once this request has released it), compress outside it.
         let slot = file.clone();
+        let tenant = self.tenant.clone();
+        let connection_name = connection.map(|(_, n)| n);
         std::thread::spawn(move || {
+            let text = export_text(
+                &lock(&tenant),
+                connection_name.as_deref(),
+                &fields,
+                limit,
+                &format,
+            );
             let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
             let bytes = enc
                 .write_all(text.as_bytes())

@@ -63,8 +63,13 @@ impl Ids {
 
 /// An ISO timestamp `n` hours after 2022-01-01.
 pub(crate) fn ts(hours: u64) -> String {
+    ts_secs(hours.saturating_mul(3600))
+}
+
+/// An ISO timestamp `secs` seconds after 2022-01-01 (wrapping after about four years).
+pub(crate) fn ts_secs(secs: u64) -> String {
     let base = chrono::DateTime::from_timestamp(1_640_995_200, 0).unwrap_or_default();
-    let t = base + chrono::Duration::seconds((hours as i64).saturating_mul(3600) % 140_000_000);
+    let t = base + chrono::Duration::seconds((secs % 140_000_000) as i64);
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
@@ -311,11 +316,13 @@ pub(crate) fn generate(spec: &Auth0TenantSpec) -> Auth0Tenant {
                 (format!("waad|{u}"), u, "waad", false)
             }
         };
-        let hours = (i as u64) * 7 + 13;
+        // Creation times rise with the index and stay within about four years, so that
+        // `created_at` ranges split the users evenly.
+        let secs = (i as u64) * (126_000_000 / n_users.max(1) as u64).max(1) + 13;
         let mut user = json!({"user_id": user_id, "email": email, "email_verified": i % 9 != 0,
             "name": format!("First{i} Last{i}"), "nickname": format!("user{i}"), "given_name": format!("First{i}"), "family_name": format!("Last{i}"),
             "picture": format!("https://s.gravatar.com/avatar/{i:032x}?s=480&r=pg&d=identicon"),
-            "created_at": ts(hours), "updated_at": ts(hours + 5), "last_login": ts(hours + 3), "last_ip": format!("198.51.100.{}", i % 250 + 1),
+            "created_at": ts_secs(secs), "updated_at": ts_secs(secs + 5), "last_login": ts_secs(secs + 3), "last_ip": format!("198.51.100.{}", i % 250 + 1),
             "logins_count": (i * 7) % 300,
             "identities": [{"connection": conn, "user_id": provider_id, "provider": provider, "isSocial": social}],
             "app_metadata": {"plan": plans[i % plans.len()], "customer_id": format!("cus_{i:06}")},
