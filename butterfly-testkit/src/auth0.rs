@@ -42,6 +42,19 @@
 //!
 //! Fidelity: `tests/auth0_openapi.rs` validates every implemented `GET` route against the
 //! spec's 200 response schema.
+//!
+//! ```
+//! use butterfly_testkit::auth0::{Auth0Options, Auth0TenantSpec, FakeAuth0};
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let fake = FakeAuth0::start(Auth0TenantSpec { users: 20, seed: 1 }, Auth0Options::default())
+//!     .await
+//!     .unwrap();
+//! assert_eq!(fake.items("users").len(), 20);
+//! assert!(fake.sentinels().iter().any(|s| s == fake.client_secret()));
+//! assert_eq!(fake.audience(), format!("{}/api/v2/", fake.base_url()));
+//! # });
+//! ```
 
 mod generate;
 
@@ -1593,12 +1606,20 @@ impl Auth0Api {
         c: &Collection,
         t: &mut Auth0Tenant,
     ) -> Option<FakeResponse> {
-        let not_found = || {
-            error(
+        let not_found = || match c.path {
+            // As the cassettes record them.
+            "hooks" => error(404, "HookDoesNotExist", "Error: Hook does not exist"),
+            "branding/themes" => error(
+                404,
+                "theme_not_found",
+                "There was an error retrieving branding settings: invalid theme ID",
+            ),
+            "client-grants" => error(404, "inexistent_client_grant", "The grant does not exist."),
+            _ => error(
                 404,
                 &format!("inexistent_{}", singular(c)),
                 &format!("The {} does not exist.", singular(c).replace('_', " ")),
-            )
+            ),
         };
         // Auth0 has no GET for one permission, member role, binding, factor or rules config.
         if req.method == Method::GET && !has_item_get(c) {

@@ -4,6 +4,7 @@
 //! ```text
 //! fake-tenant okta --users 10000 --seed 1 --port 8080 [--rate-scale 60] [--faults] [--governance]
 //! fake-tenant auth0 --users 10000 --seed 1 --port 8080 [--rate-scale 60] [--tier free|enterprise] [--faults]
+//! fake-tenant entra --users 10000 --seed 1 --port 8080 [--rate-scale 10] [--faults]
 //! ```
 
 use std::process::ExitCode;
@@ -83,6 +84,9 @@ async fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("auth0") {
         return auth0::main().await;
     }
+    if std::env::args().nth(1).as_deref() == Some("entra") {
+        return entra::main().await;
+    }
     let (spec, options, scale) = match parse() {
         Ok(p) => p,
         Err(msg) => {
@@ -126,7 +130,10 @@ mod auth0 {
 
     const USAGE: &str = "usage: fake-tenant auth0 [--users N] [--seed S] [--port P] [--rate-scale F] [--tier free|enterprise] [--faults]";
 
-    fn parse() -> Result<(Auth0TenantSpec, Auth0Options, Option<(f64, Auth0Tier)>), String> {
+    /// The tenant, the server options, and the rate-limit time scale and tier if limited.
+    type Parsed = (Auth0TenantSpec, Auth0Options, Option<(f64, Auth0Tier)>);
+
+    fn parse() -> Result<Parsed, String> {
         let mut args = std::env::args().skip(2);
         let mut spec = Auth0TenantSpec {
             users: 1000,
@@ -223,6 +230,123 @@ mod auth0 {
                 println!("  rate limits: Auth0's {tier:?} token bucket, time running {f}x faster")
             }
             None => println!("  rate limits: none"),
+        }
+        println!("Ctrl-C to stop.");
+        let _ = tokio::signal::ctrl_c().await;
+        ExitCode::SUCCESS
+    }
+}
+
+/// The `entra` provider: a fake Microsoft Entra ID tenant (Graph v1.0).
+mod entra {
+    use std::process::ExitCode;
+
+    use butterfly_testkit::entra::{EntraOptions, EntraTenantSpec, FakeEntra, graph_rate_limits};
+    use butterfly_testkit::fake::{Fault, FaultRule};
+
+    const USAGE: &str =
+        "usage: fake-tenant entra [--users N] [--seed S] [--port P] [--rate-scale F] [--faults]";
+
+    fn parse() -> Result<(EntraTenantSpec, EntraOptions, Option<f64>), String> {
+        let mut args = std::env::args().skip(2);
+        let mut spec = EntraTenantSpec {
+            users: 1000,
+            seed: 1,
+        };
+        let mut options = EntraOptions::default();
+        let mut scale = None;
+        while let Some(flag) = args.next() {
+            let mut value = |name: &str| {
+                args.next()
+                    .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
+            };
+            match flag.as_str() {
+                "--users" => {
+                    spec.users = value("--users")?
+                        .parse()
+                        .map_err(|_| "--users takes a number".to_string())?
+                }
+                "--seed" => {
+                    spec.seed = value("--seed")?
+                        .parse()
+                        .map_err(|_| "--seed takes a number".to_string())?
+                }
+                "--port" => {
+                    options.port = value("--port")?
+                        .parse()
+                        .map_err(|_| "--port takes a port number".to_string())?
+                }
+                "--rate-scale" => {
+                    let f: f64 = value("--rate-scale")?
+                        .parse()
+                        .map_err(|_| "--rate-scale takes a number".to_string())?;
+                    if !(f > 0.0 && f.is_finite()) {
+                        return Err("--rate-scale must be positive".into());
+                    }
+                    scale = Some(f);
+                }
+                "--faults" => {
+                    options.faults = vec![
+                        FaultRule::get("/v1.0/users", Fault::Status(503), 7, 5),
+                        FaultRule::get("/v1.0/groups", Fault::RateLimited, 11, 5),
+                        FaultRule::get(
+                            "/v1.0/servicePrincipals",
+                            Fault::RateLimitedNoHeaders,
+                            13,
+                            5,
+                        ),
+                        FaultRule::get("/v1.0/applications", Fault::Truncate, 17, 5),
+                    ]
+                }
+                "--help" | "-h" => return Err(USAGE.to_string()),
+                other => return Err(format!("unknown option {other:?}\n{USAGE}")),
+            }
+        }
+        if let Some(f) = scale {
+            options.rate_limits = Some(graph_rate_limits(f));
+        }
+        Ok((spec, options, scale))
+    }
+
+    pub(crate) async fn main() -> ExitCode {
+        let (spec, options, scale) = match parse() {
+            Ok(p) => p,
+            Err(msg) => {
+                eprintln!("{msg}");
+                return ExitCode::from(2);
+            }
+        };
+        let users = spec.users;
+        let fake = match FakeEntra::start(spec, options).await {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("error: cannot start the fake tenant: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        println!(
+            "fake Entra tenant with {users} users at {}",
+            fake.base_url()
+        );
+        println!("  ENTRA_GRAPH_URL={}", fake.base_url());
+        println!("  ENTRA_AUTHORITY_URL={}", fake.base_url());
+        println!("  ENTRA_TENANT_ID={}", fake.tenant_id());
+        println!("  ENTRA_CLIENT_ID={}", fake.client_id());
+        println!("  ENTRA_CLIENT_SECRET={}", fake.client_secret());
+        println!(
+            "  or a certificate: ENTRA_CERTIFICATE_FILE=butterfly-testkit/keys/okta-test-private.pem ENTRA_CERTIFICATE_THUMBPRINT={}",
+            fake.certificate_thumbprint()
+        );
+        println!(
+            "  token endpoint: {}/{}/oauth2/v2.0/token",
+            fake.base_url(),
+            fake.tenant_id()
+        );
+        match scale {
+            Some(f) => println!(
+                "  throttling: Graph resource units per 10 s window, time running {f}x faster (ENTRA_RATE_SCALE={f})"
+            ),
+            None => println!("  throttling: none"),
         }
         println!("Ctrl-C to stop.");
         let _ = tokio::signal::ctrl_c().await;
