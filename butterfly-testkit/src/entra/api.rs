@@ -1101,6 +1101,9 @@ impl GraphApi {
                         .or_insert(Value::Null);
                     map.entry("description").or_insert(Value::Null);
                     map.entry("isAssignableToRole").or_insert(Value::Null);
+                    // Graph fills these on every new group (read-only properties).
+                    map.entry("proxyAddresses").or_insert(json!([]));
+                    map.entry("onPremisesSyncEnabled").or_insert(Value::Null);
                 }
             }
             "applications" => {
@@ -1212,6 +1215,9 @@ impl GraphApi {
                     );
                 }
                 body["modifiedDateTime"] = Value::Null;
+                if body.get("templateId").is_none() {
+                    body["templateId"] = Value::Null;
+                }
             }
             "identity/conditionalAccess/namedLocations" => {
                 if body.get("@odata.type").is_none() {
@@ -1220,6 +1226,27 @@ impl GraphApi {
                     );
                 }
                 body["modifiedDateTime"] = json!(now);
+            }
+            s if s.starts_with("servicePrincipals/") && s.ends_with("/appRoleAssignedTo") => {
+                // Graph derives the principal's type and both display names.
+                let principal = body["principalId"].as_str().unwrap_or_default().to_string();
+                let Some((coll, obj)) = t.object(&principal) else {
+                    return not_found(&principal);
+                };
+                let kind = match coll {
+                    "users" => "User",
+                    "groups" => "Group",
+                    _ => "ServicePrincipal",
+                };
+                body["principalType"] = json!(kind);
+                body["principalDisplayName"] = obj["displayName"].clone();
+                let resource = body["resourceId"].as_str().unwrap_or_default().to_string();
+                body["resourceDisplayName"] = t
+                    .object(&resource)
+                    .map(|(_, r)| r["displayName"].clone())
+                    .unwrap_or(Value::Null);
+                body["createdDateTime"] = json!(now);
+                body["deletedDateTime"] = Value::Null;
             }
             _ => {}
         }
