@@ -374,6 +374,8 @@ pub static GROUP: EntraKind = EntraKind {
             volatile_fields: &[
                 "/createdDateTime",
                 "/deletedDateTime",
+                // Issued by the directory for each new object.
+                "/securityIdentifier",
                 "/renewedDateTime",
                 "/expirationDateTime",
                 "/onPremisesLastSyncDateTime",
@@ -490,12 +492,20 @@ pub static SERVICE_PRINCIPAL: EntraKind = EntraKind {
 pub static APP_ROLE_ASSIGNMENT: EntraKind = EntraKind {
     shape: Shape::Principal,
     listing: Listing::Collection { top: Some(999) },
+    write: Write::PostOnly,
     ..row(
         KindSpec {
             parent: Some("entra.service_principal"),
             depends_on: &["entra.user", "entra.group"],
-            natural_key: &["/principalDisplayName", "/appRoleId"],
             reference_fields: APP_ROLE_REFS,
+            // Copies of the principal's and resource's names, kept current by Graph.
+            volatile_fields: &[
+                "/createdDateTime",
+                "/deletedDateTime",
+                "/principalDisplayName",
+                "/resourceDisplayName",
+            ],
+            restore: RestoreSupport::CreateOnly,
             ..spec(
                 "entra.app_role_assignment",
                 "App role assignments",

@@ -977,6 +977,13 @@ fn writable(row: &EntraKind, body: &Value, creating: bool) -> Value {
                 map.remove("appId");
             }
         }
+        "entra.app_role_assignment" => {
+            let principal = principal_of(body);
+            map.retain(|k, _| ["resourceId", "appRoleId"].contains(&k.as_str()));
+            if let Some(p) = principal {
+                map.insert("principalId".into(), json!(p));
+            }
+        }
         "entra.role_assignment" => {
             let principal = principal_of(body);
             map.retain(|k, _| ["roleDefinitionId", "directoryScopeId"].contains(&k.as_str()));
