@@ -135,7 +135,10 @@ impl std::fmt::Debug for BackupOptions {
             .field("kinds", &self.kinds)
             .field("concurrency", &self.concurrency)
             .field("observer", &self.observer.as_ref().map(|_| "Fn"))
-            .field("previous", &self.previous.as_ref().map(|s| s.meta.id.as_str()))
+            .field(
+                "previous",
+                &self.previous.as_ref().map(|s| s.meta.id.as_str()),
+            )
             .finish()
     }
 }

@@ -179,7 +179,8 @@ pub struct SeverityRule {
     /// Which change types.
     pub change: ChangeMatch,
     /// For modifications: a changed field must match this pointer pattern (`*` wildcards;
-    /// a pattern also matches fields below it).
+    /// a pattern also matches fields below it). For additions (removals): the resource must
+    /// have a value there, equal to `to` (`from`) when that is set.
     pub field: Option<String>,
     /// The field's old value must equal this.
     pub from: Option<Value>,
@@ -259,6 +260,7 @@ impl SeverityRule {
         category: Option<Category>,
         change: ChangeType,
         fields: &[FieldChange],
+        body: &Value,
     ) -> bool {
         if !self.kind_matches(kind) || (self.category.is_some() && self.category != category) {
             return false;
@@ -274,6 +276,15 @@ impl SeverityRule {
         }
         match &self.field {
             None => true,
+            Some(pattern) if change != ChangeType::Modified => {
+                let want = match change {
+                    ChangeType::Added => self.to.as_ref(),
+                    _ => self.from.as_ref(),
+                };
+                pointer::select(body, pattern)
+                    .iter()
+                    .any(|(_, v)| want.is_none_or(|w| *v == w))
+            }
             Some(pattern) => fields.iter().any(|f| {
                 pointer::is_under(pattern, &f.pointer)
                     && self.from.as_ref().is_none_or(|v| f.old.as_ref() == Some(v))
@@ -374,7 +385,7 @@ pub fn diff(from: &Snapshot, to: &Snapshot, kinds: &[KindRef], rules: &[Severity
         let mut push = |r: &Resource, change: ChangeType, fields: Vec<FieldChange>| {
             let matching: Vec<&SeverityRule> = all_rules
                 .iter()
-                .filter(|rule| rule.matches(kind_id, category, change, &fields))
+                .filter(|rule| rule.matches(kind_id, category, change, &fields, &r.body))
                 .collect();
             let severity = matching
                 .iter()

@@ -841,6 +841,24 @@ pub fn severity_rules() -> Vec<SeverityRule> {
             Severity::High,
             "a conditional access policy excludes more or other principals",
         ),
+        SeverityRule {
+            field: Some("/roleDefinitionId".into()),
+            ..SeverityRule::added(
+                "entra.role_assignment",
+                Severity::Critical,
+                "new Global Administrator",
+            )
+        }
+        .to(json!(GLOBAL_ADMINISTRATOR)),
+        SeverityRule {
+            field: Some("/roleDefinitionId".into()),
+            ..SeverityRule::added(
+                "entra.role_eligibility_schedule",
+                Severity::Critical,
+                "new eligible Global Administrator",
+            )
+        }
+        .to(json!(GLOBAL_ADMINISTRATOR)),
         SeverityRule::added(
             "entra.role_assignment",
             Severity::High,
@@ -1163,6 +1181,80 @@ mod tests {
         assert!(bounds.iter().all(|b| !b.contains('@') && b.len() <= 3));
         let same: Vec<Resource> = users.iter().take(1).cloned().cycle().take(50).collect();
         assert!(range_bounds(&same, 8).len() <= 1);
+    }
+
+    fn snapshot(kind: &EntraKind, bodies: &[Value]) -> Snapshot {
+        let mut s = Snapshot::new(butterfly_core::snapshot::SnapshotMeta {
+            id: butterfly_core::SnapshotId::generate("entra", chrono_now()),
+            provider: "entra".into(),
+            tenant: "t".into(),
+            started_at: chrono_now(),
+            finished_at: chrono_now(),
+        });
+        let resources = bodies
+            .iter()
+            .map(|b| kinds::parse_item(kind, None, b).unwrap())
+            .collect();
+        s.insert_kind(kind.spec.id, KindOutcome::Complete, resources);
+        s
+    }
+
+    fn chrono_now() -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+    }
+
+    fn severity_of(kind: &'static EntraKind, from: &[Value], to: &[Value]) -> Severity {
+        let d = butterfly_core::diff::diff(
+            &snapshot(kind, from),
+            &snapshot(kind, to),
+            kinds::all(),
+            &severity_rules(),
+        );
+        d.max_severity().unwrap_or(Severity::Info)
+    }
+
+    #[test]
+    fn severity_rules_flag_what_weakens_the_tenant() {
+        let ga = json!({"id": "a1", "roleDefinitionId": GLOBAL_ADMINISTRATOR, "directoryScopeId": "/",
+            "principalId": "5f4a3b2c-1d0e-4f9a-8b7c-6d5e4f3a2b1c"});
+        let reader = json!({"id": "a2", "roleDefinitionId": "88d8e3e3-8f55-4a1e-953a-9b9898b8876b",
+            "directoryScopeId": "/", "principalId": "5f4a3b2c-1d0e-4f9a-8b7c-6d5e4f3a2b1c"});
+        let ra = &kinds::ROLE_ASSIGNMENT;
+        assert_eq!(severity_of(ra, &[], &[ga]), Severity::Critical);
+        assert_eq!(severity_of(ra, &[], &[reader]), Severity::High);
+        let ca = &kinds::CA_POLICY;
+        let policy = |state: &str, controls: Value| {
+            json!({"id": "p", "displayName": "MFA", "state": state,
+                "grantControls": {"operator": "OR", "builtInControls": controls}})
+        };
+        let on = policy("enabled", json!(["mfa"]));
+        assert_eq!(
+            severity_of(ca, std::slice::from_ref(&on), &[]),
+            Severity::Critical
+        );
+        assert_eq!(
+            severity_of(
+                ca,
+                std::slice::from_ref(&on),
+                &[policy("enabledForReportingButNotEnforced", json!(["mfa"]))]
+            ),
+            Severity::Critical
+        );
+        assert_eq!(
+            severity_of(
+                ca,
+                std::slice::from_ref(&on),
+                &[policy("enabled", json!(["compliantDevice"]))]
+            ),
+            Severity::Critical
+        );
+        assert!(
+            severity_of(
+                ca,
+                std::slice::from_ref(&on),
+                &[policy("enabled", json!(["mfa", "compliantDevice"]))]
+            ) < Severity::Critical
+        );
     }
 
     #[test]
