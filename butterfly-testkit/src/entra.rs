@@ -43,6 +43,22 @@
 //!
 //! Secret fields carry `SENTINEL-…` values ([`FakeEntra::sentinels`]): `addPassword` answers'
 //! `secretText`, key credentials' `key`, identity providers' `clientSecret`.
+//!
+//! ```
+//! use butterfly_testkit::entra::{EntraOptions, EntraTenantSpec, FakeEntra};
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let fake = FakeEntra::start(EntraTenantSpec { users: 50, seed: 1 }, EntraOptions::default())
+//!     .await
+//!     .unwrap();
+//! assert_eq!(fake.items("users").len(), 50);
+//! assert_eq!(fake.tenant_id().len(), 36);
+//! // An admin deletes a conditional access policy behind the client's back.
+//! let id = fake.items("identity/conditionalAccess/policies")[0]["id"].as_str().unwrap().to_string();
+//! assert!(fake.with_tenant(|t| t.delete("identity/conditionalAccess/policies", &id)));
+//! assert_eq!(fake.write_count(), 0);
+//! # });
+//! ```
 
 mod api;
 mod generate;

@@ -11,6 +11,10 @@
 //! - [`auth0`]: a fake Auth0 tenant (Management API v2) generated from a seed: the token
 //!   endpoint, scope checks, page and checkpoint paging with the 1,000-user cap, the
 //!   users-export job, a token-bucket rate limit and secret sentinels.
+//! - [`entra`]: a fake Microsoft Entra ID tenant (Graph v1.0) generated from a seed: the
+//!   token endpoint (secret or certificate assertion), per-route permissions, skiptoken paging,
+//!   `$select`/`$filter`, users and groups delta, `$batch`, resource-unit throttling, writes
+//!   with Graph's cascades and secret sentinels.
 //! - [`behaviour`]: the behaviour suite every provider runs against its fake tenant.
 //! - [`store_suite`]: the conformance suite every snapshot store runs.
 //! - [`synthetic`]: synthetic snapshots for store, diff and benchmark tests.
