@@ -1796,13 +1796,14 @@ impl Auth0Api {
                             ));
                         };
                         for rid in ids.iter().filter_map(Value::as_str) {
-                            let Some(set) = t.role_members.get_mut(rid) else {
+                            if !role_exists(t, rid) {
                                 return Some(error(
                                     404,
                                     "inexistent_role",
                                     "One or more of the roles do not exist",
                                 ));
-                            };
+                            }
+                            let set = t.role_members.entry(rid.to_string()).or_default();
                             if m == Method::POST {
                                 set.insert(uid.clone());
                             } else {
@@ -1819,11 +1820,17 @@ impl Auth0Api {
                     return Some(e);
                 }
                 let rid = rid.to_string();
-                if !t.role_members.contains_key(&rid) {
+                // A role exists when it is in the roles collection (created roles have no
+                // member set until their first member).
+                if !role_exists(t, &rid) {
                     return Some(error(404, "inexistent_role", "The role does not exist."));
                 }
                 match m {
-                    Method::GET => Some(self.member_list(req, "users", &t.role_members[&rid], t)),
+                    Method::GET => {
+                        let none = BTreeSet::new();
+                        let members = t.role_members.get(&rid).unwrap_or(&none);
+                        Some(self.member_list(req, "users", members, t))
+                    }
                     Method::POST => {
                         let body = req.json();
                         let Some(ids) = body.get("users").and_then(Value::as_array) else {
@@ -1856,7 +1863,11 @@ impl Auth0Api {
                     return Some(e);
                 }
                 let oid = oid.to_string();
-                if !t.org_members.contains_key(&oid) {
+                let exists = t
+                    .collections
+                    .get("organizations")
+                    .is_some_and(|orgs| orgs.iter().any(|o| o["id"] == oid.as_str()));
+                if !exists {
                     return Some(error(
                         404,
                         "inexistent_organization",
@@ -1864,7 +1875,11 @@ impl Auth0Api {
                     ));
                 }
                 match m {
-                    Method::GET => Some(self.member_list(req, "members", &t.org_members[&oid], t)),
+                    Method::GET => {
+                        let none = BTreeSet::new();
+                        let members = t.org_members.get(&oid).unwrap_or(&none);
+                        Some(self.member_list(req, "members", members, t))
+                    }
                     Method::POST | Method::DELETE => {
                         let body = req.json();
                         let Some(ids) = body.get("members").and_then(Value::as_array) else {
@@ -2422,6 +2437,13 @@ fn singular(c: &Collection) -> String {
 }
 
 /// Removes what a deleted item takes with it.
+/// Whether a role of that id is in the tenant.
+fn role_exists(t: &Auth0Tenant, id: &str) -> bool {
+    t.collections
+        .get("roles")
+        .is_some_and(|roles| roles.iter().any(|r| r["id"] == id))
+}
+
 fn cascade(t: &mut Auth0Tenant, parent: &str, id: &str) {
     let prefix = format!("{parent}/{id}/");
     t.collections.retain(|k, _| !k.starts_with(&prefix));
@@ -2508,6 +2530,24 @@ impl FakeApi for Auth0Api {
 
     fn rate_limit_mode(&self) -> RateLimitMode {
         RateLimitMode::TokenBucket
+    }
+
+    fn fault_body(&self, status: u16) -> Value {
+        let (error, code) = match status {
+            502 => ("Bad Gateway", "bad_gateway"),
+            503 => ("Service Unavailable", "service_unavailable"),
+            504 => ("Gateway Timeout", "gateway_timeout"),
+            _ => ("Internal Server Error", "internal_error"),
+        };
+        json!({"statusCode": status, "error": error, "message": "Injected fault", "errorCode": code})
+    }
+
+    fn fault_rate_limit_headers(&self) -> [&'static str; 3] {
+        [
+            "x-ratelimit-limit",
+            "x-ratelimit-remaining",
+            "x-ratelimit-reset",
+        ]
     }
 
     fn raw(&self, req: &FakeRequest, _base: &str) -> Option<RawResponse> {

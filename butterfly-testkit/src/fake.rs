@@ -109,6 +109,20 @@ pub trait FakeApi: Send + Sync + 'static {
         let _ = path;
         *method != Method::GET
     }
+    /// The error body of an injected [`Fault::Status`]. Default: Okta's.
+    fn fault_body(&self, status: u16) -> Value {
+        let _ = status;
+        serde_json::json!({"errorCode": "E0000009", "errorSummary": "Internal Server Error (injected fault)"})
+    }
+    /// The limit, remaining and reset header names of an injected [`Fault::RateLimited`].
+    /// Default: Okta's.
+    fn fault_rate_limit_headers(&self) -> [&'static str; 3] {
+        [
+            "x-rate-limit-limit",
+            "x-rate-limit-remaining",
+            "x-rate-limit-reset",
+        ]
+    }
     /// How the buckets count requests. Default: [`RateLimitMode::FixedWindow`].
     fn rate_limit_mode(&self) -> RateLimitMode {
         RateLimitMode::FixedWindow
@@ -460,20 +474,15 @@ async fn handle(
     let rl_body = shared.api.rate_limited_body();
     match fault {
         Some(Fault::Status(code)) => {
-            return json_response(
-                code,
-                &[],
-                Some(
-                    &serde_json::json!({"errorCode": "E0000009", "errorSummary": "Internal Server Error (injected fault)"}),
-                ),
-            );
+            return json_response(code, &[], Some(&shared.api.fault_body(code)));
         }
         Some(Fault::RateLimited) => {
             let reset = epoch_secs() + 1;
+            let [limit, remaining, reset_name] = shared.api.fault_rate_limit_headers();
             let h = vec![
-                ("x-rate-limit-limit".to_string(), "600".to_string()),
-                ("x-rate-limit-remaining".to_string(), "0".to_string()),
-                ("x-rate-limit-reset".to_string(), reset.to_string()),
+                (limit.to_string(), "600".to_string()),
+                (remaining.to_string(), "0".to_string()),
+                (reset_name.to_string(), reset.to_string()),
                 (
                     "retry-after".to_string(),
                     format!("{}", (1.0 / scale).ceil() as u64),

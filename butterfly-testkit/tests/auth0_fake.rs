@@ -438,3 +438,40 @@ async fn writes_are_logged_and_deletes_cascade() {
     );
     assert!(fake.server().unknown_requests().is_empty());
 }
+
+#[tokio::test]
+async fn faults_speak_auth0_and_unknown_routes_are_caught() {
+    use butterfly_testkit::fake::{Fault, FaultRule};
+    let fake = start(
+        5,
+        Auth0Options {
+            faults: vec![
+                FaultRule::get("/api/v2/roles", Fault::Status(503), 1, 1),
+                FaultRule::get("/api/v2/clients", Fault::RateLimited, 1, 1),
+            ],
+            ..Auth0Options::default()
+        },
+    )
+    .await;
+    let tok = token(&fake).await;
+    let (status, body) = get(&fake, &tok, "roles").await;
+    assert_eq!((status, body["statusCode"].as_u64()), (503, Some(503)));
+    assert_eq!(body["errorCode"], "service_unavailable");
+    let (status, _) = get(&fake, &tok, "roles").await;
+    assert_eq!(status, 200, "the fault fires once");
+    let resp = reqwest::Client::new()
+        .get(format!("{}/api/v2/clients", fake.base_url()))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    assert_eq!(resp.headers()["x-ratelimit-remaining"], "0");
+    assert!(resp.headers().get("retry-after").is_some());
+    let (status, _) = get(&fake, &tok, "anomaly/blocks/ips/1.1.1.1").await;
+    assert_eq!(status, 501);
+    assert_eq!(
+        fake.server().unknown_requests(),
+        vec!["GET /api/v2/anomaly/blocks/ips/1.1.1.1".to_string()]
+    );
+}
