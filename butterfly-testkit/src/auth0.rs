@@ -58,7 +58,7 @@
 
 mod generate;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -530,6 +530,8 @@ pub struct Auth0Tenant {
     hidden_secrets: Vec<String>,
     backup_client: (String, String),
     user_index: HashMap<String, usize>,
+    /// `connection\0email` of every user, for the uniqueness check on create.
+    email_index: HashSet<String>,
     tokens: HashMap<String, BTreeSet<String>>,
     jobs: BTreeMap<String, Job>,
     counter: u64,
@@ -544,16 +546,17 @@ struct Job {
 
 impl Auth0Tenant {
     fn reindex_users(&mut self) {
-        self.user_index = self
+        let users = self
             .collections
             .get("users")
-            .map(|u| {
-                u.iter()
-                    .enumerate()
-                    .map(|(i, u)| (str_of(u, "user_id"), i))
-                    .collect()
-            })
+            .map(Vec::as_slice)
             .unwrap_or_default();
+        self.user_index = users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (str_of(u, "user_id"), i))
+            .collect();
+        self.email_index = users.iter().filter_map(email_key).collect();
     }
     fn user(&self, id: &str) -> Option<&Value> {
         let i = *self.user_index.get(id)?;
@@ -572,6 +575,13 @@ impl Auth0Tenant {
             IdStyle::Given => format!("id{}", self.counter),
         }
     }
+}
+
+/// `connection\0email` of a user with an email.
+fn email_key(u: &Value) -> Option<String> {
+    let email = u.get("email")?.as_str()?;
+    let conn = u.pointer("/identities/0/connection")?.as_str()?;
+    Some(format!("{conn}\0{email}"))
 }
 
 fn str_of(v: &Value, key: &str) -> String {
@@ -1729,6 +1739,7 @@ impl Auth0Api {
                         };
                         let users = t.collections.get_mut("users")?;
                         let user = &mut users[i];
+                        let old_key = email_key(user);
                         for (k, v) in patch {
                             if (k == "app_metadata" || k == "user_metadata") && v.is_object() {
                                 let target = user.as_object_mut()?.entry(k).or_insert(json!({}));
@@ -1744,11 +1755,28 @@ impl Auth0Api {
                             }
                         }
                         user["updated_at"] = json!(now_iso());
-                        Some(FakeResponse::ok(user.clone()))
+                        let user = user.clone();
+                        if let Some(k) = old_key {
+                            t.email_index.remove(&k);
+                        }
+                        if let Some(k) = email_key(&user) {
+                            t.email_index.insert(k);
+                        }
+                        Some(FakeResponse::ok(user))
                     }
                     Method::DELETE => {
-                        t.collections.get_mut("users")?.remove(i);
-                        t.reindex_users();
+                        let gone = t.collections.get_mut("users")?.remove(i);
+                        // Shift the index instead of rebuilding it: deletes stay cheap in a
+                        // big tenant.
+                        t.user_index.remove(&uid);
+                        for pos in t.user_index.values_mut() {
+                            if *pos > i {
+                                *pos -= 1;
+                            }
+                        }
+                        if let Some(key) = email_key(&gone) {
+                            t.email_index.remove(&key);
+                        }
                         for members in t
                             .role_members
                             .values_mut()
@@ -2121,14 +2149,8 @@ impl Auth0Api {
                 &format!("The connection does not exist: {conn}"),
             );
         };
-        let email = obj.get("email").cloned();
-        if email.is_some()
-            && t.collections.get("users").into_iter().flatten().any(|u| {
-                u["email"] == *email.as_ref().unwrap_or(&Value::Null)
-                    && u.pointer("/identities/0/connection")
-                        .and_then(Value::as_str)
-                        == Some(conn.as_str())
-            })
+        if let Some(email) = obj.get("email").and_then(Value::as_str)
+            && t.email_index.contains(&format!("{conn}\0{email}"))
         {
             return error(409, "auth0_idp_error", "The user already exists.");
         }
@@ -2160,6 +2182,9 @@ impl Auth0Api {
         obj.entry("app_metadata").or_insert(json!({}));
         obj.entry("user_metadata").or_insert(json!({}));
         let user = Value::Object(obj);
+        if let Some(key) = email_key(&user) {
+            t.email_index.insert(key);
+        }
         let users = t.collections.entry("users".into()).or_default();
         users.push(user.clone());
         let n = users.len() - 1;

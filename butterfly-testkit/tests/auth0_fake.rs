@@ -475,3 +475,63 @@ async fn faults_speak_auth0_and_unknown_routes_are_caught() {
         vec!["GET /api/v2/anomaly/blocks/ips/1.1.1.1".to_string()]
     );
 }
+
+#[tokio::test]
+async fn user_writes_merge_metadata_and_keep_emails_unique() {
+    let fake = start(10, Auth0Options::default()).await;
+    let tok = token(&fake).await;
+    let body = json!({"connection": "Username-Password-Authentication", "email": "new@acme.example", "password": "x", "app_metadata": {"plan": "pro", "tier": 1}});
+    let (status, user) = send(&fake, &tok, "POST", "users", body.clone()).await;
+    assert_eq!(status, 201);
+    let uid = user["user_id"].as_str().unwrap().to_string();
+    assert!(uid.starts_with("auth0|"));
+    assert_eq!(
+        user["identities"][0]["connection"],
+        "Username-Password-Authentication"
+    );
+    assert!(user.get("password").is_none());
+    let (status, err) = send(&fake, &tok, "POST", "users", body).await;
+    assert_eq!((status, err["statusCode"].as_u64()), (409, Some(409)));
+    let path = format!("users/{}", uid.replace('|', "%7C"));
+    let (status, patched) = send(
+        &fake,
+        &tok,
+        "PATCH",
+        &path,
+        json!({"app_metadata": {"plan": "enterprise", "tier": null}, "blocked": true}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(patched["app_metadata"], json!({"plan": "enterprise"}));
+    assert_eq!(patched["blocked"], true);
+    let role = fake.items("roles")[1]["id"].as_str().unwrap().to_string();
+    let (status, _) = send(
+        &fake,
+        &tok,
+        "POST",
+        &format!("roles/{role}/users"),
+        json!({"users": [uid]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, roles) = get(&fake, &tok, &format!("{path}/roles")).await;
+    assert_eq!(roles[0]["id"], role.as_str());
+    let (status, _) = send(&fake, &tok, "DELETE", &path, Value::Null).await;
+    assert_eq!(status, 204);
+    let (status, body) = get(&fake, &tok, &path).await;
+    assert_eq!(
+        (status, body["errorCode"].as_str()),
+        (404, Some("inexistent_user"))
+    );
+    assert!(!fake.with_tenant(|t| t.role_members[&role].contains(&uid)));
+    // Others are still found through the index after the delete.
+    let last = fake.items("users").last().unwrap()["user_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, body) = get(&fake, &tok, &format!("users/{}", last.replace('|', "%7C"))).await;
+    assert_eq!(
+        (status, body["user_id"].as_str()),
+        (200, Some(last.as_str()))
+    );
+}
