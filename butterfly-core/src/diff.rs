@@ -769,11 +769,12 @@ pub fn diff_after_restore(
             let own = match &r.natural_key {
                 Some(k) => k.clone(),
                 None => {
-                    let refs: Vec<String> = r
+                    let mut refs: Vec<String> = r
                         .references
                         .iter()
                         .map(|x| format!("{}={}", x.pointer, resolve(&x.kind, &x.id)))
                         .collect();
+                    refs.extend(crate::kind::structural_parts(*kind, &r.body));
                     if refs.is_empty() {
                         return None;
                     }

@@ -138,6 +138,13 @@ pub trait ResourceKind: Send + Sync + fmt::Debug {
     fn array_keys(&self) -> &[ArrayKey];
     /// Whether the kind can be restored.
     fn restore_support(&self) -> RestoreSupport;
+    /// For kinds without a natural key: fields that are not references but, with the parent
+    /// and the references, tell two resources apart (an app role assignment names the same
+    /// principal and resource as its sibling, and differs only in `/appRoleId`). Restore
+    /// matching and the after-restore diff add their values to the structural key.
+    fn structural_fields(&self) -> &[&str] {
+        &[]
+    }
 
     /// The natural key of a body: the values at [`natural_key`](Self::natural_key) joined by `|`
     /// (strings as is, other values as JSON). `None` when the kind has no natural key or a
@@ -199,6 +206,22 @@ pub trait ResourceKind: Send + Sync + fmt::Debug {
     }
 }
 
+/// The values of a kind's [`structural_fields`](ResourceKind::structural_fields) in a body, as
+/// `pointer=value` parts (JSON text for non-strings; absent fields are `null`).
+pub fn structural_parts(kind: &dyn ResourceKind, body: &Value) -> Vec<String> {
+    kind.structural_fields()
+        .iter()
+        .map(|p| {
+            let value = match body.pointer(p) {
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => "null".to_string(),
+            };
+            format!("{p}={value}")
+        })
+        .collect()
+}
+
 /// A kind described as a `const` table row.
 ///
 /// ```
@@ -236,6 +259,8 @@ pub struct KindSpec {
     pub array_keys: &'static [ArrayKey],
     /// See [`ResourceKind::restore_support`].
     pub restore: RestoreSupport,
+    /// See [`ResourceKind::structural_fields`].
+    pub structural_fields: &'static [&'static str],
 }
 
 impl KindSpec {
@@ -253,6 +278,7 @@ impl KindSpec {
             reference_fields: &[],
             array_keys: &[],
             restore: RestoreSupport::CreateAndUpdate,
+            structural_fields: &[],
         }
     }
 }
@@ -303,6 +329,9 @@ impl<T: HasKindSpec> ResourceKind for T {
     }
     fn restore_support(&self) -> RestoreSupport {
         self.spec().restore
+    }
+    fn structural_fields(&self) -> &[&str] {
+        self.spec().structural_fields
     }
 }
 

@@ -643,7 +643,7 @@ enum Mapped {
 }
 
 /// The key used to match resources of a kind without a natural key: target parent id plus the
-/// target ids of every reference, in pointer order.
+/// target ids of every reference, in pointer order, plus the kind's structural fields.
 fn structural_key(
     resource: &Resource,
     kind: &dyn ResourceKind,
@@ -656,6 +656,7 @@ fn structural_key(
     for r in &resource.references {
         parts.push(format!("{}={}", r.pointer, resolve(&r.kind, &r.id)?));
     }
+    parts.extend(crate::kind::structural_parts(kind, &resource.body));
     if parts.is_empty() {
         None
     } else {

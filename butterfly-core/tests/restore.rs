@@ -61,7 +61,19 @@ const POLICY: KindSpec = KindSpec {
     volatile_fields: &["/lastUpdated"],
     ..KindSpec::new("m.policy", "Policies", Category::Policy)
 };
-static KINDS: &[KindRef] = &[&ZONE, &GROUP, &USER, &MEMBER, &POLICY];
+/// A user's role in a group: several rows name the same group and user, only `/role` differs.
+const GRANT: KindSpec = KindSpec {
+    parent: Some("m.group"),
+    depends_on: &["m.user"],
+    reference_fields: &[ReferenceField {
+        pointer: "/userId",
+        kind: "m.user",
+    }],
+    structural_fields: &["/role"],
+    restore: butterfly_core::RestoreSupport::CreateOnly,
+    ..KindSpec::new("m.grant", "Grants", Category::Authorization)
+};
+static KINDS: &[KindRef] = &[&ZONE, &GROUP, &USER, &MEMBER, &POLICY, &GRANT];
 
 /// kind -> id -> (parent id, body).
 type TenantData = BTreeMap<String, BTreeMap<String, (Option<String>, Value)>>;
@@ -672,4 +684,60 @@ async fn dependency_cycles_are_errors_naming_the_kinds() {
             || err.to_string().contains("c.b -> c.a -> c.b"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn structural_fields_tell_siblings_apart() {
+    let a = Tenant::new("a");
+    a.put("m.group", "a-g", None, json!({"name": "eng"}));
+    a.put("m.user", "a-u", None, json!({"login": "ann"}));
+    for role in ["owner", "reader"] {
+        a.put(
+            "m.grant",
+            &format!("a-{role}"),
+            Some("a-g"),
+            json!({"userId": "a-u", "role": role}),
+        );
+    }
+    let snap = snapshot_of(&a).await;
+    // Another tenant has the group, the user and one of the two grants, under other ids.
+    let b = Tenant::new("b");
+    b.put("m.group", "b-g", None, json!({"name": "eng"}));
+    b.put("m.user", "b-u", None, json!({"login": "ann"}));
+    b.put(
+        "m.grant",
+        "b-reader",
+        Some("b-g"),
+        json!({"userId": "b-u", "role": "reader"}),
+    );
+    let plan = restore::plan(&snap, &b, &create_all()).await.unwrap();
+    let grants: Vec<(&str, &StepAction)> = plan
+        .steps
+        .iter()
+        .filter(|s| s.kind == "m.grant")
+        .map(|s| (s.source_id.as_str(), &s.action))
+        .collect();
+    assert_eq!(grants.len(), 2, "{}", plan.render_text());
+    for (id, action) in grants {
+        match id {
+            "a-owner" => assert_eq!(*action, StepAction::Create, "{}", plan.render_text()),
+            _ => assert!(
+                matches!(action, StepAction::Skip { .. }),
+                "the reader grant exists: {action:?}"
+            ),
+        }
+    }
+    restore::execute(&plan, &snap, &b, ExecuteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(b.count("m.grant"), 2);
+    // After the restore the two tenants pair up completely.
+    let after = snapshot_of(&b).await;
+    let (remaining, paired) = butterfly_core::diff::diff_after_restore(&snap, &after, KINDS, &[]);
+    assert!(
+        remaining.changes.is_empty(),
+        "{}",
+        remaining.render_text(butterfly_core::diff::Severity::Info)
+    );
+    assert_eq!(paired, 4);
 }

@@ -505,6 +505,8 @@ pub static APP_ROLE_ASSIGNMENT: EntraKind = EntraKind {
                 "/principalDisplayName",
                 "/resourceDisplayName",
             ],
+            // One principal can hold several roles of the same resource.
+            structural_fields: &["/appRoleId"],
             restore: RestoreSupport::CreateOnly,
             ..spec(
                 "entra.app_role_assignment",
