@@ -60,7 +60,7 @@ use kinds::{Auth0Kind, Listing, Write};
 pub const BUCKET: &str = "management";
 
 /// How many sub-resource listings run at once.
-const PARENT_CONCURRENCY: usize = 16;
+const PARENT_CONCURRENCY: usize = 32;
 
 /// An Auth0 tenant: implements [`Provider`] and [`Restorer`].
 #[derive(Debug)]
@@ -102,7 +102,7 @@ impl Auth0Provider {
             .classify(Arc::new(|_: &reqwest::Method, _: &str| BUCKET.to_string()))
             .error_mapper(config::error_mapper())
             .max_share(config.max_share.unwrap_or(0.5))
-            .max_in_flight(32)
+            .max_in_flight(64)
             .bucket(BucketSpec {
                 name: BUCKET.into(),
                 limit: bucket.burst,
