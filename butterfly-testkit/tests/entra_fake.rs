@@ -802,3 +802,244 @@ async fn writes_create_guids_cascade_and_are_logged() {
     assert!(writes[0].path.ends_with("/v1.0/users"));
     assert!(writes.iter().all(|w| !w.path.contains("oauth2")));
 }
+
+/// The kinds of a Graph body and their property names: an entity
+/// (`applications`, `microsoft.graph.passwordCredential`, with `@odata.context`) or the entries
+/// of a collection (`applications[]`, `directoryObjects[]#microsoft.graph.user`).
+fn shapes(body: &Value) -> Vec<(String, std::collections::BTreeSet<String>)> {
+    let Some(context) = body["@odata.context"].as_str() else {
+        return Vec::new();
+    };
+    let mut kind = context.rsplit('#').next().unwrap_or_default().to_string();
+    while let Some(open) = kind.find("('") {
+        let close = kind[open..].find("')").map_or(kind.len(), |c| open + c + 2);
+        kind.replace_range(open..close, "");
+    }
+    let keys = |v: &Value| {
+        v.as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    match body["value"].as_array() {
+        Some(items) => items
+            .iter()
+            .map(|v| {
+                (
+                    format!("{kind}[]{}", v["@odata.type"].as_str().unwrap_or_default()),
+                    keys(v),
+                )
+            })
+            .collect(),
+        None => vec![(kind.trim_end_matches("/$entity").to_string(), keys(body))],
+    }
+}
+
+#[tokio::test]
+async fn bodies_and_headers_carry_what_the_cassettes_recorded() {
+    use std::collections::{BTreeMap, BTreeSet};
+    // What the az CLI recordings saw.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/entra/cassettes/azure-cli-role");
+    let mut recorded: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut headers: BTreeSet<String> = BTreeSet::new();
+    let mut error_keys = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let cassette: Value = serde_norway::from_str(&text).unwrap();
+        for i in cassette["interactions"].as_array().unwrap() {
+            if !i["request"]["uri"]
+                .as_str()
+                .unwrap()
+                .starts_with("https://graph.microsoft.com/")
+            {
+                continue;
+            }
+            headers.extend(
+                i["response"]["headers"]
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .cloned(),
+            );
+            let Ok(body) = serde_json::from_str::<Value>(
+                i["response"]["body"]["string"].as_str().unwrap_or_default(),
+            ) else {
+                continue;
+            };
+            if i["response"]["status"]["code"] == 404 {
+                error_keys.push((
+                    keys_of(&body["error"]),
+                    keys_of(&body["error"]["innerError"]),
+                ));
+            }
+            for (kind, keys) in shapes(&body) {
+                recorded.entry(kind).or_default().extend(keys);
+            }
+        }
+    }
+    assert!(recorded.len() >= 12, "{:?}", recorded.keys());
+    // The same requests against the fake.
+    let fake = start(40, EntraOptions::default()).await;
+    let g = Graph::new(&fake).await;
+    let first = |coll: &str| fake.items(coll)[0]["id"].as_str().unwrap().to_string();
+    let app = fake
+        .items("applications")
+        .into_iter()
+        .find(|a| {
+            !fake
+                .items(&format!(
+                    "applications/{}/federatedIdentityCredentials",
+                    a["id"].as_str().unwrap()
+                ))
+                .is_empty()
+        })
+        .unwrap();
+    let app_id = app["id"].as_str().unwrap().to_string();
+    let gid = fake.items("groups")[4]["id"].as_str().unwrap().to_string();
+    // Group 4 has users and (generated) group 5 as members; a service principal joins.
+    let r = json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{}", first("servicePrincipals"))});
+    assert_eq!(
+        g.send(
+            reqwest::Method::POST,
+            &format!("groups/{gid}/members/$ref"),
+            r
+        )
+        .await
+        .0,
+        204
+    );
+    let mut bodies = Vec::new();
+    let mut fake_headers = BTreeSet::new();
+    for path in [
+        format!("applications/{app_id}"),
+        "applications?$top=5".into(),
+        format!("servicePrincipals/{}", first("servicePrincipals")),
+        "servicePrincipals?$top=5".into(),
+        format!("groups/{gid}"),
+        "groups?$top=5".into(),
+        format!("users/{}", first("users")),
+        "users?$top=5".into(),
+        format!("groups/{gid}/members?$top=999"),
+        format!("applications/{app_id}/owners"),
+        format!("applications/{app_id}/federatedIdentityCredentials"),
+        "oauth2PermissionGrants".into(),
+    ] {
+        let (status, h, body) = g.get(&path).await;
+        assert_eq!(status, 200, "{path}");
+        fake_headers.extend(h.keys().map(|k| k.to_string()));
+        bodies.push(body);
+    }
+    let fic = fake.items(&format!(
+        "applications/{app_id}/federatedIdentityCredentials"
+    ))[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    bodies.push(
+        g.get(&format!(
+            "applications/{app_id}/federatedIdentityCredentials/{fic}"
+        ))
+        .await
+        .2,
+    );
+    bodies.push(
+        g.send(
+            reqwest::Method::POST,
+            &format!("applications/{app_id}/addPassword"),
+            json!({"passwordCredential": {"displayName": "key1"}}),
+        )
+        .await
+        .1,
+    );
+    let mut created = Vec::new();
+    created.push(
+        g.send(
+            reqwest::Method::POST,
+            "applications",
+            json!({"displayName": "app000001"}),
+        )
+        .await
+        .1,
+    );
+    let new_app = created[0]["appId"].as_str().unwrap().to_string();
+    created.push(
+        g.send(
+            reqwest::Method::POST,
+            "servicePrincipals",
+            json!({"appId": new_app}),
+        )
+        .await
+        .1,
+    );
+    created.push(g.send(reqwest::Method::POST, "groups", json!({"displayName": "testgroup000001", "mailNickname": "deleteme11", "mailEnabled": false, "securityEnabled": true})).await.1);
+    created.push(g.send(reqwest::Method::POST, "users", json!({"userPrincipalName": "u000004@contoso3.onmicrosoft.com", "displayName": "u", "mailNickname": "u", "accountEnabled": true, "passwordProfile": {"password": "x"}})).await.1);
+    created.push(g.send(reqwest::Method::POST, "oauth2PermissionGrants", json!({"clientId": created[1]["id"], "consentType": "AllPrincipals", "principalId": null, "resourceId": first("servicePrincipals"), "scope": "Directory.Read.All"})).await.1);
+    created.push(g.send(reqwest::Method::POST, &format!("applications/{app_id}/federatedIdentityCredentials"), json!({"name": "Testing", "issuer": "https://token.actions.githubusercontent.com/", "subject": "repo:octo-org/octo-repo:environment:Production", "description": "Testing", "audiences": ["api://AzureADTokenExchange"]})).await.1);
+    let mut served: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for body in bodies.iter().chain(&created) {
+        for (kind, keys) in shapes(body) {
+            served.entry(kind).or_default().extend(keys);
+        }
+    }
+    // Each create answers with at least what Graph answered the recorded creates with.
+    for body in &created {
+        let (kind, keys) = shapes(body).remove(0);
+        let missing: Vec<&String> = recorded[&kind].difference(&keys).collect();
+        assert!(missing.is_empty(), "POST {kind} answer lacks {missing:?}");
+    }
+    let mut gaps = Vec::new();
+    for (kind, keys) in &recorded {
+        let Some(ours) = served.get(kind) else {
+            gaps.push(format!("{kind}: not served"));
+            continue;
+        };
+        let missing: Vec<&String> = keys.difference(ours).collect();
+        if !missing.is_empty() {
+            gaps.push(format!("{kind}: lacks {missing:?}"));
+        }
+    }
+    // getMemberGroups / checkMemberGroups (string lists) are actions the fake does not serve.
+    let unserved_ok = ["Collection(Edm.String)[]"];
+    gaps.retain(|g| {
+        !unserved_ok
+            .iter()
+            .any(|k| g.starts_with(&format!("{k}: not served")))
+    });
+    assert!(gaps.is_empty(), "{gaps:#?}");
+    // Users without $select: exactly Graph's default set.
+    assert_eq!(served["users[]"], recorded["users[]"]);
+    // Headers Graph sends (transport and per-response ones aside).
+    for h in &headers {
+        if [
+            "date",
+            "content-length",
+            "transfer-encoding",
+            "vary",
+            "strict-transport-security",
+            "connection",
+            "location",
+            "content-type",
+        ]
+        .contains(&h.as_str())
+        {
+            continue;
+        }
+        assert!(fake_headers.contains(h), "header {h} not sent");
+    }
+    // Error bodies: the same members.
+    let (_, _, body) = g.get("users/00000000-0000-0000-0000-00000000beef").await;
+    assert!(!error_keys.is_empty());
+    for (outer, inner) in &error_keys {
+        assert_eq!(&keys_of(&body["error"]), outer);
+        assert_eq!(&keys_of(&body["error"]["innerError"]), inner);
+    }
+}
+
+fn keys_of(v: &Value) -> Vec<String> {
+    let mut k: Vec<String> = v
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    k.sort();
+    k
+}

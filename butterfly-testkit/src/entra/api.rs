@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use super::generate::{b64url, b64url_decode};
 use super::{
     ChangeKind, DIRECTORY, EntraOptions, EntraTenant, PERMISSIONS, ROUTES, Route, Shape,
-    TEST_CERT_THUMBPRINT, TEST_PUBLIC_KEY_PEM,
+    TEST_CERT_THUMBPRINT, TEST_PUBLIC_KEY_PEM, merge,
 };
 use crate::fake::{FakeApi, FakeRequest, FakeResponse};
 
@@ -1249,6 +1249,13 @@ impl GraphApi {
                 body["deletedDateTime"] = Value::Null;
             }
             _ => {}
+        }
+        if let Some(mut full) = super::generate::template(store, &t.tenant_id, &t.domain) {
+            if let Some(map) = full.as_object_mut() {
+                map.remove("id");
+            }
+            merge(&mut full, &body);
+            body = full;
         }
         if let Some(map) = body.as_object_mut() {
             map.remove("@odata.context");

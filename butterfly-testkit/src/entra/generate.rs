@@ -381,7 +381,7 @@ pub(crate) fn generate(spec: &EntraTenantSpec) -> EntraTenant {
         } else {
             json!([{"resourceAppId": GRAPH_APP_ID, "resourceAccess": [{"id": "e1fe6dd8-ba31-4d61-89e7-88639da4683d", "type": "Scope"}]}])
         };
-        g.push("applications", json!({
+        let mut app = json!({
             "id": id, "deletedDateTime": null, "appId": app_id, "applicationTemplateId": null, "disabledByMicrosoftStatus": null,
             "createdDateTime": ts(i as u64), "displayName": name, "description": null, "groupMembershipClaims": if i % 2 == 0 { json!("SecurityGroup") } else { Value::Null },
             "identifierUris": [format!("api://{app_id}")], "isDeviceOnlyAuthSupported": null, "isFallbackPublicClient": null, "notes": null,
@@ -395,7 +395,12 @@ pub(crate) fn generate(spec: &EntraTenantSpec) -> EntraTenant {
             "web": {"homePageUrl": null, "logoutUrl": null, "redirectUris": [format!("https://app{i}.contoso.example/signin-oidc")],
                 "implicitGrantSettings": {"enableAccessTokenIssuance": false, "enableIdTokenIssuance": i % 2 == 1}},
             "spa": {"redirectUris": []}
-        }));
+        });
+        app["requestSignatureVerification"] = Value::Null;
+        app["samlMetadataUrl"] = Value::Null;
+        app["servicePrincipalLockConfiguration"] = json!({"isEnabled": true, "allProperties": true, "credentialsWithUsageVerify": true,
+            "credentialsWithUsageSign": true, "identifierUris": false, "tokenEncryptionKeyId": true});
+        g.push("applications", app);
         g.rel(
             format!("applications/{id}/owners"),
             vec![users[(i * 13) % n].clone()],
@@ -880,6 +885,41 @@ pub(crate) fn generate(spec: &EntraTenantSpec) -> EntraTenant {
 
     g.t.id_counter = g.n;
     g.t
+}
+
+/// The properties Graph answers a create with, before the request's own (as the cassettes
+/// show: every property, most of them null or empty).
+pub(crate) fn template(store: &str, tenant_id: &str, domain: &str) -> Option<Value> {
+    Some(match store {
+        "applications" => {
+            json!({"deletedDateTime": null, "applicationTemplateId": null, "disabledByMicrosoftStatus": null, "description": null,
+            "groupMembershipClaims": null, "identifierUris": [], "isDeviceOnlyAuthSupported": null, "isFallbackPublicClient": null, "notes": null,
+            "publisherDomain": domain, "serviceManagementReference": null, "signInAudience": "AzureADMyOrg", "tags": [], "tokenEncryptionKeyId": null,
+            "defaultRedirectUri": null, "certification": null, "optionalClaims": null, "addIns": [], "requestSignatureVerification": null, "samlMetadataUrl": null,
+            "servicePrincipalLockConfiguration": null,
+            "api": {"acceptMappedClaims": null, "knownClientApplications": [], "requestedAccessTokenVersion": null, "oauth2PermissionScopes": [], "preAuthorizedApplications": []},
+            "appRoles": [], "info": {"logoUrl": null, "marketingUrl": null, "privacyStatementUrl": null, "supportUrl": null, "termsOfServiceUrl": null},
+            "keyCredentials": [], "parentalControlSettings": {"countriesBlockedForMinors": [], "legalAgeGroupRule": "Allow"}, "passwordCredentials": [],
+            "publicClient": {"redirectUris": []}, "requiredResourceAccess": [], "verifiedPublisher": {"displayName": null, "verifiedPublisherId": null, "addedDateTime": null},
+            "web": {"homePageUrl": null, "logoutUrl": null, "redirectUris": [], "implicitGrantSettings": {"enableAccessTokenIssuance": false, "enableIdTokenIssuance": false}},
+            "spa": {"redirectUris": []}})
+        }
+        "servicePrincipals" => sp_json("", "", "", tenant_id, json!([]), json!([])),
+        "groups" => {
+            json!({"deletedDateTime": null, "classification": null, "creationOptions": [], "description": null, "expirationDateTime": null,
+            "groupTypes": [], "isAssignableToRole": null, "mail": null, "membershipRule": null, "membershipRuleProcessingState": null,
+            "onPremisesDomainName": null, "onPremisesLastSyncDateTime": null, "onPremisesNetBiosName": null, "onPremisesSamAccountName": null,
+            "onPremisesSecurityIdentifier": null, "onPremisesSyncEnabled": null, "preferredDataLocation": null, "preferredLanguage": null,
+            "proxyAddresses": [], "renewedDateTime": null, "resourceBehaviorOptions": [], "resourceProvisioningOptions": [], "securityIdentifier": null,
+            "theme": null, "visibility": null, "onPremisesProvisioningErrors": [], "serviceProvisioningErrors": []})
+        }
+        "users" => {
+            json!({"businessPhones": [], "givenName": null, "jobTitle": null, "mail": null, "mobilePhone": null, "officeLocation": null,
+            "preferredLanguage": null, "surname": null, "userType": "Member", "deletedDateTime": null, "department": null, "otherMails": [],
+            "proxyAddresses": [], "identities": [], "creationType": null, "externalUserState": null, "onPremisesSyncEnabled": null})
+        }
+        _ => return None,
+    })
 }
 
 fn sp_json(
