@@ -769,11 +769,14 @@ pub fn diff_after_restore(
             let own = match &r.natural_key {
                 Some(k) => k.clone(),
                 None => {
+                    // In pointer order: references are stored sorted by id, and the ids
+                    // of a restored resource differ.
                     let mut refs: Vec<String> = r
                         .references
                         .iter()
                         .map(|x| format!("{}={}", x.pointer, resolve(&x.kind, &x.id)))
                         .collect();
+                    refs.sort();
                     refs.extend(crate::kind::structural_parts(*kind, &r.body));
                     if refs.is_empty() {
                         return None;

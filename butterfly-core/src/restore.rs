@@ -653,7 +653,10 @@ fn structural_key(
     if let (Some(parent_kind), Some(parent_id)) = (kind.parent(), &resource.parent_id) {
         parts.push(resolve(parent_kind, parent_id)?);
     }
-    for r in &resource.references {
+    // References are stored sorted by id; the key must not depend on what the ids are.
+    let mut refs: Vec<&crate::resource::Reference> = resource.references.iter().collect();
+    refs.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+    for r in refs {
         parts.push(format!("{}={}", r.pointer, resolve(&r.kind, &r.id)?));
     }
     parts.extend(crate::kind::structural_parts(kind, &resource.body));

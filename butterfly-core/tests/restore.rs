@@ -64,11 +64,17 @@ const POLICY: KindSpec = KindSpec {
 /// A user's role in a group: several rows name the same group and user, only `/role` differs.
 const GRANT: KindSpec = KindSpec {
     parent: Some("m.group"),
-    depends_on: &["m.user"],
-    reference_fields: &[ReferenceField {
-        pointer: "/userId",
-        kind: "m.user",
-    }],
+    depends_on: &["m.user", "m.zone"],
+    reference_fields: &[
+        ReferenceField {
+            pointer: "/userId",
+            kind: "m.user",
+        },
+        ReferenceField {
+            pointer: "/zoneId",
+            kind: "m.zone",
+        },
+    ],
     structural_fields: &["/role"],
     restore: butterfly_core::RestoreSupport::CreateOnly,
     ..KindSpec::new("m.grant", "Grants", Category::Authorization)
@@ -691,24 +697,27 @@ async fn structural_fields_tell_siblings_apart() {
     let a = Tenant::new("a");
     a.put("m.group", "a-g", None, json!({"name": "eng"}));
     a.put("m.user", "a-u", None, json!({"login": "ann"}));
+    a.put("m.zone", "a-z", None, json!({"name": "office"}));
     for role in ["owner", "reader"] {
         a.put(
             "m.grant",
             &format!("a-{role}"),
             Some("a-g"),
-            json!({"userId": "a-u", "role": role}),
+            json!({"userId": "a-u", "zoneId": "a-z", "role": role}),
         );
     }
     let snap = snapshot_of(&a).await;
-    // Another tenant has the group, the user and one of the two grants, under other ids.
+    // Another tenant has the group, the user, the zone and one of the two grants, under
+    // other ids, which sort the other way round (zone before user).
     let b = Tenant::new("b");
     b.put("m.group", "b-g", None, json!({"name": "eng"}));
     b.put("m.user", "b-u", None, json!({"login": "ann"}));
+    b.put("m.zone", "b-a", None, json!({"name": "office"}));
     b.put(
         "m.grant",
         "b-reader",
         Some("b-g"),
-        json!({"userId": "b-u", "role": "reader"}),
+        json!({"userId": "b-u", "zoneId": "b-a", "role": "reader"}),
     );
     let plan = restore::plan(&snap, &b, &create_all()).await.unwrap();
     let grants: Vec<(&str, &StepAction)> = plan
@@ -739,5 +748,5 @@ async fn structural_fields_tell_siblings_apart() {
         "{}",
         remaining.render_text(butterfly_core::diff::Severity::Info)
     );
-    assert_eq!(paired, 4);
+    assert_eq!(paired, 5);
 }
