@@ -602,7 +602,12 @@ async fn throttling_counts_resource_units_and_answers_429() {
     )
     .await;
     let g = Graph::new(&fake).await;
-    assert_eq!(g.get("users").await.0, 503);
+    let (status, _, body) = g.get("users").await;
+    assert_eq!(status, 503);
+    assert_eq!(
+        body["error"]["code"], "serviceNotAvailable",
+        "injected faults answer Graph's error body"
+    );
     assert_eq!(g.get("users").await.0, 200);
 }
 

@@ -1637,6 +1637,27 @@ impl FakeApi for GraphApi {
             && path.trim_end_matches('/') != "/v1.0/$batch"
     }
 
+    fn fault_body(&self, status: u16) -> Value {
+        let (code, message) = match status {
+            503 => (
+                "serviceNotAvailable",
+                "The service is temporarily unavailable. Please retry later.",
+            ),
+            504 => ("UnknownError", "The gateway timed out."),
+            500 => ("generalException", "An unspecified error has occurred."),
+            _ => ("UnknownError", "An error occurred (injected fault)."),
+        };
+        graph_error(status, code, message)
+            .body
+            .unwrap_or(Value::Null)
+    }
+
+    fn fault_rate_limit_headers(&self) -> [&'static str; 3] {
+        // Graph sends no limit/remaining/reset headers: these names carry the framework's
+        // values without meaning anything to a Graph client.
+        ["x-ms-fake-limit", "x-ms-fake-remaining", "x-ms-fake-reset"]
+    }
+
     fn cost(&self, req: &FakeRequest) -> u32 {
         self.request_cost(&req.method, &req.path, &req.query, &req.body)
     }
