@@ -9,7 +9,7 @@ use butterfly_core::{Error, KindRef, Provider, Result};
 use serde::Deserialize;
 
 /// Provider names this binary can build.
-pub const PROVIDERS: &[&str] = &["okta"];
+pub const PROVIDERS: &[&str] = &["okta", "entra", "auth0"];
 
 /// The `--config` file: one table per provider.
 ///
@@ -19,6 +19,17 @@ pub const PROVIDERS: &[&str] = &["okta"];
 /// client_id = "0oa..."
 /// private_key_file = "/etc/butterfly/okta.pem"
 /// private_key_id = "kid-1"
+///
+/// [entra]
+/// tenant_id = "00000000-0000-0000-0000-000000000000"
+/// client_id = "11111111-1111-1111-1111-111111111111"
+/// certificate_file = "/etc/butterfly/entra.pem"
+/// certificate_thumbprint = "A1B2..."
+///
+/// [auth0]
+/// domain = "acme.eu.auth0.com"
+/// client_id = "abc..."
+/// private_key_file = "/etc/butterfly/auth0.pem"
 /// ```
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +37,12 @@ pub struct ConfigFile {
     /// Okta settings (same names as the `OKTA_*` variables, lower case, without the prefix).
     #[serde(default)]
     pub okta: Option<toml::Table>,
+    /// Entra settings (the `ENTRA_*` variables, lower case, without the prefix).
+    #[serde(default)]
+    pub entra: Option<toml::Table>,
+    /// Auth0 settings (the `AUTH0_*` variables, lower case, without the prefix).
+    #[serde(default)]
+    pub auth0: Option<toml::Table>,
 }
 
 impl ConfigFile {
@@ -47,6 +64,8 @@ impl ConfigFile {
     pub fn env_pairs(&self, provider: &str) -> BTreeMap<String, String> {
         let table = match provider {
             "okta" => self.okta.as_ref(),
+            "entra" => self.entra.as_ref(),
+            "auth0" => self.auth0.as_ref(),
             _ => None,
         };
         let mut out = BTreeMap::new();
@@ -72,6 +91,8 @@ impl ConfigFile {
 pub fn kinds(provider: &str) -> Result<&'static [KindRef]> {
     match provider {
         "okta" => Ok(butterfly_okta::kinds::all()),
+        "entra" => Ok(butterfly_entra::kinds::all()),
+        "auth0" => Ok(butterfly_auth0::kinds::all()),
         other => Err(unknown(other)),
     }
 }
@@ -80,6 +101,8 @@ pub fn kinds(provider: &str) -> Result<&'static [KindRef]> {
 pub fn severity_rules(provider: &str) -> Vec<SeverityRule> {
     match provider {
         "okta" => butterfly_okta::severity_rules(),
+        "entra" => butterfly_entra::severity_rules(),
+        "auth0" => butterfly_auth0::severity_rules(),
         _ => Vec::new(),
     }
 }
@@ -112,6 +135,24 @@ pub fn build(
                 config.base_url = Some(url.to_string());
             }
             Ok(Box::new(butterfly_okta::OktaProvider::new(config)?))
+        }
+        "entra" => {
+            let get = |name: &str| vars.get(name).cloned();
+            let mut config = butterfly_entra::EntraConfig::from_vars(get)?;
+            if let Some(url) = base_url {
+                // The Graph root; the token authority stays ENTRA_AUTHORITY_URL's (or the
+                // cloud's) unless that is unset and the root is a loopback fake.
+                config.graph_url = Some(url.to_string());
+            }
+            Ok(Box::new(butterfly_entra::EntraProvider::new(config)?))
+        }
+        "auth0" => {
+            let get = |name: &str| vars.get(name).cloned();
+            let mut config = butterfly_auth0::Auth0Config::from_vars(get)?;
+            if let Some(url) = base_url {
+                config.base_url = Some(url.to_string());
+            }
+            Ok(Box::new(butterfly_auth0::Auth0Provider::new(config)?))
         }
         other => Err(unknown(other)),
     }

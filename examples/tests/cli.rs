@@ -1,4 +1,4 @@
-//! The `butterfly` binary against a fake Okta org: every command, and bad input of every kind
+//! The `butterfly` binary against fake Okta, Entra and Auth0 tenants: every command, and bad input of every kind
 //! giving a one-line error and a meaningful exit code.
 
 use std::path::Path;
@@ -270,4 +270,164 @@ async fn bad_input_gives_one_line_errors_and_exit_codes() {
     let out = none.run(&["list"]);
     assert_eq!(code(&out), 4);
     one_line_error(&out);
+}
+
+/// Backs up `provider` twice through the binary (with an incident in between made by
+/// `incident`), diffs, and plans a restore; the dry run must not write.
+async fn backup_diff_and_dry_run(
+    provider: &str,
+    env: Vec<(String, String)>,
+    incident: impl FnOnce() -> String,
+    writes: impl Fn() -> usize,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli {
+        store: dir.path(),
+        env,
+    };
+    let out = cli.run(&["kinds", provider, "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let kinds = json(&out)["kinds"].as_object().unwrap().clone();
+    assert!(kinds.len() > 20, "{provider}: {} kinds", kinds.len());
+    assert!(kinds.values().all(|k| k["access"] == "readable"));
+
+    let out = cli.run(&["backup", provider, "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json(&out)["status"], "success");
+    let first = json(&out)["snapshot"].as_str().unwrap().to_string();
+    let removed_kind = incident();
+    let out = cli.run(&["backup", provider, "--json"]);
+    assert_eq!(code(&out), 0);
+    let second = json(&out)["snapshot"].as_str().unwrap().to_string();
+
+    let out = cli.run(&["diff", &first, &second, "--json"]);
+    assert_eq!(code(&out), 0);
+    let changes = json(&out)["changes"].as_array().unwrap().clone();
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["kind"] == removed_kind.as_str() && c["change"] == "removed"),
+        "{provider}: the diff shows the deleted {removed_kind}"
+    );
+    let out = cli.run(&["verify", &second]);
+    assert_eq!(code(&out), 0);
+
+    let before = writes();
+    let out = cli.run(&["restore", &first, "--dry-run", "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let plan = json(&out);
+    assert!(
+        plan["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["kind"] == removed_kind.as_str() && s["action"] == "create"),
+        "{provider}: the plan re-creates the {removed_kind}"
+    );
+    assert_eq!(writes(), before, "{provider}: the dry run wrote");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn entra_and_auth0_through_the_cli() {
+    use butterfly_testkit::auth0::{Auth0Options, Auth0TenantSpec, FakeAuth0};
+    use butterfly_testkit::entra::{EntraOptions, EntraTenantSpec, FakeEntra};
+
+    let entra = FakeEntra::start(
+        EntraTenantSpec { users: 60, seed: 2 },
+        EntraOptions::default(),
+    )
+    .await
+    .unwrap();
+    let env = vec![
+        ("ENTRA_TENANT_ID".to_string(), entra.tenant_id().to_string()),
+        ("ENTRA_CLIENT_ID".to_string(), entra.client_id().to_string()),
+        (
+            "ENTRA_CLIENT_SECRET".to_string(),
+            entra.client_secret().to_string(),
+        ),
+        ("ENTRA_GRAPH_URL".to_string(), entra.base_url()),
+        ("ENTRA_AUTHORITY_URL".to_string(), entra.base_url()),
+        ("ENTRA_RATE_SCALE".to_string(), "100".to_string()),
+    ];
+    backup_diff_and_dry_run(
+        "entra",
+        env,
+        || {
+            let policy = entra.items("identity/conditionalAccess/policies")[0]["id"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            entra
+                .with_tenant(|t| assert!(t.delete("identity/conditionalAccess/policies", &policy)));
+            "entra.conditional_access_policy".to_string()
+        },
+        || entra.write_count(),
+    )
+    .await;
+
+    let auth0 = FakeAuth0::start(
+        Auth0TenantSpec { users: 60, seed: 2 },
+        Auth0Options::default(),
+    )
+    .await
+    .unwrap();
+    let env = vec![
+        (
+            "AUTH0_DOMAIN".to_string(),
+            butterfly_testkit::auth0::DOMAIN.to_string(),
+        ),
+        ("AUTH0_CLIENT_ID".to_string(), auth0.client_id().to_string()),
+        (
+            "AUTH0_CLIENT_SECRET".to_string(),
+            auth0.client_secret().to_string(),
+        ),
+        ("AUTH0_BASE_URL".to_string(), auth0.base_url()),
+        ("AUTH0_RATE_SCALE".to_string(), "100".to_string()),
+    ];
+    backup_diff_and_dry_run(
+        "auth0",
+        env,
+        || {
+            let victim = auth0
+                .items("roles")
+                .first()
+                .and_then(|r| r["id"].as_str().map(str::to_string))
+                .unwrap();
+            auth0.with_tenant(|t| {
+                t.collections
+                    .get_mut("roles")
+                    .unwrap()
+                    .retain(|r| r["id"] != victim.as_str());
+            });
+            "auth0.role".to_string()
+        },
+        || auth0.write_count(),
+    )
+    .await;
+
+    // Missing credentials and plain http to a non-loopback host: one-line errors, exit 2.
+    let dir = tempfile::tempdir().unwrap();
+    let bare = Cli {
+        store: dir.path(),
+        env: vec![("ENTRA_TENANT_ID".into(), "t".into())],
+    };
+    let out = bare.run(&["backup", "entra"]);
+    assert_eq!(code(&out), 2);
+    assert!(one_line_error(&out).contains("ENTRA_CLIENT_ID"));
+    let remote = Cli {
+        store: dir.path(),
+        env: vec![
+            ("AUTH0_DOMAIN".into(), "tenant.example.invalid".into()),
+            ("AUTH0_CLIENT_ID".into(), "c".into()),
+            ("AUTH0_CLIENT_SECRET".into(), "SECRET-y".into()),
+            (
+                "AUTH0_BASE_URL".into(),
+                "http://tenant.example.invalid".into(),
+            ),
+        ],
+    };
+    let out = remote.run(&["kinds", "auth0"]);
+    assert_eq!(code(&out), 2);
+    let err = one_line_error(&out);
+    assert!(err.contains("https") && !err.contains("SECRET"), "{err}");
 }
