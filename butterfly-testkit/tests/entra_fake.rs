@@ -236,6 +236,12 @@ async fn token_endpoint_secret_assertion_and_errors() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 401);
+    assert!(
+        resp.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer ")
+    );
 }
 
 #[tokio::test]
@@ -765,7 +771,41 @@ async fn writes_create_guids_cascade_and_are_logged() {
             .0,
         404
     );
-    // Deleting the user cascades: memberships, ownerships, role assignments.
+    // App role assignments: Graph fills in the principal's type and names; no duplicates.
+    let resource = fake
+        .items("servicePrincipals")
+        .into_iter()
+        .find(|s| s["appRoles"].as_array().is_some_and(|r| !r.is_empty()))
+        .unwrap();
+    let rid = resource["id"].as_str().unwrap().to_string();
+    let grant =
+        json!({"principalId": uid, "resourceId": rid, "appRoleId": resource["appRoles"][0]["id"]});
+    let (status, a) = g
+        .send(
+            reqwest::Method::POST,
+            &format!("servicePrincipals/{rid}/appRoleAssignedTo"),
+            grant.clone(),
+        )
+        .await;
+    assert_eq!(status, 201, "{a}");
+    assert_eq!(
+        (
+            a["principalType"].as_str(),
+            a["principalDisplayName"].as_str()
+        ),
+        (Some("User"), Some("New"))
+    );
+    assert_eq!(
+        g.send(
+            reqwest::Method::POST,
+            &format!("servicePrincipals/{rid}/appRoleAssignedTo"),
+            grant
+        )
+        .await
+        .0,
+        400
+    );
+    // Deleting the user cascades: memberships, ownerships, role and app role assignments.
     assert_eq!(
         g.send(
             reqwest::Method::DELETE,
@@ -781,6 +821,12 @@ async fn writes_create_guids_cascade_and_are_logged() {
     assert!(
         !fake
             .items("roleManagement/directory/roleAssignments")
+            .iter()
+            .any(|a| a["principalId"] == uid.as_str())
+    );
+    assert!(
+        !fake
+            .items(&format!("servicePrincipals/{rid}/appRoleAssignedTo"))
             .iter()
             .any(|a| a["principalId"] == uid.as_str())
     );

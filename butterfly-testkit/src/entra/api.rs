@@ -125,6 +125,13 @@ pub(crate) fn graph_error(status: u16, code: &str, message: &str) -> FakeRespons
     )
 }
 
+fn unauthorized(message: &str) -> FakeResponse {
+    graph_error(401, "InvalidAuthenticationToken", message).with_header(
+        "www-authenticate",
+        r#"Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000""#,
+    )
+}
+
 fn not_found(id: &str) -> FakeResponse {
     graph_error(
         404,
@@ -538,18 +545,12 @@ impl GraphApi {
             .and_then(|a| a.strip_prefix("Bearer "))
         {
             None => {
-                return Some(graph_error(
-                    401,
-                    "InvalidAuthenticationToken",
-                    "Access token is empty.",
-                ));
+                return Some(unauthorized("Access token is empty."));
             }
             Some(tok) => match t.tokens.get(tok) {
                 Some(r) => r.clone(),
                 None => {
-                    return Some(graph_error(
-                        401,
-                        "InvalidAuthenticationToken",
+                    return Some(unauthorized(
                         "Access token validation failure. Invalid audience.",
                     ));
                 }
@@ -1173,6 +1174,67 @@ impl GraphApi {
                         body[k] = v;
                     }
                 }
+            }
+            _ if store.starts_with("servicePrincipals/")
+                && store.ends_with("/appRoleAssignedTo") =>
+            {
+                let resource = path.split('/').nth(1).unwrap_or_default().to_string();
+                let Some(principal) = body["principalId"].as_str().map(str::to_string) else {
+                    return bad_request("principalId is required.");
+                };
+                let Some((kind, p)) = t.object(&principal) else {
+                    return not_found(&principal);
+                };
+                let principal_type = match kind {
+                    "users" => "User",
+                    "groups" => "Group",
+                    _ => "ServicePrincipal",
+                };
+                let principal_name = p["displayName"].clone();
+                let sp = t
+                    .colls
+                    .get("servicePrincipals")
+                    .and_then(|c| c.get(&resource));
+                let resource_name = sp.map(|s| s["displayName"].clone()).unwrap_or(Value::Null);
+                let role = body["appRoleId"]
+                    .as_str()
+                    .unwrap_or("00000000-0000-0000-0000-000000000000")
+                    .to_string();
+                let known = role == "00000000-0000-0000-0000-000000000000"
+                    || sp.is_some_and(|s| {
+                        s["appRoles"]
+                            .as_array()
+                            .is_some_and(|r| r.iter().any(|x| x["id"] == role.as_str()))
+                    });
+                if !known {
+                    return bad_request("Permission being assigned was not found on application");
+                }
+                if t.colls.get(store).is_some_and(|c| {
+                    c.items.iter().any(|a| {
+                        a["principalId"] == principal.as_str() && a["appRoleId"] == role.as_str()
+                    })
+                }) {
+                    return bad_request("Permission being assigned already exists on the object");
+                }
+                body["id"] = json!(b64url(t.new_guid().as_bytes()));
+                body["appRoleId"] = json!(role);
+                body["resourceId"] = json!(resource);
+                body["principalType"] = json!(principal_type);
+                body["principalDisplayName"] = principal_name;
+                body["resourceDisplayName"] = resource_name;
+                body["createdDateTime"] = json!(now);
+                body["deletedDateTime"] = Value::Null;
+            }
+            "oauth2PermissionGrants" => {
+                for p in ["clientId", "resourceId"] {
+                    let Some(id) = body[p].as_str() else {
+                        return bad_request(&format!("{p} is required."));
+                    };
+                    if !t.types.contains_key(id) {
+                        return not_found(id);
+                    }
+                }
+                body["id"] = json!(b64url(t.new_guid().as_bytes()));
             }
             "roleManagement/directory/roleAssignments" => {
                 let (Some(p), Some(r)) = (
