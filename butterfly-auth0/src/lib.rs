@@ -603,9 +603,9 @@ pub fn severity_rules() -> Vec<SeverityRule> {
             "auth0.guardian_policy",
             "/policies",
             Severity::Critical,
-            "MFA is no longer required",
+            "MFA is no longer required for every application",
         )
-        .to(json!([])),
+        .from(json!("all-applications")),
         SeverityRule::field_changed(
             "auth0.guardian_policy",
             "/policies",

@@ -280,3 +280,111 @@ async fn bad_credentials_and_urls_are_typed_errors() {
     assert_eq!(bad_key.kind(), ErrorKind::Config);
     assert!(!bad_key.to_string().contains("SECRET"));
 }
+
+#[tokio::test]
+async fn weakened_security_is_critical_in_the_diff() {
+    use butterfly_core::diff::{self, Severity};
+    let fake = FakeAuth0::start(spec(20), Auth0Options::default())
+        .await
+        .unwrap();
+    let auth0 = provider(&fake);
+    let before = backup::run(&auth0, &BackupOptions::default())
+        .await
+        .unwrap();
+    let connection = before.resources("auth0.connection")[0].id.clone();
+    fake.with_tenant(|t| {
+        t.singletons
+            .get_mut("attack-protection/brute-force-protection")
+            .unwrap()["enabled"] = serde_json::json!(false);
+        t.singletons
+            .insert("guardian/policies".into(), serde_json::json!([]));
+        let grant = t
+            .collections
+            .get_mut("client-grants")
+            .unwrap()
+            .first_mut()
+            .unwrap();
+        grant["scope"]
+            .as_array_mut()
+            .unwrap()
+            .push("delete:users".into());
+        t.collections
+            .get_mut("connections")
+            .unwrap()
+            .retain(|c| c["id"] != connection.as_str());
+    });
+    let after = backup::run(&auth0, &BackupOptions::default())
+        .await
+        .unwrap();
+    let d = diff::diff(&before, &after, auth0.kinds(), &auth0.severity_rules());
+    let severity = |kind: &str| {
+        d.changes
+            .iter()
+            .filter(|c| c.kind == kind)
+            .map(|c| c.severity)
+            .max()
+    };
+    let text = d.render_text(Severity::Info);
+    assert_eq!(
+        severity("auth0.brute_force_protection"),
+        Some(Severity::Critical),
+        "{text}"
+    );
+    assert_eq!(
+        severity("auth0.guardian_policy"),
+        Some(Severity::Critical),
+        "{text}"
+    );
+    assert_eq!(
+        severity("auth0.client_grant"),
+        Some(Severity::High),
+        "{text}"
+    );
+    assert_eq!(
+        severity("auth0.connection"),
+        Some(Severity::Critical),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_smaller_bucket_than_configured_is_learnt_from_the_headers() {
+    use butterfly_testkit::auth0::{Auth0Tier, auth0_rate_limits};
+    // The tenant is on the free tier (2 per second, time 50x faster); the client believes it
+    // has Enterprise limits at the same scale and must slow down from the x-ratelimit-* headers
+    // and the 429s' reset times.
+    let fake = FakeAuth0::start(
+        spec(20),
+        Auth0Options {
+            rate_limits: Some(auth0_rate_limits(Auth0Tier::Free, 50.0)),
+            ..Auth0Options::default()
+        },
+    )
+    .await
+    .unwrap();
+    let auth0 = Auth0Provider::new(Auth0Config {
+        rate_limit: Some(butterfly_auth0::TokenBucket::ENTERPRISE.scaled(50.0)),
+        ..config(&fake, secret_auth(&fake))
+    })
+    .unwrap();
+    let kinds = [
+        "auth0.client",
+        "auth0.role",
+        "auth0.role_member",
+        "auth0.connection",
+    ];
+    let snap = backup::run(&auth0, &BackupOptions::default().kinds(kinds))
+        .await
+        .unwrap();
+    for kind in kinds {
+        assert_eq!(snap.kinds[kind].outcome, KindOutcome::Complete, "{kind}");
+    }
+    assert_eq!(
+        snap.resources("auth0.role").len(),
+        fake.items("roles").len()
+    );
+    let stats = auth0.http_stats();
+    println!("{stats:?}");
+    // The client paced itself: it waited on the headers or on 429 resets, and never gave up.
+    assert!(stats.waited_ms > 0 || stats.rate_limited > 0, "{stats:?}");
+}
