@@ -619,6 +619,70 @@ fn error(status: u16, code: &str, message: &str) -> FakeResponse {
     )
 }
 
+/// An error body without `errorCode` (several routes answer so, as recorded).
+fn error_without_code(status: u16, message: &str) -> FakeResponse {
+    let mut r = error(status, "", message);
+    if let Some(o) = r.body.as_mut().and_then(Value::as_object_mut) {
+        o.remove("errorCode");
+    }
+    r
+}
+
+/// The 404 of a missing item, as the cassettes record each route's.
+fn not_found(c: &Collection, id: &str, method: &Method) -> FakeResponse {
+    match c.path {
+        "hooks" => error(404, "HookDoesNotExist", "Error: Hook does not exist"),
+        "branding/themes" => error(
+            404,
+            "theme_not_found",
+            &format!(
+                "There was an error {} branding settings: invalid theme ID",
+                if *method == Method::DELETE {
+                    "deleting"
+                } else {
+                    "retrieving"
+                }
+            ),
+        ),
+        "client-grants" => error(404, "inexistent_client_grant", "The grant does not exist."),
+        "connections" => error(
+            404,
+            "inexistent_connection",
+            "The connection does not exist",
+        ),
+        "custom-domains" => error(
+            404,
+            "inexistent_custom_domain",
+            &format!("The custom domain {id} does not exist"),
+        ),
+        "rules" => error(404, "inexistent_rule", "The rule does not exist"),
+        "organizations/{}/invitations" => error(
+            404,
+            "inexistent_invitation",
+            "The invitation does not exist.",
+        ),
+        "actions/actions" => error_without_code(404, "That action does not exist."),
+        "flows" => error_without_code(404, "Flow not found"),
+        "forms" => error_without_code(404, "Form not found"),
+        "network-acls" => error_without_code(404, "NetworkACL with this ID was not found"),
+        "organizations" => error_without_code(404, "No organization found by that id or name"),
+        "roles" => error_without_code(404, "The role does not exist."),
+        "event-streams" => error_without_code(404, "The requested stream does not exist."),
+        "log-streams" => error_without_code(404, "The log stream does not exist."),
+        "organizations/{}/enabled_connections" => {
+            error_without_code(404, "No connection found by that id")
+        }
+        "self-service-profiles" => {
+            error_without_code(404, &format!("Profile with ID: {id} not found"))
+        }
+        _ => error(
+            404,
+            &format!("inexistent_{}", singular(c)),
+            &format!("The {} does not exist.", singular(c).replace('_', " ")),
+        ),
+    }
+}
+
 fn empty(status: u16) -> FakeResponse {
     FakeResponse {
         status,
@@ -1396,11 +1460,16 @@ impl Auth0Api {
                     .get(path)
                     .is_some_and(|l| l.iter().any(|x| x[c.id] == id.as_str()))
                 {
-                    return Some(error(
-                        409,
-                        "already_exists",
-                        &format!("{} {id} already exists", singular(c)),
-                    ));
+                    return Some(if path == "email-templates" {
+                        // As recorded.
+                        error_without_code(409, &format!("Template {id} already exists."))
+                    } else {
+                        error(
+                            409,
+                            "already_exists",
+                            &format!("{} {id} already exists", singular(c)),
+                        )
+                    });
                 }
                 obj.insert(c.id.to_string(), json!(id));
                 self.decorate_new(path, &mut obj, t);
@@ -1619,21 +1688,7 @@ impl Auth0Api {
         c: &Collection,
         t: &mut Auth0Tenant,
     ) -> Option<FakeResponse> {
-        let not_found = || match c.path {
-            // As the cassettes record them.
-            "hooks" => error(404, "HookDoesNotExist", "Error: Hook does not exist"),
-            "branding/themes" => error(
-                404,
-                "theme_not_found",
-                "There was an error retrieving branding settings: invalid theme ID",
-            ),
-            "client-grants" => error(404, "inexistent_client_grant", "The grant does not exist."),
-            _ => error(
-                404,
-                &format!("inexistent_{}", singular(c)),
-                &format!("The {} does not exist.", singular(c).replace('_', " ")),
-            ),
-        };
+        let not_found = || not_found(c, id, &req.method);
         // Auth0 has no GET for one permission, member role, binding, factor or rules config.
         if req.method == Method::GET && !has_item_get(c) {
             return None;

@@ -362,3 +362,89 @@ async fn list_envelopes_match_the_recorded_traffic() {
     assert!(failures.is_empty(), "{failures:#?}");
     assert!(compared.len() >= 25, "only {} compared", compared.len());
 }
+
+#[tokio::test]
+async fn missing_items_answer_the_recorded_error_bodies() {
+    let (fake, token) = fake_and_token().await;
+    let client = reqwest::Client::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/auth0/cassettes/go-auth0-v1");
+    let mut stack = vec![root];
+    let mut compared = std::collections::BTreeSet::new();
+    let mut failures = Vec::new();
+    // The recordings read the email provider after deleting it.
+    let resp = client
+        .delete(format!("{}/api/v2/emails/provider", fake.base_url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "yaml") {
+                continue;
+            }
+            let cassette: Value =
+                serde_norway::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            for it in cassette["interactions"].as_array().into_iter().flatten() {
+                let code = it["response"]["code"].as_u64().unwrap_or(0);
+                let method = it["request"]["method"].as_str().unwrap_or_default();
+                if code != 404 || !(method == "GET" || method == "DELETE") {
+                    continue;
+                }
+                let Ok(recorded) = serde_json::from_str::<Value>(
+                    it["response"]["body"].as_str().unwrap_or_default(),
+                ) else {
+                    continue;
+                };
+                // Bodies the recorder re-serialised through its own structs are not Auth0's.
+                if recorded.get("statusCode").is_none() {
+                    continue;
+                }
+                let url = url::Url::parse(it["request"]["url"].as_str().unwrap()).unwrap();
+                let resp = client
+                    .request(
+                        reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                        format!("{}{}", fake.base_url(), url.path()),
+                    )
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .unwrap();
+                if resp.status() == 501 {
+                    continue; // a route the fake does not serve
+                }
+                let ours: Value = resp.json().await.unwrap_or(Value::Null);
+                if ours != recorded {
+                    failures.push(format!(
+                        "{method} {}: recorded {recorded}, the fake answers {ours}",
+                        url.path()
+                    ));
+                }
+                compared.insert(format!("{method} {}", url.path()));
+            }
+        }
+    }
+    // A duplicate email template, as recorded.
+    let resp = client
+        .post(format!("{}/api/v2/email-templates", fake.base_url()))
+        .bearer_auth(&token)
+        .json(&json!({"template": "verify_email", "body": "x", "from": "a@b.example", "subject": "s", "syntax": "liquid", "enabled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 409);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap(),
+        json!({"statusCode": 409, "error": "Conflict", "message": "Template verify_email already exists."})
+    );
+    println!("{} recorded 404s compared: {compared:?}", compared.len());
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(compared.len() >= 15, "only {} compared", compared.len());
+}
