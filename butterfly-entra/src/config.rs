@@ -117,8 +117,8 @@ pub struct EntraConfig {
     /// Share of Graph's per-10-second budget to use (default 0.5).
     #[serde(default)]
     pub max_share: Option<f64>,
-    /// Requests per `budget_period` the client plans with (default 2000 per 10 s: Graph's
-    /// identity budget in resource units, at about 1.5 units per request).
+    /// Graph resource units per `budget_period` the client plans with (default 3,500 per
+    /// 10 s, one app's identity budget in a small tenant; larger tenants get 5,000 or 8,000).
     #[serde(default)]
     pub budget: Option<u32>,
     /// The window of the budget (default 10 s; shorter for fakes whose clock runs faster).

@@ -985,11 +985,14 @@ fn principal_type(item: &Map<String, Value>) -> &str {
 }
 
 /// Shapes one Graph item into the body kept for a row (drops OData annotations but the
-/// type of directory objects).
-pub fn shape_item(row: &EntraKind, item: &Value) -> Result<(String, Value)> {
-    let map = item.as_object().ok_or_else(|| {
-        Error::invalid_data(format!("{}: an item is not a JSON object", row.spec.id))
-    })?;
+/// type of directory objects). Takes the item by value: no copy of its members is made.
+pub fn shape_item(row: &EntraKind, item: Value) -> Result<(String, Value)> {
+    let Value::Object(mut map) = item else {
+        return Err(Error::invalid_data(format!(
+            "{}: an item is not a JSON object",
+            row.spec.id
+        )));
+    };
     let own = match row.listing {
         Listing::Singleton => singleton_id(row).to_string(),
         Listing::Collection { .. } => map
@@ -1012,24 +1015,20 @@ pub fn shape_item(row: &EntraKind, item: &Value) -> Result<(String, Value)> {
             json!({ "@odata.type": t, object_type(t): own })
         }
         Shape::Principal => {
-            let mut body: Map<String, Value> = map
-                .iter()
-                .filter(|(k, _)| !k.starts_with("@odata.") && k.as_str() != "principal")
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            if let Some(pid) = body.remove("principalId") {
-                let t = principal_type(map).to_string();
-                body.insert("principal".into(), json!({ t: pid }));
+            let t = principal_type(&map).to_string();
+            map.retain(|k, _| !k.starts_with("@odata.") && k.as_str() != "principal");
+            if let Some(pid) = map.remove("principalId") {
+                map.insert("principal".into(), json!({ t: pid }));
             }
-            Value::Object(body)
+            Value::Object(map)
         }
-        Shape::Plain => Value::Object(
-            map.iter()
-                .filter(|(k, _)| !k.starts_with("@odata.") || k.as_str() == "@odata.type")
-                .filter(|(k, _)| !k.ends_with("@odata.context"))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        ),
+        Shape::Plain => {
+            map.retain(|k, _| {
+                (!k.starts_with("@odata.") || k.as_str() == "@odata.type")
+                    && !k.ends_with("@odata.context")
+            });
+            Value::Object(map)
+        }
     };
     Ok((own, body))
 }
@@ -1042,38 +1041,62 @@ pub fn page_items<'v>(row: &EntraKind, body: &'v Value) -> Result<Vec<&'v Value>
             .get("value")
             .and_then(Value::as_array)
             .map(|a| a.iter().collect())
-            .ok_or_else(|| {
-                Error::invalid_data(format!(
-                    "{}: expected an OData collection with a \"value\" array",
-                    row.spec.id
-                ))
-            }),
+            .ok_or_else(|| not_a_collection(row)),
     }
 }
 
-/// Parses one page body of a kind into resources. This is the one parsing path of the client,
-/// used by backups and by the fidelity test over the recorded cassettes.
-pub fn parse_page(row: &EntraKind, parent_id: Option<&str>, body: &Value) -> Result<Vec<Resource>> {
-    let items = page_items(row, body)?;
+fn not_a_collection(row: &EntraKind) -> Error {
+    Error::invalid_data(format!(
+        "{}: expected an OData collection with a \"value\" array",
+        row.spec.id
+    ))
+}
+
+/// Parses one page body of a kind into resources, consuming it. This is the one parsing path
+/// of the client, used by backups and (through [`parse_page`]) by the fidelity test over the
+/// recorded cassettes.
+pub fn parse_page_owned(
+    row: &EntraKind,
+    parent_id: Option<&str>,
+    body: Value,
+) -> Result<Vec<Resource>> {
+    let items = match (row.listing, body) {
+        (Listing::Singleton, body) => vec![body],
+        (Listing::Collection { .. }, Value::Object(mut map)) => match map.remove("value") {
+            Some(Value::Array(items)) => items,
+            _ => return Err(not_a_collection(row)),
+        },
+        _ => return Err(not_a_collection(row)),
+    };
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         // Delta pages mark deleted objects; they are not resources.
         if item.get("@removed").is_some() {
             continue;
         }
-        out.push(parse_item(row, parent_id, item)?);
+        out.push(parse_item_owned(row, parent_id, item)?);
     }
     Ok(out)
 }
 
-/// Parses one item into a resource.
-pub fn parse_item(row: &EntraKind, parent_id: Option<&str>, item: &Value) -> Result<Resource> {
+/// [`parse_page_owned`] of a borrowed body.
+pub fn parse_page(row: &EntraKind, parent_id: Option<&str>, body: &Value) -> Result<Vec<Resource>> {
+    parse_page_owned(row, parent_id, body.clone())
+}
+
+/// Parses one item into a resource, consuming it.
+pub fn parse_item_owned(row: &EntraKind, parent_id: Option<&str>, item: Value) -> Result<Resource> {
     let (own, body) = shape_item(row, item)?;
     let id = match parent_id {
         Some(p) => format!("{p}/{own}"),
         None => own,
     };
     Ok(Resource::new(row, id, parent_id.map(str::to_string), body))
+}
+
+/// [`parse_item_owned`] of a borrowed item.
+pub fn parse_item(row: &EntraKind, parent_id: Option<&str>, item: &Value) -> Result<Resource> {
+    parse_item_owned(row, parent_id, item.clone())
 }
 
 #[cfg(test)]

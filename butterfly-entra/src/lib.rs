@@ -59,8 +59,13 @@ use serde_json::{Value, json};
 pub use config::{Cloud, EntraAuth, EntraConfig, map_error};
 use kinds::{EntraKind, Listing, Write};
 
-/// Requests per budget period the client plans with by default.
-pub const DEFAULT_BUDGET: u32 = 2000;
+/// Graph resource units per budget period the client plans with by default (the identity
+/// budget of one app in a small tenant: 3,500 RU per 10 s).
+pub const DEFAULT_BUDGET: u32 = 3500;
+/// Resource units of a listing request (Graph charges about 2 for a list).
+pub const LIST_COST: u32 = 2;
+/// Resource units of one request inside a batch (relations cost about 3).
+pub const BATCHED_COST: u32 = 3;
 /// Requests in one JSON batch (Graph's maximum).
 pub const BATCH_SIZE: usize = 20;
 
@@ -85,6 +90,7 @@ pub struct EntraProvider {
     write: HttpClient,
     auth: Arc<config::GraphAuth>,
     cursors: delta::CursorStore,
+    period: Duration,
 }
 
 impl EntraProvider {
@@ -107,17 +113,19 @@ impl EntraProvider {
                 .max_in_flight(16)
                 .bucket(BucketSpec {
                     name: "graph".into(),
-                    limit: budget / 2,
+                    // 40% of the budget for plain listings, 50% for batches, the rest for
+                    // writes: the buckets are paced in requests, Graph counts units.
+                    limit: (budget * 2 / 5 / LIST_COST).max(1),
                     period,
                 })
                 .bucket(BucketSpec {
                     name: "batch".into(),
-                    limit: (budget / 2 / BATCH_SIZE as u32).max(1),
+                    limit: (budget / 2 / (BATCH_SIZE as u32 * BATCHED_COST)).max(1),
                     period,
                 })
                 .bucket(BucketSpec {
                     name: "write".into(),
-                    limit: (budget / 4).max(1),
+                    limit: (budget / 10 / BATCHED_COST).max(1),
                     period,
                 })
                 .build()
@@ -129,6 +137,7 @@ impl EntraProvider {
             write: build()?,
             auth,
             cursors: delta::CursorStore::new(config.delta_state_file.clone()),
+            period,
         })
     }
 
@@ -167,20 +176,23 @@ impl EntraProvider {
         initial: Option<Value>,
     ) -> Result<Vec<Resource>> {
         let mut restarts = 0;
+        let mut initial = initial;
         'listing: loop {
             let mut out = Vec::new();
-            let mut next = match (&initial, restarts) {
-                (Some(body), 0) => {
-                    out.extend(kinds::parse_page(row, parent, body)?);
-                    butterfly_core::http::paginate::odata_next(body)
-                        .map(|n| self.read.pages(Request::get(&n), NextPage::ODataNextLink))
+            let mut next = match initial.take() {
+                Some(body) => {
+                    let link = butterfly_core::http::paginate::odata_next(&body);
+                    out.extend(kinds::parse_page_owned(row, parent, body)?);
+                    link.map(|n| self.read.pages(Request::get(&n), NextPage::ODataNextLink))
                 }
-                _ => Some(self.read.pages(first.clone(), NextPage::ODataNextLink)),
+                None => Some(self.read.pages(first.clone(), NextPage::ODataNextLink)),
             };
             if let Some(pages) = next.as_mut() {
                 while let Some(page) = pages.next().await {
                     match page {
-                        Ok(page) => out.extend(kinds::parse_page(row, parent, &page.value()?)?),
+                        Ok(page) => {
+                            out.extend(kinds::parse_page_owned(row, parent, page.value()?)?)
+                        }
                         Err(e) if is_expired_token(&e) && restarts < 5 => {
                             restarts += 1;
                             tracing::debug!(kind = row.spec.id, restarts, "page token expired");
@@ -198,7 +210,7 @@ impl EntraProvider {
         let path = kinds::list_path(row, parent);
         match row.listing {
             Listing::Singleton => match self.read.send(Request::get(&path)).await {
-                Ok(resp) => Ok(kinds::parse_page(row, parent, &resp.value()?)?),
+                Ok(resp) => Ok(kinds::parse_page_owned(row, parent, resp.value()?)?),
                 // Never configured (branding): nothing to back up.
                 Err(e) if e.kind() == ErrorKind::NotFound => Ok(Vec::new()),
                 Err(e) => Err(e),
@@ -265,14 +277,20 @@ impl EntraProvider {
                 .send(Request::post("$batch", json!({ "requests": requests })))
                 .await?
                 .value()?;
-            let responses = resp
-                .get("responses")
-                .and_then(Value::as_array)
-                .ok_or_else(|| Error::invalid_data("the $batch answer has no responses"))?;
+            let responses = match resp {
+                Value::Object(mut m) => match m.remove("responses") {
+                    Some(Value::Array(list)) => list,
+                    _ => Vec::new(),
+                },
+                _ => Vec::new(),
+            };
+            if responses.is_empty() {
+                return Err(Error::invalid_data("the $batch answer has no responses"));
+            }
             let mut again = Vec::new();
             let mut wait = Duration::ZERO;
             let mut answered = vec![false; pending.len()];
-            for r in responses {
+            for mut r in responses {
                 let Some(i) = r
                     .get("id")
                     .and_then(Value::as_str)
@@ -284,7 +302,10 @@ impl EntraProvider {
                 answered[i] = true;
                 let parent = &pending[i];
                 let status = r.get("status").and_then(Value::as_u64).unwrap_or(0) as u16;
-                let body = r.get("body").cloned().unwrap_or(Value::Null);
+                let body = r
+                    .as_object_mut()
+                    .and_then(|m| m.remove("body"))
+                    .unwrap_or(Value::Null);
                 match status {
                     200..=299 => {
                         let first = Request::get(&kinds::list_path(row, Some(parent)));
@@ -298,8 +319,10 @@ impl EntraProvider {
                     404 => {}
                     429 | 500..=599 => {
                         let headers = inner_headers(r.get("headers"));
-                        let w = butterfly_core::http::retry_after(&headers)
-                            .unwrap_or(Duration::from_millis(250 << attempt.min(6)));
+                        let w = butterfly_core::http::retry_after(&headers).unwrap_or(
+                            self.period
+                                .mul_f64(0.05 * f64::from(1u32 << attempt.min(5))),
+                        );
                         wait = wait.max(w);
                         again.push(parent.clone());
                     }
@@ -514,7 +537,7 @@ impl EntraProvider {
                     }
                     None => clean,
                 };
-                let resource = kinds::parse_item(row, None, &merged)?;
+                let resource = kinds::parse_item_owned(row, None, merged)?;
                 by_id.insert(resource.id.clone(), resource);
             }
             if let Some(l) = body.get("@odata.deltaLink").and_then(Value::as_str) {
@@ -674,9 +697,9 @@ impl EntraProvider {
 /// Parallel listings of users in a large tenant.
 pub const USER_PARTITIONS: usize = 8;
 
-/// Range bounds from a sample of users: lowercase `userPrincipalName` prefixes without `@`
-/// (so no UPN equals a bound), at even quantiles of the sample; empty when the sample is
-/// too uniform to split.
+/// Range bounds from a sample of users: the lowercase local parts of `userPrincipalName`
+/// (letters, digits, `.`, `-`, `_`; never an `@`, so no UPN equals a bound), at even
+/// quantiles of the sample; empty when the sample is too uniform to split.
 fn range_bounds(sample: &[Resource], parts: usize) -> Vec<String> {
     let mut names: Vec<String> = sample
         .iter()
@@ -686,8 +709,8 @@ fn range_bounds(sample: &[Resource], parts: usize) -> Vec<String> {
                 .next()
                 .unwrap_or("")
                 .chars()
-                .filter(|c| c.is_ascii_alphanumeric())
-                .take(3)
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+                .take(16)
                 .collect::<String>()
                 .to_ascii_lowercase()
         })
@@ -1178,7 +1201,11 @@ mod tests {
         let bounds = range_bounds(&users, 8);
         assert_eq!(bounds.len(), 7, "{bounds:?}");
         assert!(bounds.windows(2).all(|w| w[0] < w[1]));
-        assert!(bounds.iter().all(|b| !b.contains('@') && b.len() <= 3));
+        assert!(
+            bounds
+                .iter()
+                .all(|b| !b.contains('@') && !b.contains('\'') && b.len() <= 16)
+        );
         let same: Vec<Resource> = users.iter().take(1).cloned().cycle().take(50).collect();
         assert!(range_bounds(&same, 8).len() <= 1);
     }

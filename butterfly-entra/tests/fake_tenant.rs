@@ -103,6 +103,34 @@ async fn backup_reads_every_kind_completely() {
 }
 
 #[tokio::test]
+async fn large_user_listings_run_in_parallel_ranges() {
+    let fake = FakeEntra::start(spec(2600), EntraOptions::default())
+        .await
+        .unwrap();
+    let entra = secret(&fake);
+    let snap = backup::run(&entra, &BackupOptions::default().kinds(["entra.user"]))
+        .await
+        .unwrap();
+    let expected: BTreeSet<String> = fake
+        .items("users")
+        .iter()
+        .map(|u| u["id"].as_str().unwrap().to_string())
+        .collect();
+    let got: BTreeSet<String> = snap
+        .resources("entra.user")
+        .iter()
+        .map(|u| u.id.clone())
+        .collect();
+    assert_eq!(got, expected);
+    // A cursor, a first page for the range bounds, then the ranges (not three pages in a row).
+    let requests = entra.http_stats().requests["graph"];
+    assert!(
+        requests >= 2 + butterfly_entra::USER_PARTITIONS as u64 - 1,
+        "{requests}"
+    );
+}
+
+#[tokio::test]
 async fn secret_and_certificate_credentials_both_work() {
     let fake = FakeEntra::start(spec(20), EntraOptions::default())
         .await
