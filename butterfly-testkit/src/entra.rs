@@ -35,6 +35,10 @@
 //!   (the request's cost), and `x-ms-throttle-limit-percentage` near the budget; over budget
 //!   `429 TooManyRequests` with `Retry-After` (omitted on every fourth throttled answer, as
 //!   Graph sometimes does). See [`graph_rate_limits`].
+//! - `$batch`: each request is permission-checked and answered on its own; throttling
+//!   charges the batch the sum of its requests' costs (over budget the whole batch is `429`),
+//!   and [`EntraOptions::batch_faults`] injects Graph's per-request `429`s and `5xx`s inside a
+//!   `200` batch answer.
 //!
 //! Fidelity: `tests/entra_openapi.rs` validates every `GET` route against the trimmed spec.
 //! `policies/externalIdentitiesPolicy` and B2X user flows are not served: they are not in
@@ -471,6 +475,11 @@ pub struct EntraOptions {
     pub withheld_permissions: Vec<String>,
     /// Skiptokens older than this answer `400 Directory_ExpiredPageToken` (`None`: never).
     pub page_token_ttl: Option<Duration>,
+    /// Faults for the requests inside a `$batch` (matched on their `/v1.0/...` path, counted
+    /// apart from [`EntraOptions::faults`]): `Status` answers that status in the batch,
+    /// `RateLimited` an inner `429` with `Retry-After`, `RateLimitedNoHeaders` one without, as
+    /// Graph throttles batched requests one by one; `Slow`, `Reset` and `Truncate` do not apply.
+    pub batch_faults: Vec<FaultRule>,
     /// Port (0: any).
     pub port: u16,
 }

@@ -530,6 +530,39 @@ async fn batch_runs_up_to_twenty_requests_each_permission_checked() {
         1,
         "the PATCH inside the batch is a write; the batch itself is not"
     );
+    // Batched requests are throttled (and fail) one by one inside a 200.
+    let fake2 = start(
+        10,
+        EntraOptions {
+            batch_faults: vec![
+                FaultRule::get("/v1.0/users", Fault::RateLimited, 2, 1),
+                FaultRule::get("/v1.0/groups", Fault::Status(503), 1, 1),
+            ],
+            ..EntraOptions::default()
+        },
+    )
+    .await;
+    let g2 = Graph::new(&fake2).await;
+    let reqs = json!({"requests": [
+        {"id": "a", "method": "GET", "url": "/users?$top=1"},
+        {"id": "b", "method": "GET", "url": "/users?$top=1"},
+        {"id": "c", "method": "GET", "url": "/groups?$top=1"},
+        {"id": "d", "method": "GET", "url": "/groups?$top=1"}
+    ]});
+    let (status, resp) = g2.send(reqwest::Method::POST, "$batch", reqs).await;
+    assert_eq!(status, 200);
+    let statuses: Vec<u64> = resp["responses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, vec![200, 429, 503, 200]);
+    assert_eq!(resp["responses"][1]["headers"]["Retry-After"], "1");
+    assert_eq!(
+        resp["responses"][2]["body"]["error"]["code"],
+        "serviceNotAvailable"
+    );
     let many: Vec<Value> = (0..21)
         .map(|i| json!({"id": i.to_string(), "method": "GET", "url": "/users"}))
         .collect();

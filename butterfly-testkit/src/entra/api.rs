@@ -14,7 +14,7 @@ use super::{
     ChangeKind, DIRECTORY, EntraOptions, EntraTenant, PERMISSIONS, ROUTES, Route, Shape,
     TEST_CERT_THUMBPRINT, TEST_PUBLIC_KEY_PEM, merge,
 };
-use crate::fake::{FakeApi, FakeRequest, FakeResponse};
+use crate::fake::{FakeApi, FakeRequest, FakeResponse, Fault, FaultRule};
 
 /// The properties `GET /users` returns without `$select` (as the cassettes show).
 const USER_DEFAULT: &[&str] = &[
@@ -43,6 +43,8 @@ pub(crate) struct GraphApi {
     throttled: AtomicU64,
     /// `(path, $filter)` -> (tenant clock, matching positions).
     filters: Mutex<FilterCache>,
+    /// Faults for batched requests, with how many matched and how many fired.
+    batch_faults: Mutex<Vec<(FaultRule, usize, usize)>>,
 }
 
 /// What a path under `/v1.0/` addresses.
@@ -297,6 +299,14 @@ impl GraphApi {
             requests: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
             filters: Mutex::default(),
+            batch_faults: Mutex::new(
+                options
+                    .batch_faults
+                    .iter()
+                    .cloned()
+                    .map(|f| (f, 0, 0))
+                    .collect(),
+            ),
         }
     }
 
@@ -1542,7 +1552,11 @@ impl GraphApi {
                     .map(|b| Bytes::from(b.to_string()))
                     .unwrap_or_default(),
             };
-            let resp = self.graph(&inner, base, t, true).unwrap_or_else(|| {
+            let resp = match self.batch_fault(&inner) {
+                Some(r) => Some(r),
+                None => self.graph(&inner, base, t, true),
+            };
+            let resp = resp.unwrap_or_else(|| {
                 graph_error(
                     400,
                     "BadRequest",
@@ -1567,6 +1581,40 @@ impl GraphApi {
             responses.push(entry);
         }
         FakeResponse::ok(json!({"responses": responses}))
+    }
+
+    /// The injected answer of a batched request, if a batch fault fires for it.
+    fn batch_fault(&self, req: &FakeRequest) -> Option<FakeResponse> {
+        let mut faults = self.batch_faults.lock().unwrap_or_else(|p| p.into_inner());
+        for (rule, seen, fired) in faults.iter_mut() {
+            if req.path.starts_with(&rule.path_prefix)
+                && rule.method.as_ref().is_none_or(|m| *m == req.method)
+            {
+                *seen += 1;
+                if *fired < rule.times && (*seen).is_multiple_of(rule.every) {
+                    *fired += 1;
+                    return match &rule.fault {
+                        Fault::Status(code) => Some(FakeResponse {
+                            body: Some(self.fault_body(*code)),
+                            ..graph_error(*code, "", "")
+                        }),
+                        Fault::RateLimited => Some(
+                            FakeResponse {
+                                body: Some(self.rate_limited_body()),
+                                ..graph_error(429, "", "")
+                            }
+                            .with_header("Retry-After", "1"),
+                        ),
+                        Fault::RateLimitedNoHeaders => Some(FakeResponse {
+                            body: Some(self.rate_limited_body()),
+                            ..graph_error(429, "", "")
+                        }),
+                        _ => None,
+                    };
+                }
+            }
+        }
+        None
     }
 
     fn request_id(&self) -> String {
