@@ -359,6 +359,16 @@ async fn paging_top_limits_select_and_default_properties() {
             .unwrap()
             .starts_with("#microsoft.graph.")
     );
+    // Segments are case-insensitive, as in Graph (the cassettes say `oAuth2PermissionGrants`).
+    let grant = fake.items("oauth2PermissionGrants")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        g.get(&format!("oAuth2PermissionGrants/{grant}")).await.0,
+        200
+    );
+    assert_eq!(g.get("Users?$top=1").await.0, 200);
     // Unknown routes reach the framework's catch-all.
     let (status, _, _) = g.get("notARoute").await;
     assert_eq!(status, 501);

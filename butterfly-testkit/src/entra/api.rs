@@ -64,7 +64,22 @@ enum Target {
 
 fn template_matches(template: &str, segs: &[&str]) -> bool {
     let t: Vec<&str> = template.split('/').collect();
-    t.len() == segs.len() && t.iter().zip(segs).all(|(a, b)| *a == "{}" || a == b)
+    // Graph's URL segments are case-insensitive (`oAuth2PermissionGrants` in the cassettes).
+    t.len() == segs.len()
+        && t.iter()
+            .zip(segs)
+            .all(|(a, b)| *a == "{}" || a.eq_ignore_ascii_case(b))
+}
+
+/// The route's own spelling of a matching path (ids kept).
+fn canon(route: &Route, segs: &[&str]) -> String {
+    route
+        .path
+        .split('/')
+        .zip(segs)
+        .map(|(t, s)| if t == "{}" { *s } else { t })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn find_route(segs: &[&str]) -> Option<&'static Route> {
@@ -73,21 +88,20 @@ fn find_route(segs: &[&str]) -> Option<&'static Route> {
 
 /// Classifies a path (segments under `/v1.0/`).
 fn classify(segs: &[&str]) -> Option<(&'static Route, String, Target)> {
-    let join = |s: &[&str]| s.join("/");
     if let Some(r) = find_route(segs) {
-        return Some((r, join(segs), Target::Route));
+        return Some((r, canon(r, segs), Target::Route));
     }
     let n = segs.len();
     if n >= 2 && segs[n - 1] == "$ref" {
         if let Some(r) = find_route(&segs[..n - 1]).filter(|r| r.shape == Shape::Relation) {
-            return Some((r, join(&segs[..n - 1]), Target::Ref));
+            return Some((r, canon(r, &segs[..n - 1]), Target::Ref));
         }
         if n >= 3
             && let Some(r) = find_route(&segs[..n - 2]).filter(|r| r.shape == Shape::Relation)
         {
             return Some((
                 r,
-                join(&segs[..n - 2]),
+                canon(r, &segs[..n - 2]),
                 Target::RefItem(segs[n - 2].to_string()),
             ));
         }
@@ -98,7 +112,7 @@ fn classify(segs: &[&str]) -> Option<(&'static Route, String, Target)> {
         if matches!(r.path, "applications" | "servicePrincipals") {
             return Some((
                 r,
-                join(&segs[..n - 2]),
+                canon(r, &segs[..n - 2]),
                 Target::Action(segs[n - 2].to_string(), segs[n - 1].to_string()),
             ));
         }
@@ -109,7 +123,7 @@ fn classify(segs: &[&str]) -> Option<(&'static Route, String, Target)> {
     {
         return Some((
             r,
-            join(&segs[..n - 1]),
+            canon(r, &segs[..n - 1]),
             Target::Item(segs[n - 1].to_string()),
         ));
     }
