@@ -20,7 +20,8 @@
 //! - [`synthetic`]: synthetic snapshots for store, diff and benchmark tests.
 //!
 //! The `fake-tenant` binary serves a generated org until stopped
-//! (`cargo run -p butterfly-testkit --bin fake-tenant -- okta --users 10000`).
+//! (`cargo run -p butterfly-testkit --bin fake-tenant -- okta --users 10000`; `auth0` for a
+//! fake Auth0 tenant).
 //!
 //! ```
 //! use butterfly_testkit::okta::{FakeOkta, OktaOptions, OktaOrgSpec};
