@@ -485,8 +485,9 @@ pub struct EntraOptions {
 }
 
 /// Graph's identity-and-access budgets per app per tenant, in resource units per 10 s window
-/// (a large tenant's 8,000 RU are shared by all apps; the fake gives one app 3,500, as the
-/// contract note says), with writes in a smaller bucket of their own. A list costs 2 RU, a
+/// (Graph documents 3,500 RU for a small tenant, 5,000 for a medium and 8,000 for a large one;
+/// the fake uses the smallest, as the contract note says), with writes in a smaller bucket of
+/// their own. A list costs 2 RU, a
 /// relation list 3, a `GET` by id 1, a write 3; `$select` and `$top` under 20 take 1 off (never
 /// below 1); a `$batch` costs the sum of its requests.
 pub fn graph_rate_limits(time_scale: f64) -> RateLimitConfig {
