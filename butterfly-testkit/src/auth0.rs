@@ -2434,10 +2434,18 @@ fn export_text(
         if format == "csv" {
             let cells: Vec<String> = fields
                 .iter()
-                .map(|(_, a)| match line.get(a) {
-                    Some(Value::String(s)) => s.clone(),
-                    Some(v) => v.to_string(),
-                    None => String::new(),
+                .map(|(_, a)| {
+                    let cell = match line.get(a) {
+                        Some(Value::String(s)) => s.clone(),
+                        Some(v) => v.to_string(),
+                        None => String::new(),
+                    };
+                    // RFC 4180 quoting.
+                    if cell.contains([',', '"', '\n']) {
+                        format!("\"{}\"", cell.replace('"', "\"\""))
+                    } else {
+                        cell
+                    }
                 })
                 .collect();
             out.push_str(&cells.join(","));

@@ -292,6 +292,37 @@ async fn users_export_job_end_to_end() {
     assert_eq!(lines[0]["user_id"], fake.items("users")[0]["user_id"]);
     assert!(lines[0]["connection"].is_string());
     assert!(lines[0].get("name").is_none());
+    // CSV, for one connection: a header, then quoted cells where needed.
+    let conn = fake.items("connections")[1].clone();
+    let (_, job) = send(&fake, &tok, "POST", "jobs/users-exports", json!({"format": "csv", "connection_id": conn["id"], "fields": [{"name": "user_id"}, {"name": "app_metadata"}]})).await;
+    let id = job["id"].as_str().unwrap().to_string();
+    let location = loop {
+        let (_, job) = get(&fake, &tok, &format!("jobs/{id}")).await;
+        if job["status"] == "completed" {
+            break job["location"].as_str().unwrap().to_string();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(location.ends_with(".csv.gz"));
+    let gz = reqwest::get(&location)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_string(&mut text)
+        .unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows[0], "user_id,app_metadata");
+    let in_conn = fake
+        .items("users")
+        .iter()
+        .filter(|u| u["identities"][0]["connection"] == conn["name"])
+        .count();
+    assert_eq!(rows.len() - 1, in_conn);
+    assert!(rows[1].contains(",\"{\"\""), "{}", rows[1]);
     assert_eq!(fake.write_count(), 0, "an export job is not a write");
 }
 
