@@ -17,11 +17,20 @@ use openapi_common::{
 };
 use serde_json::{Value, json};
 
-fn spec() -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/auth0/spec/management-api-oas.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap()
+/// The spec, read once per test binary, with `oneOf` as `anyOf` and the patterns the regex
+/// engine rejects removed (and how many).
+fn spec() -> &'static (Value, usize) {
+    static SPEC: std::sync::OnceLock<(Value, usize)> = std::sync::OnceLock::new();
+    SPEC.get_or_init(|| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/fixtures/auth0/spec/management-api-oas.json");
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut spec: Value = serde_json::from_str(&text).unwrap();
+        one_of_as_any_of(&mut spec);
+        let dropped = drop_uncompilable_patterns(&mut spec).len();
+        (spec, dropped)
+    })
 }
 
 /// A small generated tenant and a token for it.
@@ -156,14 +165,8 @@ fn routes(fake: &FakeAuth0) -> Vec<(String, String, Vec<&'static str>)> {
 
 #[tokio::test]
 async fn fake_responses_validate_against_the_auth0_openapi_spec() {
-    let mut spec = spec();
-    one_of_as_any_of(&mut spec);
-    let dropped = drop_uncompilable_patterns(&mut spec);
-    assert!(
-        dropped.len() <= 2,
-        "{} patterns do not compile",
-        dropped.len()
-    );
+    let (spec, dropped) = spec();
+    assert!(*dropped <= 2, "{dropped} patterns do not compile");
     let paths = spec["paths"].as_object().unwrap().clone();
     let (fake, token) = fake_and_token().await;
     let client = reqwest::Client::new();
@@ -179,7 +182,7 @@ async fn fake_responses_validate_against_the_auth0_openapi_spec() {
             not_in_spec.push(tpl.clone());
             continue;
         };
-        let Some(root) = get_schema(&spec, sp) else {
+        let Some(root) = get_schema(spec, sp) else {
             not_in_spec.push(tpl.clone());
             continue;
         };
@@ -225,10 +228,7 @@ async fn fake_responses_validate_against_the_auth0_openapi_spec() {
         validated.len()
     );
     println!("GET routes not in the spec: {not_in_spec:?}");
-    println!(
-        "patterns the regex engine rejects (not checked): {}",
-        dropped.len()
-    );
+    println!("patterns the regex engine rejects (not checked): {dropped}");
     assert!(failures.is_empty(), "{failures:#?}");
     assert!(fake.server().unknown_requests().is_empty());
     assert!(
@@ -470,9 +470,7 @@ fn success_status(spec: &Value, path: &str, method: &str) -> Option<String> {
 
 #[tokio::test]
 async fn write_answers_validate_against_the_auth0_openapi_spec() {
-    let mut spec = spec();
-    one_of_as_any_of(&mut spec);
-    drop_uncompilable_patterns(&mut spec);
+    let (spec, _) = spec();
     let paths = spec["paths"].as_object().unwrap().clone();
     let (fake, token) = fake_and_token().await;
     let client = reqwest::Client::new();
@@ -622,7 +620,7 @@ async fn write_answers_validate_against_the_auth0_openapi_spec() {
             failures.push(format!("{method} {tpl}: not in the spec"));
             continue;
         };
-        let Some(documented) = success_status(&spec, sp, method) else {
+        let Some(documented) = success_status(spec, sp, method) else {
             failures.push(format!("{method} {sp}: no such operation in the spec"));
             continue;
         };
@@ -651,7 +649,7 @@ async fn write_answers_validate_against_the_auth0_openapi_spec() {
             ));
             continue;
         }
-        if let Some(root) = answer_schema(&spec, sp, method, &documented) {
+        if let Some(root) = answer_schema(spec, sp, method, &documented) {
             let validator = compile_2020_12(&root).unwrap();
             let errs = errors(&validator, &answer);
             if !errs.is_empty() {
