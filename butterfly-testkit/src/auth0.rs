@@ -1024,11 +1024,20 @@ impl Auth0Api {
                 json!({"error": "access_denied", "error_description": d}),
             )
         };
-        if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
-            return FakeResponse::status(
-                403,
-                json!({"error": "unauthorized_client", "error_description": "Grant type 'password' not allowed for the client.", "error_uri": "https://auth0.com/docs/clients/client-grant-types"}),
-            );
+        match form.get("grant_type").map(String::as_str) {
+            Some("client_credentials") => {}
+            None => {
+                return FakeResponse::status(
+                    400,
+                    json!({"error": "invalid_request", "error_description": "Missing required parameter: grant_type"}),
+                );
+            }
+            Some(other) => {
+                return FakeResponse::status(
+                    403,
+                    json!({"error": "unauthorized_client", "error_description": format!("Grant type '{other}' not allowed for the client."), "error_uri": "https://auth0.com/docs/clients/client-grant-types"}),
+                );
+            }
         }
         let (client_id, secret) = tenant.backup_client.clone();
         if form.get("client_id").is_some_and(|c| *c != client_id) {

@@ -85,6 +85,23 @@ async fn token_endpoint_checks_secrets_assertions_and_audience() {
         body,
         json!({"error": "access_denied", "error_description": "Unauthorized"})
     );
+    // No grant type; a grant type the app may not use.
+    let resp = client
+        .post(&url)
+        .json(&json!({"client_id": fake.client_id(), "client_secret": fake.client_secret()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let resp = client
+        .post(&url)
+        .json(&json!({"grant_type": "password", "client_id": fake.client_id(), "client_secret": fake.client_secret(), "username": "u", "password": "p"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"], "unauthorized_client");
     // Unknown audience.
     let resp = client
         .post(&url)
