@@ -314,8 +314,8 @@ impl Auth0Demo {
             },
             audience: None,
             base_url: Some(fake.base_url()),
-            // The fake does not limit here: Enterprise's bucket with time 100 times faster.
-            rate_limit: Some(TokenBucket::ENTERPRISE.scaled(100.0)),
+            // The fake does not limit here: Enterprise's bucket with time 1,000 times faster.
+            rate_limit: Some(TokenBucket::ENTERPRISE.scaled(1000.0)),
             max_share: None,
             export_threshold: None,
             export_timeout: None,
