@@ -1083,6 +1083,25 @@ impl GraphApi {
                 }
                 if let Some(map) = body.as_object_mut() {
                     map.remove("passwordProfile");
+                    // Graph gives every new user its userPrincipalName identity and, with a
+                    // mail address, the matching primary SMTP proxy address.
+                    if map
+                        .get("identities")
+                        .is_none_or(|v| v.as_array().is_some_and(|a| a.is_empty()))
+                    {
+                        map.insert(
+                            "identities".into(),
+                            json!([{"signInType": "userPrincipalName", "issuer": t.domain,
+                                "issuerAssignedId": map.get("userPrincipalName").cloned()}]),
+                        );
+                    }
+                    if !map.contains_key("proxyAddresses")
+                        && let Some(mail) = map.get("mail").and_then(Value::as_str)
+                    {
+                        let smtp = json!([format!("SMTP:{mail}")]);
+                        map.insert("proxyAddresses".into(), smtp);
+                    }
+                    map.entry("onPremisesImmutableId").or_insert(Value::Null);
                     for k in [
                         "businessPhones",
                         "otherMails",
