@@ -58,7 +58,24 @@ async fn incident_round_trip() {
     let location = guids(&policy["conditions"]["locations"]["excludeLocations"])[0].clone();
     let members = fake.with_tenant(|t| t.references(&format!("groups/{group}/members")).len());
     assert!(members > 0, "the group has members");
+    // One of the group's members, an enabled user, is deleted too.
+    let user = fake
+        .with_tenant(|t| t.references(&format!("groups/{group}/members")))
+        .into_iter()
+        .find(|m| {
+            fake.items("users")
+                .iter()
+                .any(|u| u["id"] == m.as_str() && u["accountEnabled"] == true)
+        })
+        .expect("an enabled user in the group");
+    let upn = fake
+        .items("users")
+        .into_iter()
+        .find(|u| u["id"] == user.as_str())
+        .unwrap()["userPrincipalName"]
+        .clone();
     fake.with_tenant(|t| {
+        assert!(t.delete("users", &user));
         assert!(t.delete("identity/conditionalAccess/policies", &policy_id));
         assert!(t.delete("groups", &group));
         assert!(t.delete("identity/conditionalAccess/namedLocations", &location));
@@ -92,6 +109,7 @@ async fn incident_round_trip() {
         .map(|s| s.kind.as_str())
         .collect();
     for kind in [
+        "entra.user",
         "entra.conditional_access_policy",
         "entra.group",
         "entra.group_member",
@@ -103,10 +121,13 @@ async fn incident_round_trip() {
             plan.render_text()
         );
     }
+    // Every member of the deleted group comes back (the deleted user's other memberships too).
     assert_eq!(
-        created
+        plan.steps
             .iter()
-            .filter(|k| **k == "entra.group_member")
+            .filter(|s| s.action == StepAction::Create
+                && s.kind == "entra.group_member"
+                && s.source_id.starts_with(&group))
             .count(),
         members
     );
@@ -148,19 +169,45 @@ async fn incident_round_trip() {
     );
     assert_eq!(restored_policy["state"], policy["state"]);
 
-    // Back up again: apart from new ids, the tenant equals the original.
+    // The user is back, disabled, with a password to change at the next sign-in.
+    let back = fake
+        .items("users")
+        .into_iter()
+        .find(|u| u["userPrincipalName"] == upn)
+        .expect("the user is back");
+    assert_eq!(back["accountEnabled"], false);
+    assert_ne!(back["id"], user.as_str());
+
+    // Back up again: apart from new ids and the documented difference (re-created users
+    // are disabled), the tenant equals the original.
     let restored = snapshot(&entra).await;
     let (remaining, paired) =
         diff::diff_after_restore(&original, &restored, entra.kinds(), &entra.severity_rules());
-    assert!(paired >= members + 3, "{paired}");
+    assert!(paired >= members + 4, "{paired}");
+    let unexpected: Vec<_> = remaining
+        .changes
+        .iter()
+        .filter(|c| {
+            !(c.kind == "entra.user"
+                && c.fields.len() == 1
+                && c.fields[0].pointer == "/accountEnabled")
+        })
+        .collect();
     assert!(
-        remaining.changes.is_empty(),
+        unexpected.is_empty(),
         "{}",
         remaining.render_text(Severity::Info)
     );
+    assert_eq!(
+        remaining.changes.len(),
+        1,
+        "only the re-created user differs"
+    );
 
     // Idempotent: a fresh plan writes nothing.
-    let again = restore::plan(&original, &entra, &options).await.unwrap();
+    let again = restore::plan(&original, &entra, &RestoreOptions::default())
+        .await
+        .unwrap();
     let writes: Vec<String> = again
         .steps
         .iter()
