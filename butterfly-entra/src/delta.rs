@@ -80,52 +80,21 @@ impl CursorStore {
     }
 }
 
-fn feed(h: &mut Sha256, v: &Value) {
-    match v {
-        Value::Null => h.update(b"n"),
-        Value::Bool(b) => h.update(if *b { b"t" } else { b"f" }),
-        Value::Number(n) => {
-            h.update(b"#");
-            h.update(n.to_string().as_bytes());
-            h.update(b";");
-        }
-        Value::String(s) => {
-            h.update(b"s");
-            h.update((s.len() as u64).to_le_bytes());
-            h.update(s.as_bytes());
-        }
-        Value::Array(a) => {
-            h.update(b"[");
-            for x in a {
-                feed(h, x);
-            }
-            h.update(b"]");
-        }
-        Value::Object(m) => {
-            h.update(b"{");
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            for k in keys {
-                h.update((k.len() as u64).to_le_bytes());
-                h.update(k.as_bytes());
-                feed(h, &m[k]);
-            }
-            h.update(b"}");
-        }
-    }
-}
-
 /// An order-independent fingerprint of resources (ids, parents and bodies).
 pub(crate) fn fingerprint(resources: &[Resource]) -> String {
     let mut sum = [0u64; 4];
+    let mut buf = Vec::with_capacity(1024);
     for r in resources {
-        let mut h = Sha256::new();
-        h.update(r.id.as_bytes());
-        h.update(b"\0");
-        h.update(r.parent_id.as_deref().unwrap_or("").as_bytes());
-        h.update(b"\0");
-        feed(&mut h, &r.body);
-        let d = h.finalize();
+        // serde_json's maps are sorted: the compact text is the same for equal bodies.
+        buf.clear();
+        buf.extend_from_slice(r.id.as_bytes());
+        buf.push(0);
+        buf.extend_from_slice(r.parent_id.as_deref().unwrap_or("").as_bytes());
+        buf.push(0);
+        if serde_json::to_writer(&mut buf, &r.body).is_err() {
+            buf.push(0xff);
+        }
+        let d = Sha256::digest(&buf);
         for (i, s) in sum.iter_mut().enumerate() {
             let mut w = [0u8; 8];
             w.copy_from_slice(&d[i * 8..i * 8 + 8]);

@@ -902,7 +902,13 @@ fn next_request(
             paginate::link_next(&resp.headers).map(|u| (target(u), page + 1, 0))
         }
         NextPage::ODataNextLink => {
-            paginate::odata_next(&resp.value()?).map(|u| (target(u), page + 1, 0))
+            // Only the link is read: the page itself is not built a second time.
+            #[derive(serde::Deserialize)]
+            struct Next {
+                #[serde(rename = "@odata.nextLink")]
+                next: Option<String>,
+            }
+            resp.json::<Next>()?.next.map(|u| (target(u), page + 1, 0))
         }
         NextPage::HalNext => paginate::hal_next(&resp.value()?).map(|u| (target(u), page + 1, 0)),
         NextPage::PageNumber {
