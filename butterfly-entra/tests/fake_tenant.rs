@@ -395,6 +395,58 @@ async fn incremental_backup_equals_a_full_one() {
     );
 }
 
+#[tokio::test]
+async fn delta_cursors_survive_the_process_in_a_state_file() {
+    use butterfly_core::store::{FsStore, StoreExt};
+    let fake = FakeEntra::start(spec(150), EntraOptions::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("entra-delta.json");
+    let with_state = || {
+        EntraProvider::new(EntraConfig {
+            delta_state_file: Some(state.clone()),
+            ..config(
+                &fake,
+                EntraAuth::ClientSecret {
+                    secret: SecretString::from(fake.client_secret().to_string()),
+                },
+            )
+        })
+        .unwrap()
+    };
+    let store = FsStore::open(dir.path().join("store")).unwrap();
+    let (first, _) = backup::run_and_save(&with_state(), &store, &BackupOptions::default())
+        .await
+        .unwrap();
+    assert!(state.exists(), "the cursors were saved");
+    let users = fake.items("users");
+    fake.with_tenant(|t| {
+        t.update(
+            "users",
+            users[0]["id"].as_str().unwrap(),
+            &json!({"displayName": "Changed"}),
+        );
+    });
+    // A new process: a new provider, the previous snapshot read back from the store.
+    let loaded = store.load(&first.meta.id).await.unwrap();
+    let next = with_state();
+    let incremental = backup::run(&next, &BackupOptions::default().previous(Arc::new(loaded)))
+        .await
+        .unwrap();
+    let full_provider = secret(&fake);
+    let full = backup::run(&full_provider, &BackupOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(hash(&incremental), hash(&full));
+    assert!(
+        total(&next) < total(&full_provider),
+        "{} >= {}",
+        total(&next),
+        total(&full_provider)
+    );
+}
+
 fn total(p: &EntraProvider) -> u64 {
     p.http_stats().requests.values().sum()
 }
