@@ -91,7 +91,10 @@ pub struct EntraProvider {
     auth: Arc<config::GraphAuth>,
     cursors: delta::CursorStore,
     period: Duration,
+    coalesce: std::sync::Mutex<Vec<(String, BatchReply)>>,
 }
+
+type BatchReply = tokio::sync::oneshot::Sender<Result<(u16, reqwest::header::HeaderMap, Value)>>;
 
 impl EntraProvider {
     /// Builds the provider (no request is sent until the first backup or probe).
@@ -138,6 +141,7 @@ impl EntraProvider {
             auth,
             cursors: delta::CursorStore::new(config.delta_state_file.clone()),
             period,
+            coalesce: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -203,6 +207,115 @@ impl EntraProvider {
                 }
             }
             return Ok(out);
+        }
+    }
+
+    /// A top-level kind's first page through a shared `$batch`: kinds the orchestrator starts
+    /// together travel in one request. Throttled or failed answers fall back to a plain
+    /// listing (with its retries); other errors map as a direct request would.
+    async fn list_coalesced(&self, row: &'static EntraKind) -> Result<Vec<Resource>> {
+        let (status, headers, body) = self.batched_get(Self::relative_url(row, "")).await?;
+        match status {
+            200..=299 => match row.listing {
+                Listing::Singleton => kinds::parse_page_owned(row, None, body),
+                Listing::Collection { .. } => {
+                    let first = Self::first_request(row, row.path);
+                    self.collect_pages(row, None, first, Some(body)).await
+                }
+            },
+            404 if row.listing == Listing::Singleton => Ok(Vec::new()),
+            429 | 500..=599 => self.list(row, None).await,
+            _ => {
+                let bytes = serde_json::to_vec(&body).unwrap_or_default();
+                Err(map_error(status, &headers, &bytes)
+                    .context(format!("batched GET {}", row.path)))
+            }
+        }
+    }
+
+    /// Queues one GET for the next shared batch and waits for its answer. Whoever waits
+    /// first after a short gather window sends what has queued; a full batch goes at once.
+    async fn batched_get(&self, url: String) -> Result<(u16, reqwest::header::HeaderMap, Value)> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let full = {
+            let mut q = self.coalesce.lock().unwrap_or_else(|p| p.into_inner());
+            q.push((url, tx));
+            q.len() >= BATCH_SIZE
+        };
+        if !full {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.flush_coalesced().await;
+        rx.await
+            .map_err(|_| Error::new(ErrorKind::Transient, "a batched request got no answer"))?
+    }
+
+    async fn flush_coalesced(&self) {
+        loop {
+            let items: Vec<(String, BatchReply)> = {
+                let mut q = self.coalesce.lock().unwrap_or_else(|p| p.into_inner());
+                let n = q.len().min(BATCH_SIZE);
+                q.drain(..n).collect()
+            };
+            if items.is_empty() {
+                return;
+            }
+            let requests: Vec<Value> = items
+                .iter()
+                .enumerate()
+                .map(|(i, (u, _))| json!({"id": i.to_string(), "method": "GET", "url": u}))
+                .collect();
+            let answer = match self
+                .read
+                .send(Request::post("$batch", json!({ "requests": requests })))
+                .await
+            {
+                Ok(resp) => resp.value(),
+                Err(e) => Err(e),
+            };
+            match answer {
+                Ok(Value::Object(mut m)) => {
+                    let mut by_id: BTreeMap<usize, Value> = BTreeMap::new();
+                    if let Some(Value::Array(list)) = m.remove("responses") {
+                        for r in list {
+                            if let Some(i) = r
+                                .get("id")
+                                .and_then(Value::as_str)
+                                .and_then(|s| s.parse().ok())
+                            {
+                                by_id.insert(i, r);
+                            }
+                        }
+                    }
+                    for (i, (_, tx)) in items.into_iter().enumerate() {
+                        let reply = match by_id.remove(&i) {
+                            Some(mut r) => {
+                                let status = r.get("status").and_then(Value::as_u64).unwrap_or(0);
+                                let headers = inner_headers(r.get("headers"));
+                                let body = r
+                                    .as_object_mut()
+                                    .and_then(|m| m.remove("body"))
+                                    .unwrap_or(Value::Null);
+                                Ok((status as u16, headers, body))
+                            }
+                            None => Err(Error::invalid_data("the $batch answer misses a response")),
+                        };
+                        let _ = tx.send(reply);
+                    }
+                }
+                Ok(_) => {
+                    for (_, tx) in items {
+                        let _ = tx.send(Err(Error::invalid_data(
+                            "the $batch answer is not an object",
+                        )));
+                    }
+                }
+                Err(e) => {
+                    for (_, tx) in items {
+                        let _ = tx.send(Err(Error::new(e.kind(), e.message().to_string())));
+                    }
+                }
+            }
         }
     }
 
@@ -374,7 +487,7 @@ impl EntraProvider {
                 self.fetch_tracked(row, ctx.previous.as_deref()).await
             }
             Some(_) if row.spec.id == "entra.group_member" => self.fetch_members(row, &ctx).await,
-            None => self.list(row, None).await,
+            None => self.list_coalesced(row).await,
             Some(_) => {
                 let parents: Vec<String> = ctx.parents.iter().map(|p| p.id.clone()).collect();
                 match row.listing {
