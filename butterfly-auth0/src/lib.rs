@@ -59,8 +59,9 @@ use kinds::{Auth0Kind, Listing, Write};
 /// The one rate-limit bucket of the Management API (Auth0 limits per tenant).
 pub const BUCKET: &str = "management";
 
-/// How many sub-resource listings run at once.
-const PARENT_CONCURRENCY: usize = 32;
+/// How many sub-resource listings run at once per kind: enough to keep the bucket busy
+/// despite latency; more only adds waiters on the limiter (and their wake-ups).
+const PARENT_CONCURRENCY: usize = 8;
 
 /// An Auth0 tenant: implements [`Provider`] and [`Restorer`].
 #[derive(Debug)]
@@ -102,7 +103,7 @@ impl Auth0Provider {
             .classify(Arc::new(|_: &reqwest::Method, _: &str| BUCKET.to_string()))
             .error_mapper(config::error_mapper())
             .max_share(config.max_share.unwrap_or(0.5))
-            .max_in_flight(64)
+            .max_in_flight(32)
             .bucket(BucketSpec {
                 name: BUCKET.into(),
                 limit: bucket.burst,
