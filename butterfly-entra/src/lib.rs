@@ -116,19 +116,20 @@ impl EntraProvider {
                 .max_in_flight(16)
                 .bucket(BucketSpec {
                     name: "graph".into(),
-                    // 40% of the budget for plain listings, 50% for batches, the rest for
-                    // writes: the buckets are paced in requests, Graph counts units.
-                    limit: (budget * 2 / 5 / LIST_COST).max(1),
+                    // A quarter of the budget for plain listings, three quarters for batches
+                    // (which carry most of a backup): the buckets are paced in requests,
+                    // Graph counts units. Writes go through their own client and budget.
+                    limit: (budget / 4 / LIST_COST).max(1),
                     period,
                 })
                 .bucket(BucketSpec {
                     name: "batch".into(),
-                    limit: (budget / 2 / (BATCH_SIZE as u32 * BATCHED_COST)).max(1),
+                    limit: (budget * 3 / 4 / (BATCH_SIZE as u32 * BATCHED_COST)).max(1),
                     period,
                 })
                 .bucket(BucketSpec {
                     name: "write".into(),
-                    limit: (budget / 10 / BATCHED_COST).max(1),
+                    limit: (budget * 2 / 5 / BATCHED_COST).max(1),
                     period,
                 })
                 .build()
