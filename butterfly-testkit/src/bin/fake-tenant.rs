@@ -7,102 +7,158 @@
 //! fake-tenant entra --users 10000 --seed 1 --port 8080 [--rate-scale 10] [--faults]
 //! ```
 
+use std::fmt::Display;
 use std::process::ExitCode;
 
+use butterfly_testkit::auth0::{
+    Auth0Options, Auth0TenantSpec, Auth0Tier, FakeAuth0, auth0_rate_limits,
+};
+use butterfly_testkit::entra::{EntraOptions, EntraTenantSpec, FakeEntra, graph_rate_limits};
 use butterfly_testkit::fake::{Fault, FaultRule};
 use butterfly_testkit::okta::{FakeOkta, OktaOptions, OktaOrgSpec, okta_rate_limits};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
-const USAGE: &str = "usage: fake-tenant okta [--users N] [--seed S] [--port P] [--rate-scale F] [--faults] [--governance]";
-
-fn parse() -> Result<(OktaOrgSpec, OktaOptions, Option<f64>), String> {
-    let mut args = std::env::args().skip(1);
-    match args.next().as_deref() {
-        Some("okta") => {}
-        Some("--help") | Some("-h") | None => return Err(USAGE.to_string()),
-        Some(other) => {
-            return Err(format!(
-                "unknown provider {other:?} (this fake serves: okta)\n{USAGE}"
-            ));
-        }
-    }
-    let mut spec = OktaOrgSpec {
-        users: 1000,
-        seed: 1,
-        governance: false,
-    };
-    let mut options = OktaOptions::default();
-    let mut scale = None;
-    while let Some(flag) = args.next() {
-        let mut value = |name: &str| {
-            args.next()
-                .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
-        };
-        match flag.as_str() {
-            "--users" => {
-                spec.users = value("--users")?
-                    .parse()
-                    .map_err(|_| "--users takes a number".to_string())?
-            }
-            "--seed" => {
-                spec.seed = value("--seed")?
-                    .parse()
-                    .map_err(|_| "--seed takes a number".to_string())?
-            }
-            "--port" => {
-                options.port = value("--port")?
-                    .parse()
-                    .map_err(|_| "--port takes a port number".to_string())?
-            }
-            "--rate-scale" => {
-                let f: f64 = value("--rate-scale")?
-                    .parse()
-                    .map_err(|_| "--rate-scale takes a number".to_string())?;
-                if !(f > 0.0 && f.is_finite()) {
-                    return Err("--rate-scale must be positive".into());
-                }
-                scale = Some(f);
-            }
-            "--faults" => {
-                options.faults = vec![
-                    FaultRule::get("/api/v1/users", Fault::Status(503), 7, 5),
-                    FaultRule::get("/api/v1/groups", Fault::RateLimited, 11, 5),
-                    FaultRule::get("/api/v1/apps", Fault::Truncate, 13, 5),
-                ]
-            }
-            "--governance" => spec.governance = true,
-            other => return Err(format!("unknown option {other:?}\n{USAGE}")),
-        }
-    }
-    if let Some(f) = scale {
-        options.rate_limits = Some(okta_rate_limits(f));
-    }
-    Ok((spec, options, scale))
+/// Serves a generated fake identity-provider tenant on 127.0.0.1 until Ctrl-C.
+#[derive(Debug, Parser)]
+#[command(name = "fake-tenant")]
+struct Cli {
+    /// The provider to fake.
+    #[command(subcommand)]
+    provider: Provider,
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    if std::env::args().nth(1).as_deref() == Some("auth0") {
-        return auth0::main().await;
-    }
-    if std::env::args().nth(1).as_deref() == Some("entra") {
-        return entra::main().await;
-    }
-    let (spec, options, scale) = match parse() {
-        Ok(p) => p,
-        Err(msg) => {
-            eprintln!("{msg}");
-            return ExitCode::from(2);
+/// The providers the binary fakes.
+#[derive(Debug, Subcommand)]
+enum Provider {
+    /// A fake Okta org.
+    Okta {
+        /// Flags every provider takes.
+        #[command(flatten)]
+        common: Common,
+        /// Enable Okta Identity Governance.
+        #[arg(long)]
+        governance: bool,
+    },
+    /// A fake Auth0 tenant.
+    Auth0 {
+        /// Flags every provider takes.
+        #[command(flatten)]
+        common: Common,
+        /// The subscription tier whose rate limits apply (with --rate-scale).
+        #[arg(long, value_enum, default_value_t = Tier::Enterprise)]
+        tier: Tier,
+    },
+    /// A fake Microsoft Entra ID tenant (Graph v1.0).
+    Entra {
+        /// Flags every provider takes.
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+/// The flags every provider takes.
+#[derive(Debug, Args)]
+struct Common {
+    /// Users to generate.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    users: usize,
+    /// Seed: the same seed gives the same tenant.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    seed: u64,
+    /// Port to listen on (0: any free port).
+    #[arg(long, value_name = "P", default_value_t = 0)]
+    port: u16,
+    /// Apply the provider's rate limits, time running F times faster (F > 0).
+    #[arg(long, value_name = "F", value_parser = positive, allow_negative_numbers = true)]
+    rate_scale: Option<f64>,
+    /// Inject a few recurring faults (5xx, 429, truncated bodies) into the listings.
+    #[arg(long)]
+    faults: bool,
+}
+
+/// Auth0 subscription tiers on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Tier {
+    /// Free: 2 requests per second.
+    Free,
+    /// Enterprise: a burst of 50 refilling at 16 per second.
+    Enterprise,
+}
+
+impl From<Tier> for Auth0Tier {
+    fn from(tier: Tier) -> Self {
+        match tier {
+            Tier::Free => Auth0Tier::Free,
+            Tier::Enterprise => Auth0Tier::Enterprise,
         }
+    }
+}
+
+/// Parses a positive, finite time scale.
+fn positive(s: &str) -> Result<f64, String> {
+    let f: f64 = s.parse().map_err(|_| "takes a number".to_string())?;
+    if f > 0.0 && f.is_finite() {
+        Ok(f)
+    } else {
+        Err("must be positive".into())
+    }
+}
+
+/// The faults `--faults` injects: the fault kinds in order, on `paths`, one request in
+/// 7, 11, 13, 17, … (each rule five times).
+fn faults(enabled: bool, rules: &[(&str, Fault)]) -> Vec<FaultRule> {
+    const EVERY: [usize; 4] = [7, 11, 13, 17];
+    if !enabled {
+        return Vec::new();
+    }
+    rules
+        .iter()
+        .zip(EVERY)
+        .map(|((path, fault), every)| FaultRule::get(path, fault.clone(), every, 5))
+        .collect()
+}
+
+/// The started fake, or a one-line error and a failing exit code.
+fn started<F, E: Display>(fake: Result<F, E>) -> Result<F, ExitCode> {
+    fake.map_err(|e| {
+        eprintln!("error: cannot start the fake tenant: {e}");
+        ExitCode::FAILURE
+    })
+}
+
+/// Prints the rate-limit line: `label` and what it says when limited, or that there are none.
+fn print_limits(label: &str, limited: Option<String>) {
+    match limited {
+        Some(how) => println!("  {label}: {how}"),
+        None => println!("  {label}: none"),
+    }
+}
+
+async fn okta(common: Common, governance: bool) -> Result<(), ExitCode> {
+    let spec = OktaOrgSpec {
+        users: common.users,
+        seed: common.seed,
+        governance,
     };
-    let users = spec.users;
-    let fake = match FakeOkta::start(spec, options).await {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: cannot start the fake tenant: {e}");
-            return ExitCode::FAILURE;
-        }
+    let options = OktaOptions {
+        rate_limits: common.rate_scale.map(okta_rate_limits),
+        faults: faults(
+            common.faults,
+            &[
+                ("/api/v1/users", Fault::Status(503)),
+                ("/api/v1/groups", Fault::RateLimited),
+                ("/api/v1/apps", Fault::Truncate),
+            ],
+        ),
+        port: common.port,
+        ..OktaOptions::default()
     };
-    println!("fake Okta org with {users} users at {}", fake.base_url());
+    let fake = started(FakeOkta::start(spec, options).await)?;
+    println!(
+        "fake Okta org with {} users at {}",
+        common.users,
+        fake.base_url()
+    );
     println!("  OKTA_ORG_URL={}", fake.base_url());
     println!("  OKTA_API_TOKEN={}", fake.api_token());
     println!(
@@ -110,246 +166,117 @@ async fn main() -> ExitCode {
         fake.oauth_client_id(),
         fake.key_id()
     );
-    match scale {
-        Some(f) => println!("  rate limits: Okta's per-minute buckets, time running {f}x faster"),
-        None => println!("  rate limits: none"),
+    print_limits(
+        "rate limits",
+        common
+            .rate_scale
+            .map(|f| format!("Okta's per-minute buckets, time running {f}x faster")),
+    );
+    Ok(())
+}
+
+async fn auth0(common: Common, tier: Tier) -> Result<(), ExitCode> {
+    let tier = Auth0Tier::from(tier);
+    let spec = Auth0TenantSpec {
+        users: common.users,
+        seed: common.seed,
+    };
+    let options = Auth0Options {
+        rate_limits: common.rate_scale.map(|f| auth0_rate_limits(tier, f)),
+        faults: faults(
+            common.faults,
+            &[
+                ("/api/v2/users", Fault::Status(503)),
+                ("/api/v2/roles", Fault::RateLimited),
+                ("/api/v2/clients", Fault::Truncate),
+            ],
+        ),
+        port: common.port,
+        ..Auth0Options::default()
+    };
+    let fake = started(FakeAuth0::start(spec, options).await)?;
+    println!(
+        "fake Auth0 tenant with {} users at {}",
+        common.users,
+        fake.base_url()
+    );
+    println!("  AUTH0_DOMAIN={}", fake.base_url());
+    println!("  AUTH0_CLIENT_ID={}", fake.client_id());
+    println!("  AUTH0_CLIENT_SECRET={}", fake.client_secret());
+    println!("  AUTH0_AUDIENCE={}", fake.audience());
+    println!(
+        "  or private_key_jwt: AUTH0_PRIVATE_KEY_FILE=butterfly-testkit/keys/okta-test-private.pem"
+    );
+    print_limits(
+        "rate limits",
+        common
+            .rate_scale
+            .map(|f| format!("Auth0's {tier:?} token bucket, time running {f}x faster")),
+    );
+    Ok(())
+}
+
+async fn entra(common: Common) -> Result<(), ExitCode> {
+    let spec = EntraTenantSpec {
+        users: common.users,
+        seed: common.seed,
+    };
+    let options = EntraOptions {
+        rate_limits: common.rate_scale.map(graph_rate_limits),
+        faults: faults(
+            common.faults,
+            &[
+                ("/v1.0/users", Fault::Status(503)),
+                ("/v1.0/groups", Fault::RateLimited),
+                ("/v1.0/servicePrincipals", Fault::RateLimitedNoHeaders),
+                ("/v1.0/applications", Fault::Truncate),
+            ],
+        ),
+        port: common.port,
+        ..EntraOptions::default()
+    };
+    let fake = started(FakeEntra::start(spec, options).await)?;
+    println!(
+        "fake Entra tenant with {} users at {}",
+        common.users,
+        fake.base_url()
+    );
+    println!("  ENTRA_GRAPH_URL={}", fake.base_url());
+    println!("  ENTRA_AUTHORITY_URL={}", fake.base_url());
+    println!("  ENTRA_TENANT_ID={}", fake.tenant_id());
+    println!("  ENTRA_CLIENT_ID={}", fake.client_id());
+    println!("  ENTRA_CLIENT_SECRET={}", fake.client_secret());
+    println!(
+        "  or a certificate: ENTRA_CERTIFICATE_FILE=butterfly-testkit/keys/okta-test-private.pem ENTRA_CERTIFICATE_THUMBPRINT={}",
+        fake.certificate_thumbprint()
+    );
+    println!(
+        "  token endpoint: {}/{}/oauth2/v2.0/token",
+        fake.base_url(),
+        fake.tenant_id()
+    );
+    print_limits(
+        "throttling",
+        common.rate_scale.map(|f| {
+            format!(
+                "Graph resource units per 10 s window, time running {f}x faster (ENTRA_RATE_SCALE={f})"
+            )
+        }),
+    );
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let served = match Cli::parse().provider {
+        Provider::Okta { common, governance } => okta(common, governance).await,
+        Provider::Auth0 { common, tier } => auth0(common, tier).await,
+        Provider::Entra { common } => entra(common).await,
+    };
+    if let Err(code) = served {
+        return code;
     }
     println!("Ctrl-C to stop.");
     let _ = tokio::signal::ctrl_c().await;
     ExitCode::SUCCESS
-}
-
-/// The `auth0` provider: a fake Auth0 tenant.
-mod auth0 {
-    use std::process::ExitCode;
-
-    use butterfly_testkit::auth0::{
-        Auth0Options, Auth0TenantSpec, Auth0Tier, FakeAuth0, auth0_rate_limits,
-    };
-    use butterfly_testkit::fake::{Fault, FaultRule};
-
-    const USAGE: &str = "usage: fake-tenant auth0 [--users N] [--seed S] [--port P] [--rate-scale F] [--tier free|enterprise] [--faults]";
-
-    /// The tenant, the server options, and the rate-limit time scale and tier if limited.
-    type Parsed = (Auth0TenantSpec, Auth0Options, Option<(f64, Auth0Tier)>);
-
-    fn parse() -> Result<Parsed, String> {
-        let mut args = std::env::args().skip(2);
-        let mut spec = Auth0TenantSpec {
-            users: 1000,
-            seed: 1,
-        };
-        let mut options = Auth0Options::default();
-        let mut scale = None;
-        let mut tier = Auth0Tier::Enterprise;
-        while let Some(flag) = args.next() {
-            let mut value = |name: &str| {
-                args.next()
-                    .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
-            };
-            match flag.as_str() {
-                "--users" => {
-                    spec.users = value("--users")?
-                        .parse()
-                        .map_err(|_| "--users takes a number".to_string())?
-                }
-                "--seed" => {
-                    spec.seed = value("--seed")?
-                        .parse()
-                        .map_err(|_| "--seed takes a number".to_string())?
-                }
-                "--port" => {
-                    options.port = value("--port")?
-                        .parse()
-                        .map_err(|_| "--port takes a port number".to_string())?
-                }
-                "--rate-scale" => {
-                    let f: f64 = value("--rate-scale")?
-                        .parse()
-                        .map_err(|_| "--rate-scale takes a number".to_string())?;
-                    if !(f > 0.0 && f.is_finite()) {
-                        return Err("--rate-scale must be positive".into());
-                    }
-                    scale = Some(f);
-                }
-                "--tier" => {
-                    tier = match value("--tier")?.as_str() {
-                        "free" => Auth0Tier::Free,
-                        "enterprise" => Auth0Tier::Enterprise,
-                        other => {
-                            return Err(format!("--tier takes free or enterprise, not {other:?}"));
-                        }
-                    }
-                }
-                "--faults" => {
-                    options.faults = vec![
-                        FaultRule::get("/api/v2/users", Fault::Status(503), 7, 5),
-                        FaultRule::get("/api/v2/roles", Fault::RateLimited, 11, 5),
-                        FaultRule::get("/api/v2/clients", Fault::Truncate, 13, 5),
-                    ]
-                }
-                "--help" | "-h" => return Err(USAGE.to_string()),
-                other => return Err(format!("unknown option {other:?}\n{USAGE}")),
-            }
-        }
-        Ok((spec, options, scale.map(|f| (f, tier))))
-    }
-
-    pub(crate) async fn main() -> ExitCode {
-        let (spec, mut options, limits) = match parse() {
-            Ok(p) => p,
-            Err(msg) => {
-                eprintln!("{msg}");
-                return ExitCode::from(2);
-            }
-        };
-        if let Some((f, tier)) = limits {
-            options.rate_limits = Some(auth0_rate_limits(tier, f));
-        }
-        let users = spec.users;
-        let fake = match FakeAuth0::start(spec, options).await {
-            Ok(f) => f,
-            Err(e) => {
-                eprintln!("error: cannot start the fake tenant: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        println!(
-            "fake Auth0 tenant with {users} users at {}",
-            fake.base_url()
-        );
-        println!("  AUTH0_DOMAIN={}", fake.base_url());
-        println!("  AUTH0_CLIENT_ID={}", fake.client_id());
-        println!("  AUTH0_CLIENT_SECRET={}", fake.client_secret());
-        println!("  AUTH0_AUDIENCE={}", fake.audience());
-        println!(
-            "  or private_key_jwt: AUTH0_PRIVATE_KEY_FILE=butterfly-testkit/keys/okta-test-private.pem"
-        );
-        match limits {
-            Some((f, tier)) => {
-                println!("  rate limits: Auth0's {tier:?} token bucket, time running {f}x faster")
-            }
-            None => println!("  rate limits: none"),
-        }
-        println!("Ctrl-C to stop.");
-        let _ = tokio::signal::ctrl_c().await;
-        ExitCode::SUCCESS
-    }
-}
-
-/// The `entra` provider: a fake Microsoft Entra ID tenant (Graph v1.0).
-mod entra {
-    use std::process::ExitCode;
-
-    use butterfly_testkit::entra::{EntraOptions, EntraTenantSpec, FakeEntra, graph_rate_limits};
-    use butterfly_testkit::fake::{Fault, FaultRule};
-
-    const USAGE: &str =
-        "usage: fake-tenant entra [--users N] [--seed S] [--port P] [--rate-scale F] [--faults]";
-
-    fn parse() -> Result<(EntraTenantSpec, EntraOptions, Option<f64>), String> {
-        let mut args = std::env::args().skip(2);
-        let mut spec = EntraTenantSpec {
-            users: 1000,
-            seed: 1,
-        };
-        let mut options = EntraOptions::default();
-        let mut scale = None;
-        while let Some(flag) = args.next() {
-            let mut value = |name: &str| {
-                args.next()
-                    .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
-            };
-            match flag.as_str() {
-                "--users" => {
-                    spec.users = value("--users")?
-                        .parse()
-                        .map_err(|_| "--users takes a number".to_string())?
-                }
-                "--seed" => {
-                    spec.seed = value("--seed")?
-                        .parse()
-                        .map_err(|_| "--seed takes a number".to_string())?
-                }
-                "--port" => {
-                    options.port = value("--port")?
-                        .parse()
-                        .map_err(|_| "--port takes a port number".to_string())?
-                }
-                "--rate-scale" => {
-                    let f: f64 = value("--rate-scale")?
-                        .parse()
-                        .map_err(|_| "--rate-scale takes a number".to_string())?;
-                    if !(f > 0.0 && f.is_finite()) {
-                        return Err("--rate-scale must be positive".into());
-                    }
-                    scale = Some(f);
-                }
-                "--faults" => {
-                    options.faults = vec![
-                        FaultRule::get("/v1.0/users", Fault::Status(503), 7, 5),
-                        FaultRule::get("/v1.0/groups", Fault::RateLimited, 11, 5),
-                        FaultRule::get(
-                            "/v1.0/servicePrincipals",
-                            Fault::RateLimitedNoHeaders,
-                            13,
-                            5,
-                        ),
-                        FaultRule::get("/v1.0/applications", Fault::Truncate, 17, 5),
-                    ]
-                }
-                "--help" | "-h" => return Err(USAGE.to_string()),
-                other => return Err(format!("unknown option {other:?}\n{USAGE}")),
-            }
-        }
-        if let Some(f) = scale {
-            options.rate_limits = Some(graph_rate_limits(f));
-        }
-        Ok((spec, options, scale))
-    }
-
-    pub(crate) async fn main() -> ExitCode {
-        let (spec, options, scale) = match parse() {
-            Ok(p) => p,
-            Err(msg) => {
-                eprintln!("{msg}");
-                return ExitCode::from(2);
-            }
-        };
-        let users = spec.users;
-        let fake = match FakeEntra::start(spec, options).await {
-            Ok(f) => f,
-            Err(e) => {
-                eprintln!("error: cannot start the fake tenant: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        println!(
-            "fake Entra tenant with {users} users at {}",
-            fake.base_url()
-        );
-        println!("  ENTRA_GRAPH_URL={}", fake.base_url());
-        println!("  ENTRA_AUTHORITY_URL={}", fake.base_url());
-        println!("  ENTRA_TENANT_ID={}", fake.tenant_id());
-        println!("  ENTRA_CLIENT_ID={}", fake.client_id());
-        println!("  ENTRA_CLIENT_SECRET={}", fake.client_secret());
-        println!(
-            "  or a certificate: ENTRA_CERTIFICATE_FILE=butterfly-testkit/keys/okta-test-private.pem ENTRA_CERTIFICATE_THUMBPRINT={}",
-            fake.certificate_thumbprint()
-        );
-        println!(
-            "  token endpoint: {}/{}/oauth2/v2.0/token",
-            fake.base_url(),
-            fake.tenant_id()
-        );
-        match scale {
-            Some(f) => println!(
-                "  throttling: Graph resource units per 10 s window, time running {f}x faster (ENTRA_RATE_SCALE={f})"
-            ),
-            None => println!("  throttling: none"),
-        }
-        println!("Ctrl-C to stop.");
-        let _ = tokio::signal::ctrl_c().await;
-        ExitCode::SUCCESS
-    }
 }
