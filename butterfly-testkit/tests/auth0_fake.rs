@@ -2,11 +2,12 @@
 //! include_totals envelopes, checkpoints), the users-export job, the token bucket and the write
 //! log.
 
-use std::io::Read;
+mod common;
 
 use butterfly_testkit::auth0::{
     Auth0Options, Auth0TenantSpec, Auth0Tier, FakeAuth0, auth0_rate_limits,
 };
+use reqwest::Method;
 use serde_json::{Value, json};
 
 async fn start(users: usize, options: Auth0Options) -> FakeAuth0 {
@@ -16,26 +17,14 @@ async fn start(users: usize, options: Auth0Options) -> FakeAuth0 {
 }
 
 async fn token(fake: &FakeAuth0) -> String {
-    let resp = reqwest::Client::new()
-        .post(format!("{}/oauth/token", fake.base_url()))
-        .json(&json!({"grant_type": "client_credentials", "client_id": fake.client_id(), "client_secret": fake.client_secret(), "audience": fake.audience()}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let body: Value = resp.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_string()
+    common::auth0_token(fake).await
 }
 
 async fn get(fake: &FakeAuth0, token: &str, path: &str) -> (u16, Value) {
-    let resp = reqwest::Client::new()
-        .get(format!("{}/api/v2/{path}", fake.base_url()))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
+    let url = format!("{}/api/v2/{path}", fake.base_url());
+    let (status, _, body) =
+        common::request(&reqwest::Client::new(), Method::GET, &url, token, None).await;
+    (status, body)
 }
 
 async fn send(
@@ -45,16 +34,11 @@ async fn send(
     path: &str,
     body: Value,
 ) -> (u16, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let resp = reqwest::Client::new()
-        .request(method, format!("{}/api/v2/{path}", fake.base_url()))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
+    let method = Method::from_bytes(method.as_bytes()).unwrap();
+    let url = format!("{}/api/v2/{path}", fake.base_url());
+    let (status, _, body) =
+        common::request(&reqwest::Client::new(), method, &url, token, Some(&body)).await;
+    (status, body)
 }
 
 #[tokio::test]
@@ -291,16 +275,7 @@ async fn users_export_job_end_to_end() {
     };
     assert!(statuses.contains(&"processing".to_string()), "{statuses:?}");
     // The location needs no bearer token.
-    let gz = reqwest::get(&location)
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(&gz[..])
-        .read_to_string(&mut text)
-        .unwrap();
+    let text = common::gunzipped(&location).await;
     let lines: Vec<Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -321,16 +296,7 @@ async fn users_export_job_end_to_end() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
     assert!(location.ends_with(".csv.gz"));
-    let gz = reqwest::get(&location)
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(&gz[..])
-        .read_to_string(&mut text)
-        .unwrap();
+    let text = common::gunzipped(&location).await;
     let rows: Vec<&str> = text.lines().collect();
     assert_eq!(rows[0], "user_id,app_metadata");
     let in_conn = fake

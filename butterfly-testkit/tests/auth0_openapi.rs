@@ -4,6 +4,7 @@
 //! routes) is fetched and its body checked with the `jsonschema` validator against that
 //! operation's 200 response schema.
 
+mod common;
 mod openapi_common;
 
 use std::path::Path;
@@ -44,17 +45,7 @@ async fn fake_and_token() -> (FakeAuth0, String) {
     )
     .await
     .unwrap();
-    let client = reqwest::Client::new();
-    let token: Value = client
-        .post(format!("{}/oauth/token", fake.base_url()))
-        .json(&json!({"grant_type": "client_credentials", "client_id": fake.client_id(), "client_secret": fake.client_secret(), "audience": fake.audience()}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["access_token"].as_str().unwrap().to_string();
+    let token = common::auth0_token(&fake).await;
     (fake, token)
 }
 

@@ -1,10 +1,13 @@
 //! Behaviour of the fake Entra tenant, over HTTP with reqwest: tokens, paging, `$top`,
 //! `$select`, delta, permissions, `$batch`, expiring page tokens, throttling and the write log.
 
+mod common;
+
 use std::time::Duration;
 
 use butterfly_testkit::entra::{EntraOptions, EntraTenantSpec, FakeEntra, graph_rate_limits};
 use butterfly_testkit::fake::{Fault, FaultRule};
+use reqwest::Method;
 use serde_json::{Value, json};
 
 async fn start(users: usize, options: EntraOptions) -> FakeEntra {
@@ -13,28 +16,7 @@ async fn start(users: usize, options: EntraOptions) -> FakeEntra {
         .unwrap()
 }
 
-fn token_url(fake: &FakeEntra) -> String {
-    format!("{}/{}/oauth2/v2.0/token", fake.base_url(), fake.tenant_id())
-}
-
-async fn token(fake: &FakeEntra) -> String {
-    let resp = reqwest::Client::new()
-        .post(token_url(fake))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", fake.client_id()),
-            ("client_secret", fake.client_secret()),
-            ("scope", "https://graph.microsoft.com/.default"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let body: Value = resp.json().await.unwrap();
-    assert_eq!(body["token_type"], "Bearer");
-    assert_eq!(body["expires_in"], 3599);
-    body["access_token"].as_str().unwrap().to_string()
-}
+use common::entra_token_url as token_url;
 
 struct Graph {
     http: reqwest::Client,
@@ -47,7 +29,7 @@ impl Graph {
         Graph {
             http: reqwest::Client::new(),
             base: fake.base_url(),
-            token: token(fake).await,
+            token: common::entra_token(fake).await,
         }
     }
     fn url(&self, path: &str) -> String {
@@ -58,27 +40,13 @@ impl Graph {
         }
     }
     async fn get(&self, path: &str) -> (u16, reqwest::header::HeaderMap, Value) {
-        let resp = self
-            .http
-            .get(self.url(path))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap();
-        let (status, headers) = (resp.status().as_u16(), resp.headers().clone());
-        (status, headers, resp.json().await.unwrap_or(Value::Null))
+        common::request(&self.http, Method::GET, &self.url(path), &self.token, None).await
     }
     async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
-        let resp = self
-            .http
-            .request(method, self.url(path))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
+        let url = self.url(path);
+        let (status, _, body) =
+            common::request(&self.http, method, &url, &self.token, Some(&body)).await;
+        (status, body)
     }
     /// Follows nextLinks; returns every item and the final body.
     async fn all(&self, path: &str) -> (Vec<Value>, Value) {

@@ -17,6 +17,7 @@
 //!   {type: object}`), which the string `@odata.context` Graph always sends would fail: they are
 //!   allowed to be any JSON value.
 
+mod common;
 #[allow(dead_code)]
 mod openapi_common;
 
@@ -166,25 +167,7 @@ async fn fake_responses_validate_against_the_graph_openapi_description() {
     .await
     .unwrap();
     let http = reqwest::Client::new();
-    let token: Value = http
-        .post(format!(
-            "{}/{}/oauth2/v2.0/token",
-            fake.base_url(),
-            fake.tenant_id()
-        ))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", fake.client_id()),
-            ("client_secret", fake.client_secret()),
-            ("scope", "https://graph.microsoft.com/.default"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["access_token"].as_str().unwrap().to_string();
+    let token = common::entra_token(&fake).await;
     let get = |path: String| {
         let req = http
             .get(format!("{}/v1.0/{path}", fake.base_url()))
