@@ -527,14 +527,15 @@ impl EntraProvider {
             && cursor.fingerprint == delta::fingerprint(prev.resources(kid))
         {
             match self.follow_delta(row, prev, &cursor.link).await {
-                Ok((resources, link, members)) => {
-                    self.cursors.set(
-                        kid,
-                        Some(delta::Cursor {
-                            link,
-                            fingerprint: delta::fingerprint(&resources),
-                        }),
-                    );
+                Ok((resources, link, members, changed)) => {
+                    // Nothing changed: the result is the previous snapshot's, fingerprint too.
+                    let fingerprint = if changed {
+                        delta::fingerprint(&resources)
+                    } else {
+                        cursor.fingerprint.clone()
+                    };
+                    self.cursors
+                        .set(kid, Some(delta::Cursor { link, fingerprint }));
                     if kid == "entra.group"
                         && let Ok(mut slot) = self.cursors.members.lock()
                     {
@@ -606,7 +607,8 @@ impl EntraProvider {
         row: &'static EntraKind,
         prev: &Snapshot,
         link: &str,
-    ) -> Result<(Vec<Resource>, String, BTreeMap<String, Vec<Value>>)> {
+    ) -> Result<(Vec<Resource>, String, BTreeMap<String, Vec<Value>>, bool)> {
+        let mut changed = false;
         let mut by_id: BTreeMap<String, Resource> = prev
             .resources(row.spec.id)
             .iter()
@@ -621,6 +623,7 @@ impl EntraProvider {
                 let Some(id) = item.get("id").and_then(Value::as_str) else {
                     return Err(Error::invalid_data("a delta item has no id"));
                 };
+                changed = true;
                 if item.get("@removed").is_some() {
                     by_id.remove(id);
                     members.remove(id);
@@ -660,7 +663,7 @@ impl EntraProvider {
         }
         let link =
             last.ok_or_else(|| Error::invalid_data("the delta round ended without a deltaLink"))?;
-        Ok((by_id.into_values().collect(), link, members))
+        Ok((by_id.into_values().collect(), link, members, changed))
     }
 
     /// Group members: from the previous snapshot and this backup's `members@delta` entries
@@ -689,11 +692,13 @@ impl EntraProvider {
                 .filter(|m| m.parent_id.as_deref().is_some_and(|p| parents.contains(p)))
                 .map(|m| (m.id.clone(), m.clone()))
                 .collect();
+            let mut applied = false;
             for (group, entries) in &md.changes {
                 if !parents.contains(group.as_str()) {
                     continue;
                 }
                 for e in entries {
+                    applied = true;
                     let member = kinds::parse_item(row, Some(group), e)?;
                     if e.get("@removed").is_some() {
                         by_id.remove(&member.id);
@@ -702,12 +707,18 @@ impl EntraProvider {
                     }
                 }
             }
+            let unchanged = !applied && by_id.len() == prev.resources(kid).len();
             let out: Vec<Resource> = by_id.into_values().collect();
+            let fingerprint = if unchanged {
+                cursor.fingerprint.clone()
+            } else {
+                delta::fingerprint(&out)
+            };
             self.cursors.set(
                 kid,
                 Some(delta::Cursor {
                     link: String::new(),
-                    fingerprint: delta::fingerprint(&out),
+                    fingerprint,
                 }),
             );
             return Ok(out);
