@@ -111,6 +111,9 @@ impl ResourceKind for EntraKind {
     fn array_keys(&self) -> &[ArrayKey] {
         self.spec.array_keys
     }
+    fn structural_fields(&self) -> &[&str] {
+        self.spec.structural_fields
+    }
     fn restore_support(&self) -> RestoreSupport {
         self.spec.restore
     }
@@ -1121,6 +1124,26 @@ mod tests {
                 assert!(row_of(d).is_some(), "{} depends on unknown {d}", r.spec.id);
             }
         }
+    }
+
+    #[test]
+    fn every_descriptor_column_reaches_the_engines() {
+        // The trait is implemented by hand (to filter references): it must forward the spec.
+        for r in ROWS {
+            let k: &dyn ResourceKind = *r;
+            assert_eq!(
+                k.structural_fields(),
+                r.spec.structural_fields,
+                "{}",
+                r.spec.id
+            );
+            assert_eq!(k.natural_key(), r.spec.natural_key);
+            assert_eq!(k.volatile_fields(), r.spec.volatile_fields);
+            assert_eq!(k.secret_fields(), r.spec.secret_fields);
+            assert_eq!(k.depends_on(), r.spec.depends_on);
+            assert_eq!(k.parent(), r.spec.parent);
+        }
+        assert_eq!(APP_ROLE_ASSIGNMENT.structural_fields(), &["/appRoleId"]);
     }
 
     #[test]
