@@ -481,6 +481,13 @@ impl Harness for EntraHarness {
                     ..FaultRule::get("/v1.0/$batch", Fault::Status(503), 2, 2)
                 },
             ];
+            // Graph throttles batched requests one by one, inside a 200 answer.
+            options.batch_faults = vec![
+                FaultRule::get("/v1.0/groups", Fault::RateLimited, 3, 2),
+                FaultRule::get("/v1.0/applications", Fault::RateLimitedNoHeaders, 2, 2),
+                FaultRule::get("/v1.0/identity/conditionalAccess", Fault::Status(503), 1, 1),
+                FaultRule::get("/v1.0/policies", Fault::RateLimited, 2, 2),
+            ];
         }
         if let Some(kind) = &setup.withhold {
             let row = butterfly_entra::kinds::row_of(kind).unwrap();
