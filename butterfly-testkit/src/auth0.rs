@@ -69,12 +69,11 @@ use serde_json::{Map, Value, json};
 
 use crate::fake::{
     BucketLimit, FakeApi, FakeRequest, FakeResponse, FakeServer, FaultRule, RateLimitConfig,
-    RateLimitMode, RawResponse, ServerOptions,
+    RateLimitMode, RawResponse, ServerOptions, lock, verify_test_assertion,
 };
 
 /// The test-only RSA private key (PEM) for the `private_key_jwt` client assertion.
 pub const TEST_PRIVATE_KEY_PEM: &str = include_str!("../keys/okta-test-private.pem");
-const TEST_PUBLIC_KEY_PEM: &str = include_str!("../keys/okta-test-public.pem");
 
 /// The tenant's public domain (the Management API audience is `https://{DOMAIN}/api/v2/`).
 pub const DOMAIN: &str = "butterfly-fake.eu.auth0.com";
@@ -994,10 +993,6 @@ struct Auth0Api {
     time_scale: f64,
 }
 
-fn lock(t: &Mutex<Auth0Tenant>) -> std::sync::MutexGuard<'_, Auth0Tenant> {
-    t.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 fn verb(method: &Method) -> &'static str {
     match *method {
         Method::GET => "read",
@@ -1049,16 +1044,8 @@ impl Auth0Api {
             {
                 return denied("Unauthorized");
             }
-            let Ok(key) = jsonwebtoken::DecodingKey::from_rsa_pem(TEST_PUBLIC_KEY_PEM.as_bytes())
-            else {
+            let Ok(claims) = verify_test_assertion(assertion) else {
                 return denied("Unauthorized");
-            };
-            let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-            validation.validate_aud = false;
-            validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
-            let claims = match jsonwebtoken::decode::<Value>(assertion, &key, &validation) {
-                Ok(d) => d.claims,
-                Err(_) => return denied("Unauthorized"),
             };
             if claims["iss"] != client_id.as_str() || claims["sub"] != client_id.as_str() {
                 return denied("Unauthorized");
@@ -2353,7 +2340,7 @@ impl Auth0Api {
                 .write_all(text.as_bytes())
                 .and_then(|_| enc.finish())
                 .unwrap_or_default();
-            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(Bytes::from(bytes));
+            *lock(&slot) = Some(Bytes::from(bytes));
         });
         t.jobs.insert(
             id,
@@ -2372,7 +2359,7 @@ impl Auth0Api {
             return error(404, "inexistent_job", "The job does not exist.");
         };
         let elapsed = job.created.elapsed().as_secs_f64() * self.time_scale;
-        let ready = job.file.lock().unwrap_or_else(|p| p.into_inner()).is_some();
+        let ready = lock(&job.file).is_some();
         let mut body = job.body.clone();
         if elapsed < 0.2 {
             return FakeResponse::ok(body);
@@ -2696,10 +2683,7 @@ impl FakeApi for Auth0Api {
         }
         let id = file.split('.').next().unwrap_or_default();
         let t = lock(&self.tenant);
-        let bytes = t
-            .jobs
-            .get(id)
-            .and_then(|j| j.file.lock().unwrap_or_else(|p| p.into_inner()).clone());
+        let bytes = t.jobs.get(id).and_then(|j| lock(&j.file).clone());
         Some(match bytes {
             Some(body) => RawResponse { status: 200, content_type: "application/gzip".into(), body },
             None => RawResponse {

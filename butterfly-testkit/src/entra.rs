@@ -73,12 +73,11 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::fake::{BucketLimit, FakeServer, FaultRule, RateLimitConfig, ServerOptions};
+use crate::fake::{BucketLimit, FakeServer, FaultRule, RateLimitConfig, ServerOptions, lock};
 
 /// The test-only RSA private key (PEM) of the backup app's certificate (shared with the Okta
 /// fake: see `butterfly-testkit/keys`).
 pub const TEST_PRIVATE_KEY_PEM: &str = include_str!("../keys/okta-test-private.pem");
-const TEST_PUBLIC_KEY_PEM: &str = include_str!("../keys/okta-test-public.pem");
 /// The `x5t` header a client assertion must carry (a fixed stand-in for the certificate's
 /// SHA-1 thumbprint).
 pub const TEST_CERT_THUMBPRINT: &str = "Rk-ZWtfVG_FnOWP0mdOSK2wAkYY";
@@ -949,6 +948,6 @@ impl FakeEntra {
         f(&mut self.lock())
     }
     fn lock(&self) -> std::sync::MutexGuard<'_, EntraTenant> {
-        self.tenant.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.tenant)
     }
 }

@@ -374,7 +374,35 @@ impl Drop for FakeServer {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// The public half of the test-only key pair every fake's backup app signs its client
+/// assertions with (see `butterfly-testkit/keys`).
+const TEST_PUBLIC_KEY_PEM: &str = include_str!("../keys/okta-test-public.pem");
+
+/// Why a client assertion was refused.
+pub(crate) enum AssertionError {
+    /// The test public key did not parse (a broken build, never a client's fault).
+    Key,
+    /// The JWT is malformed, not signed with the test key (RS256), expired, or lacks
+    /// `exp`, `iss`, `sub` or `aud`.
+    Invalid(jsonwebtoken::errors::Error),
+}
+
+/// The claims of a `private_key_jwt` client assertion signed with the test key. The audience
+/// is left to the caller (a fake does not know the public name it is reached by).
+pub(crate) fn verify_test_assertion(assertion: &str) -> Result<Value, AssertionError> {
+    let key = jsonwebtoken::DecodingKey::from_rsa_pem(TEST_PUBLIC_KEY_PEM.as_bytes())
+        .map_err(|_| AssertionError::Key)?;
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.validate_aud = false;
+    validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+    jsonwebtoken::decode::<Value>(assertion, &key, &validation)
+        .map(|data| data.claims)
+        .map_err(AssertionError::Invalid)
+}
+
+/// Locks `m`, recovering the data from a poisoned lock (a panicking handler leaves the fake's
+/// state as it was; the fakes keep serving).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 

@@ -44,13 +44,12 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
 use crate::fake::{
-    BucketLimit, FakeApi, FakeRequest, FakeResponse, FakeServer, FaultRule, RateLimitConfig,
-    ServerOptions,
+    AssertionError, BucketLimit, FakeApi, FakeRequest, FakeResponse, FakeServer, FaultRule,
+    RateLimitConfig, ServerOptions, lock, verify_test_assertion,
 };
 
 /// The test-only RSA private key (PEM) of the fake's OAuth service app.
 pub const TEST_PRIVATE_KEY_PEM: &str = include_str!("../keys/okta-test-private.pem");
-const TEST_PUBLIC_KEY_PEM: &str = include_str!("../keys/okta-test-public.pem");
 
 /// A collection route: path template, paging, wrapper, scope.
 #[derive(Debug, Clone, Copy)]
@@ -863,17 +862,13 @@ impl OktaApi {
         let Some(assertion) = form.get("client_assertion") else {
             return bad("missing client_assertion");
         };
-        let Ok(key) = jsonwebtoken::DecodingKey::from_rsa_pem(TEST_PUBLIC_KEY_PEM.as_bytes())
-        else {
-            return bad("server key");
-        };
-        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
         // The audience is checked below by suffix: the fake does not know its public name.
-        validation.validate_aud = false;
-        validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
-        let claims = match jsonwebtoken::decode::<Value>(assertion, &key, &validation) {
-            Ok(data) => data.claims,
-            Err(e) => return bad(&format!("The client_assertion signature is invalid: {e}")),
+        let claims = match verify_test_assertion(assertion) {
+            Ok(claims) => claims,
+            Err(AssertionError::Key) => return bad("server key"),
+            Err(AssertionError::Invalid(e)) => {
+                return bad(&format!("The client_assertion signature is invalid: {e}"));
+            }
         };
         if claims["iss"] != self.client_id.as_str() || claims["sub"] != self.client_id.as_str() {
             return bad("The client_assertion token has an invalid issuer or subject");
@@ -996,7 +991,7 @@ impl FakeApi for OktaApi {
     }
 
     fn handle(&self, req: &FakeRequest, base: &str) -> Option<FakeResponse> {
-        let mut org = self.org.lock().unwrap_or_else(|p| p.into_inner());
+        let mut org = lock(&self.org);
         let response = self.answer(req, base, &mut org);
         if req.method != Method::GET && req.path.starts_with("/api/v1/users") {
             org.reindex_users();
@@ -1405,17 +1400,11 @@ impl FakeOkta {
     }
     /// Every secret value planted in the org.
     pub fn sentinels(&self) -> Vec<String> {
-        self.org
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .sentinels
-            .clone()
+        lock(&self.org).sentinels.clone()
     }
     /// Items of a collection path (for assertions).
     pub fn items(&self, path: &str) -> Vec<Value> {
-        self.org
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        lock(&self.org)
             .collections
             .get(path)
             .cloned()
@@ -1423,9 +1412,7 @@ impl FakeOkta {
     }
     /// Members of a group.
     pub fn members(&self, group_id: &str) -> BTreeSet<String> {
-        self.org
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        lock(&self.org)
             .members
             .get(group_id)
             .cloned()
@@ -1436,7 +1423,7 @@ impl FakeOkta {
         &self,
         f: impl FnOnce(&mut BTreeMap<String, Vec<Value>>, &mut BTreeMap<String, BTreeSet<String>>) -> T,
     ) -> T {
-        let mut org = self.org.lock().unwrap_or_else(|p| p.into_inner());
+        let mut org = lock(&self.org);
         let org = &mut *org;
         f(&mut org.collections, &mut org.members)
     }

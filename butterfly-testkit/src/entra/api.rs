@@ -12,9 +12,12 @@ use serde_json::{Map, Value, json};
 use super::generate::{b64url, b64url_decode};
 use super::{
     ChangeKind, DIRECTORY, EntraOptions, EntraTenant, PERMISSIONS, ROUTES, Route, Shape,
-    TEST_CERT_THUMBPRINT, TEST_PUBLIC_KEY_PEM, merge,
+    TEST_CERT_THUMBPRINT, merge,
 };
-use crate::fake::{FakeApi, FakeRequest, FakeResponse, Fault, FaultRule};
+use crate::fake::{
+    AssertionError, FakeApi, FakeRequest, FakeResponse, Fault, FaultRule, lock,
+    verify_test_assertion,
+};
 
 /// The properties `GET /users` returns without `$select` (as the cassettes show).
 const USER_DEFAULT: &[&str] = &[
@@ -160,6 +163,14 @@ fn not_found(id: &str) -> FakeResponse {
 
 fn bad_request(message: &str) -> FakeResponse {
     graph_error(400, "Request_BadRequest", message)
+}
+
+/// Graph's `400` for the first of the `required` properties a created object lacks.
+fn missing_property(body: &Value, required: &[&str]) -> Option<FakeResponse> {
+    let missing = required.iter().find(|p| body.get(**p).is_none())?;
+    Some(bad_request(&format!(
+        "Property '{missing}' is required when creating the object."
+    )))
 }
 
 /// `@odata.context` of a concrete path: `applications/{id}/owners` ->
@@ -424,16 +435,10 @@ impl GraphApi {
                     "The certificate with identifier used to sign the client assertion is not registered on application.",
                 );
             }
-            let Ok(key) = jsonwebtoken::DecodingKey::from_rsa_pem(TEST_PUBLIC_KEY_PEM.as_bytes())
-            else {
-                return err(500, "server_error", 50000, "key");
-            };
-            let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-            validation.validate_aud = false;
-            validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
-            let claims = match jsonwebtoken::decode::<Value>(assertion, &key, &validation) {
-                Ok(d) => d.claims,
-                Err(e) => {
+            let claims = match verify_test_assertion(assertion) {
+                Ok(claims) => claims,
+                Err(AssertionError::Key) => return err(500, "server_error", 50000, "key"),
+                Err(AssertionError::Invalid(e)) => {
                     return err(
                         401,
                         "invalid_client",
@@ -847,7 +852,7 @@ impl GraphApi {
             // page costs the page and not a scan of the collection.
             let key = (path.to_string(), f.to_string());
             let hits = {
-                let mut cache = self.filters.lock().unwrap_or_else(|p| p.into_inner());
+                let mut cache = lock(&self.filters);
                 match cache.get(&key) {
                     Some((clock, hits)) if *clock == t.clock => hits.clone(),
                     _ => {
@@ -1054,17 +1059,16 @@ impl GraphApi {
         let now = now_iso();
         match store {
             "users" => {
-                for req_prop in [
-                    "displayName",
-                    "userPrincipalName",
-                    "mailNickname",
-                    "accountEnabled",
-                ] {
-                    if body.get(req_prop).is_none() {
-                        return bad_request(&format!(
-                            "Property '{req_prop}' is required when creating the object."
-                        ));
-                    }
+                if let Some(refused) = missing_property(
+                    &body,
+                    &[
+                        "displayName",
+                        "userPrincipalName",
+                        "mailNickname",
+                        "accountEnabled",
+                    ],
+                ) {
+                    return refused;
                 }
                 let upn = body["userPrincipalName"]
                     .as_str()
@@ -1126,17 +1130,16 @@ impl GraphApi {
                 }
             }
             "groups" => {
-                for req_prop in [
-                    "displayName",
-                    "mailEnabled",
-                    "mailNickname",
-                    "securityEnabled",
-                ] {
-                    if body.get(req_prop).is_none() {
-                        return bad_request(&format!(
-                            "Property '{req_prop}' is required when creating the object."
-                        ));
-                    }
+                if let Some(refused) = missing_property(
+                    &body,
+                    &[
+                        "displayName",
+                        "mailEnabled",
+                        "mailNickname",
+                        "securityEnabled",
+                    ],
+                ) {
+                    return refused;
                 }
                 if let Some(map) = body.as_object_mut() {
                     map.entry("groupTypes").or_insert(json!([]));
@@ -1151,10 +1154,8 @@ impl GraphApi {
                 }
             }
             "applications" => {
-                if body.get("displayName").is_none() {
-                    return bad_request(
-                        "Property 'displayName' is required when creating the object.",
-                    );
+                if let Some(refused) = missing_property(&body, &["displayName"]) {
+                    return refused;
                 }
                 let app_id = t.new_guid();
                 body["appId"] = json!(app_id);
@@ -1618,7 +1619,7 @@ impl GraphApi {
 
     /// The injected answer of a batched request, if a batch fault fires for it.
     fn batch_fault(&self, req: &FakeRequest) -> Option<FakeResponse> {
-        let mut faults = self.batch_faults.lock().unwrap_or_else(|p| p.into_inner());
+        let mut faults = lock(&self.batch_faults);
         for (rule, seen, fired) in faults.iter_mut() {
             if req.path.starts_with(&rule.path_prefix)
                 && rule.method.as_ref().is_none_or(|m| *m == req.method)
@@ -1738,7 +1739,7 @@ fn resolve_id(t: &EntraTenant, store: &str, id: &str) -> String {
 
 impl FakeApi for GraphApi {
     fn handle(&self, req: &FakeRequest, base: &str) -> Option<FakeResponse> {
-        let mut t = self.tenant.lock().unwrap_or_else(|p| p.into_inner());
+        let mut t = lock(&self.tenant);
         if req.method == Method::POST
             && let Some(known) = self.token_path(&req.path, &t)
         {
