@@ -619,6 +619,15 @@ fn error(status: u16, code: &str, message: &str) -> FakeResponse {
 }
 
 /// An error body without `errorCode` (several routes answer so, as recorded).
+/// Auth0's `400 invalid_body` for a request body without the required property `name`.
+fn missing_property(name: &str) -> FakeResponse {
+    error(
+        400,
+        "invalid_body",
+        &format!("Payload validation error: Missing required property: {name}"),
+    )
+}
+
 fn error_without_code(status: u16, message: &str) -> FakeResponse {
     let mut r = error(status, "", message);
     if let Some(o) = r.body.as_mut().and_then(Value::as_object_mut) {
@@ -1387,13 +1396,7 @@ impl Auth0Api {
                 let body = req.json();
                 if let Some(member) = c.bulk {
                     let Some(adds) = body.get(member).and_then(Value::as_array).cloned() else {
-                        return Some(error(
-                            400,
-                            "invalid_body",
-                            &format!(
-                                "Payload validation error: Missing required property: {member}"
-                            ),
-                        ));
+                        return Some(missing_property(member));
                     };
                     let mut expanded = Vec::new();
                     for a in adds {
@@ -1440,14 +1443,7 @@ impl Auth0Api {
                     IdStyle::Given => match obj.get(c.id).and_then(Value::as_str) {
                         Some(id) => id.to_string(),
                         None => {
-                            return Some(error(
-                                400,
-                                "invalid_body",
-                                &format!(
-                                    "Payload validation error: Missing required property: {}",
-                                    c.id
-                                ),
-                            ));
+                            return Some(missing_property(c.id));
                         }
                     },
                     style => t.new_id(style),
@@ -1502,11 +1498,7 @@ impl Auth0Api {
             Method::PATCH if path.starts_with("actions/triggers/") => {
                 let body = req.json();
                 let Some(refs) = body.get("bindings").and_then(Value::as_array) else {
-                    return Some(error(
-                        400,
-                        "invalid_body",
-                        "Payload validation error: Missing required property: bindings",
-                    ));
+                    return Some(missing_property("bindings"));
                 };
                 let trigger = path.split('/').nth(2).unwrap_or_default().to_string();
                 let mut out = Vec::new();
@@ -1882,11 +1874,7 @@ impl Auth0Api {
                     Method::POST | Method::DELETE => {
                         let body = req.json();
                         let Some(ids) = body.get("roles").and_then(Value::as_array) else {
-                            return Some(error(
-                                400,
-                                "invalid_body",
-                                "Payload validation error: Missing required property: roles",
-                            ));
+                            return Some(missing_property("roles"));
                         };
                         for rid in ids.iter().filter_map(Value::as_str) {
                             if !role_exists(t, rid) {
@@ -1927,11 +1915,7 @@ impl Auth0Api {
                     Method::POST => {
                         let body = req.json();
                         let Some(ids) = body.get("users").and_then(Value::as_array) else {
-                            return Some(error(
-                                400,
-                                "invalid_body",
-                                "Payload validation error: Missing required property: users",
-                            ));
+                            return Some(missing_property("users"));
                         };
                         let ids: Vec<String> = ids
                             .iter()
@@ -1976,11 +1960,7 @@ impl Auth0Api {
                     Method::POST | Method::DELETE => {
                         let body = req.json();
                         let Some(ids) = body.get("members").and_then(Value::as_array) else {
-                            return Some(error(
-                                400,
-                                "invalid_body",
-                                "Payload validation error: Missing required property: members",
-                            ));
+                            return Some(missing_property("members"));
                         };
                         let ids: Vec<String> = ids
                             .iter()

@@ -165,6 +165,14 @@ const fn route(
 }
 
 const PAGED: Option<(usize, usize)> = Some((100, 999));
+
+/// `route` paged with `$top` (default 100, at most 999) and a skiptoken.
+const fn paged(route: Route) -> Route {
+    Route {
+        top: PAGED,
+        ..route
+    }
+}
 const USER_R: &[&str] = &["User.Read.All"];
 const GROUP_R: &[&str] = &["Group.Read.All"];
 const MEMBER_R: &[&str] = &["GroupMember.Read.All", "Group.Read.All"];
@@ -177,110 +185,93 @@ const CA_W: &str = "Policy.ReadWrite.ConditionalAccess";
 
 /// Every `GET` route the fake serves.
 pub const ROUTES: &[Route] = &[
-    Route {
-        top: PAGED,
-        ..route("users/delta", Shape::Delta, USER_R, "User.ReadWrite.All")
-    },
-    Route {
-        top: PAGED,
-        ..route("groups/delta", Shape::Delta, GROUP_R, "Group.ReadWrite.All")
-    },
-    Route {
-        top: PAGED,
-        ..route("users", Shape::Collection, USER_R, "User.ReadWrite.All")
-    },
-    Route {
-        top: PAGED,
-        ..route("groups", Shape::Collection, GROUP_R, "Group.ReadWrite.All")
-    },
-    Route {
-        top: PAGED,
-        ..route(
-            "groups/{}/members",
-            Shape::Relation,
-            MEMBER_R,
-            "GroupMember.ReadWrite.All",
-        )
-    },
-    Route {
-        top: PAGED,
-        ..route(
-            "groups/{}/owners",
-            Shape::Relation,
-            MEMBER_R,
-            "GroupMember.ReadWrite.All",
-        )
-    },
-    Route {
-        top: PAGED,
-        ..route(
-            "applications",
-            Shape::Collection,
-            APP_R,
-            "Application.ReadWrite.All",
-        )
-    },
-    Route {
-        top: PAGED,
-        ..route(
-            "applications/{}/owners",
-            Shape::Relation,
-            APP_R,
-            "Application.ReadWrite.All",
-        )
-    },
+    paged(route(
+        "users/delta",
+        Shape::Delta,
+        USER_R,
+        "User.ReadWrite.All",
+    )),
+    paged(route(
+        "groups/delta",
+        Shape::Delta,
+        GROUP_R,
+        "Group.ReadWrite.All",
+    )),
+    paged(route(
+        "users",
+        Shape::Collection,
+        USER_R,
+        "User.ReadWrite.All",
+    )),
+    paged(route(
+        "groups",
+        Shape::Collection,
+        GROUP_R,
+        "Group.ReadWrite.All",
+    )),
+    paged(route(
+        "groups/{}/members",
+        Shape::Relation,
+        MEMBER_R,
+        "GroupMember.ReadWrite.All",
+    )),
+    paged(route(
+        "groups/{}/owners",
+        Shape::Relation,
+        MEMBER_R,
+        "GroupMember.ReadWrite.All",
+    )),
+    paged(route(
+        "applications",
+        Shape::Collection,
+        APP_R,
+        "Application.ReadWrite.All",
+    )),
+    paged(route(
+        "applications/{}/owners",
+        Shape::Relation,
+        APP_R,
+        "Application.ReadWrite.All",
+    )),
     route(
         "applications/{}/federatedIdentityCredentials",
         Shape::Collection,
         APP_R,
         "Application.ReadWrite.All",
     ),
+    paged(route(
+        "servicePrincipals",
+        Shape::Collection,
+        APP_R,
+        "Application.ReadWrite.All",
+    )),
+    paged(route(
+        "servicePrincipals/{}/owners",
+        Shape::Relation,
+        APP_R,
+        "Application.ReadWrite.All",
+    )),
+    paged(route(
+        "servicePrincipals/{}/appRoleAssignedTo",
+        Shape::Collection,
+        APP_R,
+        "AppRoleAssignment.ReadWrite.All",
+    )),
     Route {
-        top: PAGED,
-        ..route(
-            "servicePrincipals",
-            Shape::Collection,
-            APP_R,
-            "Application.ReadWrite.All",
-        )
-    },
-    Route {
-        top: PAGED,
-        ..route(
-            "servicePrincipals/{}/owners",
-            Shape::Relation,
-            APP_R,
-            "Application.ReadWrite.All",
-        )
-    },
-    Route {
-        top: PAGED,
-        ..route(
-            "servicePrincipals/{}/appRoleAssignedTo",
-            Shape::Collection,
-            APP_R,
-            "AppRoleAssignment.ReadWrite.All",
-        )
-    },
-    Route {
-        top: PAGED,
         store: Some("oauth2PermissionGrants"),
-        ..route(
+        ..paged(route(
             "servicePrincipals/{}/oauth2PermissionGrants",
             Shape::Collection,
             APP_R,
             "DelegatedPermissionGrant.ReadWrite.All",
-        )
+        ))
     },
-    Route {
-        top: PAGED,
-        ..route(
-            "oauth2PermissionGrants",
-            Shape::Collection,
-            GRANT_R,
-            "DelegatedPermissionGrant.ReadWrite.All",
-        )
-    },
+    paged(route(
+        "oauth2PermissionGrants",
+        Shape::Collection,
+        GRANT_R,
+        "DelegatedPermissionGrant.ReadWrite.All",
+    )),
     route(
         "identity/conditionalAccess/policies",
         Shape::Collection,
@@ -383,42 +374,30 @@ pub const ROUTES: &[Route] = &[
         ROLE_R,
         "RoleManagement.ReadWrite.Directory",
     ),
-    Route {
-        top: PAGED,
-        ..route(
-            "roleManagement/directory/roleAssignments",
-            Shape::Collection,
-            ROLE_R,
-            "RoleManagement.ReadWrite.Directory",
-        )
-    },
-    Route {
-        top: PAGED,
-        ..route(
-            "roleManagement/directory/roleEligibilitySchedules",
-            Shape::Collection,
-            ROLE_R,
-            "RoleManagement.ReadWrite.Directory",
-        )
-    },
-    Route {
-        top: PAGED,
-        ..route(
-            "directory/administrativeUnits",
-            Shape::Collection,
-            AU_R,
-            "AdministrativeUnit.ReadWrite.All",
-        )
-    },
-    Route {
-        top: PAGED,
-        ..route(
-            "directory/administrativeUnits/{}/members",
-            Shape::Relation,
-            AU_R,
-            "AdministrativeUnit.ReadWrite.All",
-        )
-    },
+    paged(route(
+        "roleManagement/directory/roleAssignments",
+        Shape::Collection,
+        ROLE_R,
+        "RoleManagement.ReadWrite.Directory",
+    )),
+    paged(route(
+        "roleManagement/directory/roleEligibilitySchedules",
+        Shape::Collection,
+        ROLE_R,
+        "RoleManagement.ReadWrite.Directory",
+    )),
+    paged(route(
+        "directory/administrativeUnits",
+        Shape::Collection,
+        AU_R,
+        "AdministrativeUnit.ReadWrite.All",
+    )),
+    paged(route(
+        "directory/administrativeUnits/{}/members",
+        Shape::Relation,
+        AU_R,
+        "AdministrativeUnit.ReadWrite.All",
+    )),
     route(
         "identity/identityProviders",
         Shape::Collection,
