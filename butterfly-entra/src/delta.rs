@@ -70,11 +70,17 @@ impl CursorStore {
         if let Some(file) = &self.file {
             // Best effort: a lost state file only makes the next backup a full one.
             let tmp = file.with_extension("tmp");
-            if let Ok(bytes) = serde_json::to_vec_pretty(&*map)
-                && std::fs::write(&tmp, bytes).is_ok()
-                && std::fs::rename(&tmp, file).is_err()
-            {
-                tracing::warn!("cannot save the Entra delta state file");
+            let saved = serde_json::to_vec_pretty(&*map)
+                .map_err(std::io::Error::other)
+                .and_then(|bytes| {
+                    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+                        std::fs::create_dir_all(dir)?;
+                    }
+                    std::fs::write(&tmp, bytes)?;
+                    std::fs::rename(&tmp, file)
+                });
+            if let Err(e) = saved {
+                tracing::warn!(error = %e, file = %file.display(), "cannot save the Entra delta state file; the next backup reads everything");
             }
         }
     }
