@@ -116,10 +116,13 @@ fn unknown(provider: &str) -> Error {
 
 /// Builds a live provider. Settings come from `file` (if any), overridden by the process
 /// environment; `base_url` overrides the API root (plain http only for loopback).
+/// `state_dir` is where a provider keeps state between runs when its settings name no other
+/// place (Entra's `/delta` cursors, for incremental backups).
 pub fn build(
     provider: &str,
     file: Option<&ConfigFile>,
     base_url: Option<&str>,
+    state_dir: Option<&Path>,
 ) -> Result<Box<dyn Provider>> {
     let mut vars = file.map(|f| f.env_pairs(provider)).unwrap_or_default();
     let prefix = format!("{}_", provider.to_ascii_uppercase());
@@ -143,6 +146,22 @@ pub fn build(
                 // The Graph root; the token authority stays ENTRA_AUTHORITY_URL's (or the
                 // cloud's) unless that is unset and the root is a loopback fake.
                 config.graph_url = Some(url.to_string());
+            }
+            if config.delta_state_file.is_none()
+                && let Some(dir) = state_dir
+            {
+                let tenant: String = config
+                    .tenant_id
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect();
+                config.delta_state_file = Some(dir.join(format!("entra-{tenant}.delta.json")));
             }
             Ok(Box::new(butterfly_entra::EntraProvider::new(config)?))
         }

@@ -87,6 +87,10 @@ enum Command {
         /// API root override (Okta org URL, Graph root, Auth0 tenant URL).
         #[arg(long)]
         base_url: Option<String>,
+        /// Read everything, even where the provider could back up incrementally from the
+        /// tenant's last snapshot (Entra's `/delta`).
+        #[arg(long)]
+        full: bool,
     },
     /// List snapshots, newest first.
     List {
@@ -241,7 +245,7 @@ async fn run(cli: &Cli) -> Result<u8> {
     match &cli.command {
         Command::Kinds { provider, base_url } => {
             let file = config_file(cli.config.as_ref())?;
-            let provider = registry::build(provider, file.as_ref(), base_url.as_deref())?;
+            let provider = registry::build(provider, file.as_ref(), base_url.as_deref(), None)?;
             let report = provider.probe(provider.kinds()).await?;
             if cli.json {
                 print_json(&report)?;
@@ -263,13 +267,26 @@ async fn run(cli: &Cli) -> Result<u8> {
             provider,
             kinds,
             base_url,
+            full,
         } => {
             let file = config_file(cli.config.as_ref())?;
-            let provider = registry::build(provider, file.as_ref(), base_url.as_deref())?;
+            let state = cli.store.join("state");
+            let provider =
+                registry::build(provider, file.as_ref(), base_url.as_deref(), Some(&state))?;
             let store = open_store(cli)?;
             let progress = Progress::new(!cli.json);
             let mut options = BackupOptions::default().observer(progress.observer());
             options.kinds = kinds.clone();
+            // Incremental where the provider can: it reads only what changed since the last
+            // snapshot of this tenant (and still produces what a full backup would).
+            let mut incremental_from = None;
+            if !*full && provider.capabilities().incremental {
+                if let Some(last) = store.latest(provider.name(), provider.tenant()).await? {
+                    let previous = store.load(&last.id).await?;
+                    options = options.previous(std::sync::Arc::new(previous));
+                    incremental_from = Some(last.id);
+                }
+            }
             let (snapshot, saved) =
                 backup::run_and_save(provider.as_ref(), &store, &options).await?;
             let status = snapshot.status();
@@ -285,7 +302,7 @@ async fn run(cli: &Cli) -> Result<u8> {
                     })
                     .collect();
                 print_json(
-                    &json!({"snapshot": saved.id, "status": status, "resources": snapshot.resource_count(), "kinds": kinds, "saved": saved}),
+                    &json!({"snapshot": saved.id, "status": status, "resources": snapshot.resource_count(), "kinds": kinds, "saved": saved, "incremental_from": incremental_from}),
                 )?;
             } else {
                 for (kind, data) in &snapshot.kinds {
@@ -308,6 +325,9 @@ async fn run(cli: &Cli) -> Result<u8> {
                     saved.new_bytes,
                     saved.reused_blobs
                 );
+                if let Some(from) = &incremental_from {
+                    println!("incremental from {from} (use --full for a full read)");
+                }
                 println!("status: {}", status_text(&style, status));
             }
             Ok(match status {
@@ -484,8 +504,12 @@ async fn run(cli: &Cli) -> Result<u8> {
                 Some(path) => Some(ConfigFile::load(path)?),
                 None => config_file(cli.config.as_ref())?,
             };
-            let provider =
-                registry::build(&snap.meta.provider, file.as_ref(), base_url.as_deref())?;
+            let provider = registry::build(
+                &snap.meta.provider,
+                file.as_ref(),
+                base_url.as_deref(),
+                None,
+            )?;
             let options = RestoreOptions {
                 kinds: kinds.clone(),
                 update_existing: *update_existing,
