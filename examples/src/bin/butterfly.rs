@@ -280,12 +280,13 @@ async fn run(cli: &Cli) -> Result<u8> {
             // Incremental where the provider can: it reads only what changed since the last
             // snapshot of this tenant (and still produces what a full backup would).
             let mut incremental_from = None;
-            if !*full && provider.capabilities().incremental {
-                if let Some(last) = store.latest(provider.name(), provider.tenant()).await? {
-                    let previous = store.load(&last.id).await?;
-                    options = options.previous(std::sync::Arc::new(previous));
-                    incremental_from = Some(last.id);
-                }
+            if !*full
+                && provider.capabilities().incremental
+                && let Some(last) = store.latest(provider.name(), provider.tenant()).await?
+            {
+                let previous = store.load(&last.id).await?;
+                options = options.previous(std::sync::Arc::new(previous));
+                incremental_from = Some(last.id);
             }
             let (snapshot, saved) =
                 backup::run_and_save(provider.as_ref(), &store, &options).await?;
