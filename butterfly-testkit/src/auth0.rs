@@ -69,7 +69,7 @@ use serde_json::{Map, Value, json};
 
 use crate::fake::{
     BucketLimit, FakeApi, FakeRequest, FakeResponse, FakeServer, FaultRule, RateLimitConfig,
-    RateLimitMode, RawResponse, ServerOptions, lock, verify_test_assertion,
+    RateLimitMode, RawResponse, ServerOptions, lock, merge, verify_test_assertion,
 };
 
 /// The test-only RSA private key (PEM) for the `private_key_jwt` client assertion.
@@ -730,22 +730,6 @@ fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-fn merge(target: &mut Value, patch: &Value) {
-    match (target, patch) {
-        (Value::Object(t), Value::Object(p)) => {
-            for (k, v) in p {
-                match t.get_mut(k) {
-                    Some(existing) if existing.is_object() && v.is_object() => merge(existing, v),
-                    _ => {
-                        t.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        (t, p) => *t = p.clone(),
-    }
 }
 
 /// `fields`/`include_fields` projection.

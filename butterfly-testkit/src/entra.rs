@@ -73,6 +73,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+pub(crate) use crate::fake::merge;
 use crate::fake::{BucketLimit, FakeServer, FaultRule, RateLimitConfig, ServerOptions, lock};
 
 /// The test-only RSA private key (PEM) of the backup app's certificate (shared with the Okta
@@ -819,23 +820,6 @@ impl EntraTenant {
             }
             None => false,
         }
-    }
-}
-
-pub(crate) fn merge(target: &mut Value, patch: &Value) {
-    match (target, patch) {
-        (Value::Object(t), Value::Object(p)) => {
-            for (k, v) in p {
-                if v.is_object() && t.get(k).is_some_and(Value::is_object) {
-                    if let Some(slot) = t.get_mut(k) {
-                        merge(slot, v);
-                    }
-                } else {
-                    t.insert(k.clone(), v.clone());
-                }
-            }
-        }
-        (t, p) => *t = p.clone(),
     }
 }
 

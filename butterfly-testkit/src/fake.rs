@@ -400,6 +400,24 @@ pub(crate) fn verify_test_assertion(assertion: &str) -> Result<Value, AssertionE
         .map_err(AssertionError::Invalid)
 }
 
+/// Merges a JSON `patch` into `target` as the providers' `PATCH`/`POST` updates do: objects
+/// merge key by key (recursively), anything else replaces what was there.
+pub(crate) fn merge(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (k, v) in p {
+                match t.get_mut(k) {
+                    Some(existing) if existing.is_object() && v.is_object() => merge(existing, v),
+                    _ => {
+                        t.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (t, p) => *t = p.clone(),
+    }
+}
+
 /// Locks `m`, recovering the data from a poisoned lock (a panicking handler leaves the fake's
 /// state as it was; the fakes keep serving).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -45,7 +45,7 @@ use serde_json::{Value, json};
 
 use crate::fake::{
     AssertionError, BucketLimit, FakeApi, FakeRequest, FakeResponse, FakeServer, FaultRule,
-    RateLimitConfig, ServerOptions, lock, verify_test_assertion,
+    RateLimitConfig, ServerOptions, lock, merge, verify_test_assertion,
 };
 
 /// The test-only RSA private key (PEM) of the fake's OAuth service app.
@@ -1319,17 +1319,6 @@ impl OktaApi {
             }
             _ => None,
         }
-    }
-}
-
-fn merge(target: &mut Value, patch: &Value) {
-    match (target, patch) {
-        (Value::Object(t), Value::Object(p)) => {
-            for (k, v) in p {
-                merge(t.entry(k.clone()).or_insert(Value::Null), v);
-            }
-        }
-        (t, p) => *t = p.clone(),
     }
 }
 

@@ -12,10 +12,10 @@ use serde_json::{Map, Value, json};
 use super::generate::{b64url, b64url_decode};
 use super::{
     ChangeKind, DIRECTORY, EntraOptions, EntraTenant, PERMISSIONS, ROUTES, Route, Shape,
-    TEST_CERT_THUMBPRINT, merge,
+    TEST_CERT_THUMBPRINT,
 };
 use crate::fake::{
-    AssertionError, FakeApi, FakeRequest, FakeResponse, Fault, FaultRule, lock,
+    AssertionError, FakeApi, FakeRequest, FakeResponse, Fault, FaultRule, lock, merge,
     verify_test_assertion,
 };
 
