@@ -69,7 +69,7 @@ use serde_json::{Map, Value, json};
 
 use crate::fake::{
     BucketLimit, FakeApi, FakeRequest, FakeResponse, FakeServer, FaultRule, RateLimitConfig,
-    RateLimitMode, RawResponse, ServerOptions, lock, merge, verify_test_assertion,
+    RateLimitMode, RawResponse, ServerOptions, lock, matches, merge, verify_test_assertion,
 };
 
 /// The test-only RSA private key (PEM) for the `private_key_jwt` client assertion.
@@ -696,18 +696,6 @@ fn empty(status: u16) -> FakeResponse {
         status,
         headers: Vec::new(),
         body: None,
-    }
-}
-
-/// Matches a concrete path against a template with `{}` segments.
-fn matches(template: &str, path: &str) -> bool {
-    let (mut t, mut p) = (template.split('/'), path.split('/'));
-    loop {
-        match (t.next(), p.next()) {
-            (None, None) => return true,
-            (Some(a), Some(b)) if a == "{}" || a == b => {}
-            _ => return false,
-        }
     }
 }
 

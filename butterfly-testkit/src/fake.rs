@@ -400,6 +400,19 @@ pub(crate) fn verify_test_assertion(assertion: &str) -> Result<Value, AssertionE
         .map_err(AssertionError::Invalid)
 }
 
+/// Whether a concrete `path` fits a route `template` whose `{}` segments match any one
+/// segment (the others exactly).
+pub(crate) fn matches(template: &str, path: &str) -> bool {
+    let (mut t, mut p) = (template.split('/'), path.split('/'));
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) if a == "{}" || a == b => {}
+            _ => return false,
+        }
+    }
+}
+
 /// Merges a JSON `patch` into `target` as the providers' `PATCH`/`POST` updates do: objects
 /// merge key by key (recursively), anything else replaces what was there.
 pub(crate) fn merge(target: &mut Value, patch: &Value) {

@@ -45,7 +45,7 @@ use serde_json::{Value, json};
 
 use crate::fake::{
     AssertionError, BucketLimit, FakeApi, FakeRequest, FakeResponse, FakeServer, FaultRule,
-    RateLimitConfig, ServerOptions, lock, merge, verify_test_assertion,
+    RateLimitConfig, ServerOptions, lock, matches, merge, verify_test_assertion,
 };
 
 /// The test-only RSA private key (PEM) of the fake's OAuth service app.
@@ -797,12 +797,6 @@ impl Org {
             })
             .unwrap_or_default();
     }
-}
-
-/// Matches a concrete path against a template with `{}` segments.
-fn matches(template: &str, path: &str) -> bool {
-    let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
-    t.len() == p.len() && t.iter().zip(&p).all(|(a, b)| *a == "{}" || a == b)
 }
 
 struct OktaApi {
