@@ -3,12 +3,16 @@
 //! then changed a little and backed up again incrementally from the first snapshot (delta
 //! cursors). Prints requests, wall time and CPU time per user object for both.
 //!
+//! The fake runs on its own tokio runtime (threads named `bench-fake`) and the client on
+//! another (`bench-client`), so the CPU of each is summed from `/proc/self/task/*/stat` per
+//! thread group; the whole-process figure (both, plus the main thread) is printed too.
+//!
 //! `cargo bench -p benches --bench entra_backup -- [users] [scale]` (defaults 100000 users, 10x)
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use benches::{cpu_seconds, peak_rss_mib, positional_args};
+use benches::{cpu_seconds, peak_rss_mib, positional_args, thread_cpu_seconds};
 use butterfly_core::backup::{self, BackupOptions};
 use butterfly_entra::{EntraAuth, EntraConfig, EntraProvider};
 use butterfly_testkit::entra::{EntraOptions, EntraTenantSpec, FakeEntra, graph_rate_limits};
@@ -19,21 +23,66 @@ fn requests(p: &EntraProvider) -> u64 {
     p.http_stats().requests.values().sum()
 }
 
-#[tokio::main]
-async fn main() {
+/// Thread-name prefixes of the two runtimes (Linux keeps 15 bytes of a thread's name).
+const CLIENT_THREADS: &str = "bench-client";
+const FAKE_THREADS: &str = "bench-fake";
+
+/// CPU seconds so far of the whole process, the client's threads and the fake's threads.
+fn cpu_now() -> [f64; 3] {
+    [
+        cpu_seconds(),
+        thread_cpu_seconds(CLIENT_THREADS),
+        thread_cpu_seconds(FAKE_THREADS),
+    ]
+}
+
+fn runtime(name: &str) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(name)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+fn main() {
     let args = positional_args();
     let users: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let scale: f64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(10.0);
     let generated = Instant::now();
-    let fake = FakeEntra::start(
-        EntraTenantSpec { users, seed: 1 },
-        EntraOptions {
-            rate_limits: Some(graph_rate_limits(scale)),
-            ..EntraOptions::default()
-        },
+    // The fake's accept loop and connections are spawned onto `fake_rt`'s workers; the
+    // client's whole run is one task spawned onto `client_rt`.
+    let fake_rt = runtime(FAKE_THREADS);
+    let fake = fake_rt
+        .block_on(FakeEntra::start(
+            EntraTenantSpec { users, seed: 1 },
+            EntraOptions {
+                rate_limits: Some(graph_rate_limits(scale)),
+                ..EntraOptions::default()
+            },
+        ))
+        .expect("fake tenant starts");
+    let client_rt = runtime(CLIENT_THREADS);
+    client_rt
+        .block_on(client_rt.spawn(run(fake, users, scale, generated)))
+        .expect("bench task");
+    drop(client_rt);
+    drop(fake_rt);
+}
+
+/// Prints one backup's CPU split: whole process, client only, fake only.
+fn cpu_line(label: &str, before: [f64; 3], after: [f64; 3], users: usize) -> String {
+    let per_user = |s: f64| s * 1e6 / users.max(1) as f64;
+    let [process, client, fake] = [0, 1, 2].map(|i| after[i] - before[i]);
+    format!(
+        "  {label} CPU: client {client:.2}s = {:.1} µs per user object (client only); fake {fake:.2}s = {:.1} µs per user; whole process {process:.2}s = {:.1} µs per user",
+        per_user(client),
+        per_user(fake),
+        per_user(process),
     )
-    .await
-    .expect("fake tenant starts");
+}
+
+async fn run(fake: FakeEntra, users: usize, scale: f64, generated: Instant) {
     println!(
         "entra_backup: {users} users, Graph budgets scaled {scale}x; tenant generated in {:.1}s",
         generated.elapsed().as_secs_f64()
@@ -79,13 +128,14 @@ async fn main() {
     };
 
     *t0.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
-    let (cpu0, req0, started) = (cpu_seconds(), requests(&entra), Instant::now());
+    let (cpu0, req0, started) = (cpu_now(), requests(&entra), Instant::now());
     let full = backup::run(&entra, &options).await.expect("full backup");
-    let (full_wall, full_cpu) = (started.elapsed(), cpu_seconds() - cpu0);
+    let (full_wall, full_cpu_all) = (started.elapsed(), cpu_now());
+    let full_cpu = full_cpu_all[0] - cpu0[0];
     let full_requests = requests(&entra) - req0;
     let full_stats = entra.http_stats();
     println!(
-        "full:        {:>7} resources ({} users), status {}; {full_requests} requests {:?}, retries {}, 429s {}; wall {:.2}s, CPU {:.2}s = {:.1} µs per user object (client and fake)",
+        "full:        {:>7} resources ({} users), status {}; {full_requests} requests {:?}, retries {}, 429s {}; wall {:.2}s, CPU {:.2}s = {:.1} µs per user object (whole process: client and fake)",
         full.resource_count(),
         full.resources("entra.user").len(),
         full.status(),
@@ -96,6 +146,7 @@ async fn main() {
         full_cpu,
         full_cpu * 1e6 / users.max(1) as f64
     );
+    println!("{}", cpu_line("full", cpu0, full_cpu_all, users));
 
     // A day's changes: a few users edited, one created, one deleted, one membership added.
     let items = fake.items("users");
@@ -123,11 +174,12 @@ async fn main() {
     slowest("full");
     let previous = Arc::new(full);
     *t0.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
-    let (cpu0, req0, started) = (cpu_seconds(), requests(&entra), Instant::now());
+    let (cpu0, req0, started) = (cpu_now(), requests(&entra), Instant::now());
     let incremental = backup::run(&entra, &options.clone().previous(previous))
         .await
         .expect("incremental backup");
-    let (inc_wall, inc_cpu) = (started.elapsed(), cpu_seconds() - cpu0);
+    let (inc_wall, inc_cpu_all) = (started.elapsed(), cpu_now());
+    let inc_cpu = inc_cpu_all[0] - cpu0[0];
     let inc_requests = requests(&entra) - req0;
     println!(
         "incremental: {:>7} resources ({} users), status {}; {inc_requests} requests; wall {:.2}s, CPU {:.2}s",
@@ -137,6 +189,7 @@ async fn main() {
         inc_wall.as_secs_f64(),
         inc_cpu,
     );
+    println!("{}", cpu_line("incremental", cpu0, inc_cpu_all, users));
     slowest("incremental");
     println!(
         "full/incremental requests {:.1}x, wall {:.1}x; peak RSS {:.0} MiB (fake tenant included)",

@@ -12,7 +12,8 @@
 //! ```
 //!
 //! Shared measurement helpers for the end-to-end benches: [`peak_rss_mib`], [`cpu_seconds`],
-//! [`positional_args`].
+//! [`positional_args`], [`thread_cpu_seconds`] (CPU of one named group of threads, e.g. a
+//! tokio runtime built with `thread_name`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -42,6 +43,35 @@ pub fn cpu_seconds() -> f64 {
             )
         })
         .unwrap_or(0.0)
+}
+
+/// CPU time (user + system) used so far by this process's live threads whose name (`comm`,
+/// which Linux truncates to 15 bytes) starts with `prefix`, in seconds; 0 where `/proc` is
+/// missing. Name a tokio runtime's threads with `Builder::thread_name` to measure it alone.
+/// Threads that have already exited are not counted (tokio keeps its workers alive for the
+/// runtime's lifetime; idle blocking-pool threads exit after 10 s).
+pub fn thread_cpu_seconds(prefix: &str) -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    let mut ticks = 0.0;
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ...`: comm may contain spaces or parentheses, so split on the
+        // first '(' and the last ')'.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        if !stat[open + 1..close].starts_with(prefix) {
+            continue;
+        }
+        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        let field = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+        ticks += field(11).unwrap_or(0.0) + field(12).unwrap_or(0.0);
+    }
+    ticks / 100.0
 }
 
 /// The positional (non-flag) arguments of a bench binary (cargo passes `--bench`).

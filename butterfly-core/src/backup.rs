@@ -269,6 +269,8 @@ pub async fn run(provider: &dyn Provider, options: &BackupOptions) -> Result<Sna
     ready.reverse(); // pop() takes them in table order
 
     let mut results: Vec<KindResult> = Vec::new();
+    // Parents shared with their children's fetches, by index into `results`.
+    let mut shared: Vec<(usize, Arc<Vec<Resource>>)> = Vec::new();
     let mut running = FuturesUnordered::new();
     loop {
         while running.len() < options.concurrency.max(1) {
@@ -286,7 +288,7 @@ pub async fn run(provider: &dyn Provider, options: &BackupOptions) -> Result<Sna
         let Some(result) = running.next().await else {
             break;
         };
-        let result: KindResult = result;
+        let mut result: KindResult = result;
         emit(BackupEvent::KindFinished {
             kind: result.kind.id().to_string(),
             outcome: result.outcome.clone(),
@@ -298,18 +300,28 @@ pub async fn run(provider: &dyn Provider, options: &BackupOptions) -> Result<Sna
                 .sum(),
         });
         if let Some(children) = waiting.remove(result.kind.id()) {
+            // Every child reads the same parents: one shared copy, handed back to the
+            // snapshot once the children are done (no deep copy per child kind).
+            let parents = match result.outcome {
+                KindOutcome::Complete => {
+                    let parents = Arc::new(std::mem::take(&mut result.resources));
+                    shared.push((results.len(), parents.clone()));
+                    Some(parents)
+                }
+                _ => None,
+            };
             for child in children {
-                match &result.outcome {
-                    KindOutcome::Complete => {
+                match (&result.outcome, &parents) {
+                    (KindOutcome::Complete, Some(parents)) => {
                         ready.push((
                             child,
                             FetchContext {
-                                parents: Arc::new(result.resources.clone()),
+                                parents: parents.clone(),
                                 previous: options.previous.clone(),
                             },
                         ));
                     }
-                    other => {
+                    (other, _) => {
                         let outcome = match other {
                             KindOutcome::Denied { missing } => KindOutcome::Denied {
                                 missing: missing.clone(),
@@ -354,6 +366,11 @@ pub async fn run(provider: &dyn Provider, options: &BackupOptions) -> Result<Sna
         started_at,
         finished_at: Utc::now(),
     };
+    drop(ready);
+    for (at, parents) in shared {
+        // Every fetch has finished and dropped its context: the Arc is unique again.
+        results[at].resources = Arc::try_unwrap(parents).unwrap_or_else(|a| (*a).clone());
+    }
     let mut snapshot = Snapshot::new(meta);
     for r in results {
         snapshot.insert_kind(r.kind.id(), r.outcome, r.resources);

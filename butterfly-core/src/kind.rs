@@ -151,17 +151,20 @@ pub trait ResourceKind: Send + Sync + fmt::Debug {
     /// key field is missing.
     fn natural_key_of(&self, body: &Value) -> Option<String> {
         let fields = self.natural_key();
-        if fields.is_empty() {
-            return None;
+        let part = |value: &Value| match value {
+            Value::String(s) => Some(s.clone()),
+            Value::Null => None,
+            other => Some(other.to_string()),
+        };
+        match fields {
+            [] => return None,
+            // The common case: one field, no joining.
+            [field] => return part(body.pointer(field)?),
+            _ => {}
         }
         let mut parts = Vec::with_capacity(fields.len());
         for field in fields {
-            let value = body.pointer(field)?;
-            parts.push(match value {
-                Value::String(s) => s.clone(),
-                Value::Null => return None,
-                other => other.to_string(),
-            });
+            parts.push(part(body.pointer(field)?)?);
         }
         Some(parts.join("|"))
     }

@@ -71,8 +71,13 @@ impl SecretPlaceholder {
 /// Absent, `null` and empty-string fields are left alone (there is nothing to rotate).
 pub fn redact(kind: &dyn ResourceKind, resource: &mut Resource) -> usize {
     let mut count = 0;
-    let rid = resource.id.clone();
-    let kid = resource.kind.clone();
+    let Resource {
+        id,
+        kind: kid,
+        body,
+        ..
+    } = resource;
+    let (rid, kid) = (&*id, &*kid);
     let mut replace = |at: &str, v: &mut Value, what: &str| {
         if v.is_null() || v.as_str() == Some("") || SecretPlaceholder::from_value(v).is_some() {
             return;
@@ -88,34 +93,48 @@ pub fn redact(kind: &dyn ResourceKind, resource: &mut Resource) -> usize {
         count += 1;
     };
     for field in kind.secret_fields() {
-        pointer::for_each_mut(&mut resource.body, field.pointer, &mut |at, v| {
+        pointer::for_each_mut(body, field.pointer, &mut |at, v| {
             replace(at, v, field.secret)
         });
     }
-    redact_by_name(&mut resource.body, String::new(), &mut |at, v| {
-        replace(at, v, "secret value")
-    });
+    // One path buffer for the whole walk: pointers are only built when a field matches.
+    let mut at = String::new();
+    redact_by_name(body, &mut at, &mut |at, v| replace(at, v, "secret value"));
     count
 }
 
-fn redact_by_name(value: &mut Value, at: String, f: &mut dyn FnMut(&str, &mut Value)) {
+fn redact_by_name(value: &mut Value, at: &mut String, f: &mut dyn FnMut(&str, &mut Value)) {
     match value {
         Value::Object(map) => {
             if map.contains_key(PLACEHOLDER_TAG) {
                 return;
             }
             for (k, v) in map.iter_mut() {
-                let here = pointer::push(&at, k);
-                if ALWAYS_SECRET.contains(&k.as_str()) && !v.is_object() && !v.is_array() {
-                    f(&here, v);
-                } else {
-                    redact_by_name(v, here, f);
+                let secret = ALWAYS_SECRET.contains(&k.as_str()) && !v.is_object() && !v.is_array();
+                if !secret && !v.is_object() && !v.is_array() {
+                    continue;
                 }
+                let len = at.len();
+                at.push('/');
+                at.push_str(&pointer::escape(k));
+                if secret {
+                    f(at, v);
+                } else {
+                    redact_by_name(v, at, f);
+                }
+                at.truncate(len);
             }
         }
         Value::Array(items) => {
             for (i, v) in items.iter_mut().enumerate() {
-                redact_by_name(v, format!("{at}/{i}"), f);
+                if !v.is_object() && !v.is_array() {
+                    continue;
+                }
+                let len = at.len();
+                use std::fmt::Write as _;
+                let _ = write!(at, "/{i}");
+                redact_by_name(v, at, f);
+                at.truncate(len);
             }
         }
         _ => {}
@@ -187,5 +206,27 @@ mod tests {
         assert_eq!(redact(&APP, &mut r), 0);
         assert_eq!(before, r.body);
         assert_eq!(r.body["credentials"]["oauthClient"]["client_id"], "abc");
+    }
+
+    #[test]
+    fn secrets_found_by_name_carry_their_full_escaped_pointer() {
+        const PLAIN: KindSpec = KindSpec::new("t.plain", "Plain", Category::Directory);
+        let mut r = Resource::new(
+            &PLAIN,
+            "r1",
+            None,
+            json!({
+                "a": [1, {"x": true}, {"hooks": [{"apiToken": "SENTINEL-1"}]}],
+                "b/c~d": {"password": "SENTINEL-2", "name": "kept"},
+                "password": {"nested": "not a secret leaf"},
+                "zz": "plain"
+            }),
+        );
+        assert_eq!(redact(&PLAIN, &mut r), 2);
+        let mut fields: Vec<String> = placeholders(&r).into_iter().map(|p| p.field).collect();
+        fields.sort();
+        assert_eq!(fields, ["/a/2/hooks/0/apiToken", "/b~1c~0d/password"]);
+        assert_eq!(r.body["password"]["nested"], "not a secret leaf");
+        assert_eq!(r.body["b/c~d"]["name"], "kept");
     }
 }

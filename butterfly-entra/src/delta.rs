@@ -86,35 +86,83 @@ impl CursorStore {
     }
 }
 
-/// An order-independent fingerprint of resources (ids, parents and bodies).
-pub(crate) fn fingerprint(resources: &[Resource]) -> String {
-    let mut sum = [0u64; 4];
-    let mut buf = Vec::with_capacity(1024);
-    for r in resources {
-        // serde_json's maps are sorted: the compact text is the same for equal bodies.
-        buf.clear();
-        buf.extend_from_slice(r.id.as_bytes());
-        buf.push(0);
-        buf.extend_from_slice(r.parent_id.as_deref().unwrap_or("").as_bytes());
-        buf.push(0);
-        if serde_json::to_writer(&mut buf, &r.body).is_err() {
-            buf.push(0xff);
+/// An order-independent fingerprint of resources (ids, parents and bodies): the count and
+/// the wrapping sum of one SHA-256 per resource, so that a resource can be added or taken
+/// out without hashing the others again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Fingerprint {
+    len: usize,
+    sum: [u64; 4],
+}
+
+impl Fingerprint {
+    /// The fingerprint of `resources`.
+    pub fn of(resources: &[Resource]) -> Fingerprint {
+        let mut fp = Fingerprint::default();
+        let mut buf = Vec::with_capacity(1024);
+        for r in resources {
+            fp.apply(&digest(r, &mut buf), u64::wrapping_add);
+            fp.len += 1;
         }
-        let d = Sha256::digest(&buf);
-        for (i, s) in sum.iter_mut().enumerate() {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(&d[i * 8..i * 8 + 8]);
-            *s = s.wrapping_add(u64::from_le_bytes(w));
+        fp
+    }
+
+    /// Counts one more resource in.
+    pub fn add(&mut self, r: &Resource) {
+        self.apply(&digest(r, &mut Vec::new()), u64::wrapping_add);
+        self.len += 1;
+    }
+
+    /// Takes one counted resource out.
+    pub fn remove(&mut self, r: &Resource) {
+        self.apply(&digest(r, &mut Vec::new()), u64::wrapping_sub);
+        self.len = self.len.saturating_sub(1);
+    }
+
+    fn apply(&mut self, d: &[u64; 4], op: fn(u64, u64) -> u64) {
+        for (s, d) in self.sum.iter_mut().zip(d) {
+            *s = op(*s, *d);
         }
     }
-    format!(
-        "{}:{:016x}{:016x}{:016x}{:016x}",
-        resources.len(),
-        sum[0],
-        sum[1],
-        sum[2],
-        sum[3]
-    )
+}
+
+impl std::fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let [a, b, c, d] = self.sum;
+        write!(f, "{}:{a:016x}{b:016x}{c:016x}{d:016x}", self.len)
+    }
+}
+
+/// One resource's SHA-256 as four little-endian words; `buf` is scratch space.
+fn digest(r: &Resource, buf: &mut Vec<u8>) -> [u64; 4] {
+    // serde_json's maps are sorted: the compact text is the same for equal bodies.
+    buf.clear();
+    buf.extend_from_slice(r.id.as_bytes());
+    buf.push(0);
+    buf.extend_from_slice(r.parent_id.as_deref().unwrap_or("").as_bytes());
+    buf.push(0);
+    if serde_json::to_writer(&mut *buf, &r.body).is_err() {
+        buf.push(0xff);
+    }
+    let d = Sha256::digest(&buf[..]);
+    let mut out = [0u64; 4];
+    for (i, o) in out.iter_mut().enumerate() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&d[i * 8..i * 8 + 8]);
+        *o = u64::from_le_bytes(w);
+    }
+    out
+}
+
+/// The fingerprint of resources, as stored in a cursor.
+pub(crate) fn fingerprint(resources: &[Resource]) -> String {
+    Fingerprint::of(resources).to_string()
+}
+
+/// The fingerprint of `resources` when it is the one `cursor` was taken with.
+pub(crate) fn matching(cursor: &Cursor, resources: &[Resource]) -> Option<Fingerprint> {
+    let fp = Fingerprint::of(resources);
+    (fp.to_string() == cursor.fingerprint).then_some(fp)
 }
 
 #[cfg(test)]
@@ -133,7 +181,18 @@ mod tests {
             fingerprint(&[a.clone(), b.clone()]),
             fingerprint(&[b.clone(), a.clone()])
         );
-        assert_ne!(fingerprint(&[a.clone(), b]), fingerprint(&[a, c]));
+        assert_ne!(
+            fingerprint(&[a.clone(), b.clone()]),
+            fingerprint(&[a.clone(), c.clone()])
+        );
+        // Updating in place gives the fingerprint of the changed set.
+        let mut fp = Fingerprint::of(&[a.clone(), b.clone()]);
+        fp.remove(&b);
+        fp.add(&c);
+        assert_eq!(fp, Fingerprint::of(&[c.clone(), a.clone()]));
+        fp.remove(&c);
+        assert_eq!(fp.to_string(), fingerprint(std::slice::from_ref(&a)));
+        assert_eq!(fingerprint(&[]), Fingerprint::default().to_string());
     }
 
     #[test]

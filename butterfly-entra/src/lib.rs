@@ -524,13 +524,15 @@ impl EntraProvider {
                 .get(kid)
                 .is_some_and(|k| k.outcome == KindOutcome::Complete)
             && let Some(cursor) = self.cursors.get(kid)
-            && cursor.fingerprint == delta::fingerprint(prev.resources(kid))
+            && let Some(mut fp) = delta::matching(&cursor, prev.resources(kid))
         {
-            match self.follow_delta(row, prev, &cursor.link).await {
+            match self.follow_delta(row, prev, &cursor.link, &mut fp).await {
                 Ok((resources, link, members, changed)) => {
-                    // Nothing changed: the result is the previous snapshot's, fingerprint too.
+                    // Nothing changed: the result is the previous snapshot's, fingerprint too;
+                    // otherwise the previous one updated with the changed resources only.
+                    debug_assert_eq!(fp, delta::Fingerprint::of(&resources));
                     let fingerprint = if changed {
-                        delta::fingerprint(&resources)
+                        fp.to_string()
                     } else {
                         cursor.fingerprint.clone()
                     };
@@ -601,12 +603,14 @@ impl EntraProvider {
     }
 
     /// Follows a delta link to its end: the previous resources with the changes applied, the
-    /// new delta link, and (groups) the `members@delta` entries per group.
+    /// new delta link, and (groups) the `members@delta` entries per group. `fp` starts as the
+    /// previous resources' fingerprint and is kept up to date with every change.
     async fn follow_delta(
         &self,
         row: &'static EntraKind,
         prev: &Snapshot,
         link: &str,
+        fp: &mut delta::Fingerprint,
     ) -> Result<(Vec<Resource>, String, BTreeMap<String, Vec<Value>>, bool)> {
         let mut changed = false;
         let mut by_id: BTreeMap<String, Resource> = prev
@@ -625,7 +629,9 @@ impl EntraProvider {
                 };
                 changed = true;
                 if item.get("@removed").is_some() {
-                    by_id.remove(id);
+                    if let Some(old) = by_id.remove(id) {
+                        fp.remove(&old);
+                    }
                     members.remove(id);
                     continue;
                 }
@@ -655,7 +661,10 @@ impl EntraProvider {
                     None => clean,
                 };
                 let resource = kinds::parse_item_owned(row, None, merged)?;
-                by_id.insert(resource.id.clone(), resource);
+                fp.add(&resource);
+                if let Some(old) = by_id.insert(resource.id.clone(), resource) {
+                    fp.remove(&old);
+                }
             }
             if let Some(l) = body.get("@odata.deltaLink").and_then(Value::as_str) {
                 last = Some(l.to_string());
@@ -684,14 +693,20 @@ impl EntraProvider {
                 .get(kid)
                 .is_some_and(|k| k.outcome == KindOutcome::Complete)
             && let Some(cursor) = self.cursors.get(kid)
-            && cursor.fingerprint == delta::fingerprint(prev.resources(kid))
+            && let Some(mut fp) = delta::matching(&cursor, prev.resources(kid))
         {
-            let mut by_id: BTreeMap<String, Resource> = prev
-                .resources(kid)
-                .iter()
-                .filter(|m| m.parent_id.as_deref().is_some_and(|p| parents.contains(p)))
-                .map(|m| (m.id.clone(), m.clone()))
-                .collect();
+            // `fp` follows `by_id`: members of groups gone and every change are taken out
+            // or counted in one by one, instead of hashing all members again.
+            let mut by_id: BTreeMap<String, Resource> = BTreeMap::new();
+            for m in prev.resources(kid) {
+                if m.parent_id.as_deref().is_some_and(|p| parents.contains(p)) {
+                    if let Some(old) = by_id.insert(m.id.clone(), m.clone()) {
+                        fp.remove(&old);
+                    }
+                } else {
+                    fp.remove(m);
+                }
+            }
             let mut applied = false;
             for (group, entries) in &md.changes {
                 if !parents.contains(group.as_str()) {
@@ -700,19 +715,24 @@ impl EntraProvider {
                 for e in entries {
                     applied = true;
                     let member = kinds::parse_item(row, Some(group), e)?;
-                    if e.get("@removed").is_some() {
-                        by_id.remove(&member.id);
+                    let old = if e.get("@removed").is_some() {
+                        by_id.remove(&member.id)
                     } else {
-                        by_id.insert(member.id.clone(), member);
+                        fp.add(&member);
+                        by_id.insert(member.id.clone(), member)
+                    };
+                    if let Some(old) = old {
+                        fp.remove(&old);
                     }
                 }
             }
             let unchanged = !applied && by_id.len() == prev.resources(kid).len();
             let out: Vec<Resource> = by_id.into_values().collect();
+            debug_assert_eq!(fp, delta::Fingerprint::of(&out));
             let fingerprint = if unchanged {
                 cursor.fingerprint.clone()
             } else {
-                delta::fingerprint(&out)
+                fp.to_string()
             };
             self.cursors.set(
                 kid,
@@ -743,11 +763,12 @@ impl EntraProvider {
         let row = &kinds::USER;
         let first = Self::first_request(row, row.path);
         let body = self.read.send(first.clone()).await?.value()?;
-        let page = kinds::parse_page(row, None, &body)?;
         if butterfly_core::http::paginate::odata_next(&body).is_none() {
-            return Ok(page);
+            return kinds::parse_page_owned(row, None, body);
         }
-        let bounds = range_bounds(&page, USER_PARTITIONS);
+        // The bounds need only the names: the page is parsed into resources only if it is
+        // kept (no ranges); otherwise the range listings read those users again.
+        let bounds = range_bounds(kinds::page_items(row, &body)?, USER_PARTITIONS);
         if bounds.is_empty() {
             return self.collect_pages(row, None, first, Some(body)).await;
         }
@@ -825,10 +846,10 @@ pub const USER_PARTITIONS: usize = 8;
 /// Range bounds from a sample of users: the lowercase local parts of `userPrincipalName`
 /// (letters, digits, `.`, `-`, `_`; never an `@`, so no UPN equals a bound), at even
 /// quantiles of the sample; empty when the sample is too uniform to split.
-fn range_bounds(sample: &[Resource], parts: usize) -> Vec<String> {
+fn range_bounds<'v>(sample: impl IntoIterator<Item = &'v Value>, parts: usize) -> Vec<String> {
     let mut names: Vec<String> = sample
-        .iter()
-        .filter_map(|r| r.body.get("userPrincipalName").and_then(Value::as_str))
+        .into_iter()
+        .filter_map(|u| u.get("userPrincipalName").and_then(Value::as_str))
         .map(|u| {
             u.split('@')
                 .next()
@@ -1323,7 +1344,7 @@ mod tests {
                 .unwrap()
             })
             .collect();
-        let bounds = range_bounds(&users, 8);
+        let bounds = range_bounds(users.iter().map(|u| &u.body), 8);
         assert_eq!(bounds.len(), 7, "{bounds:?}");
         assert!(bounds.windows(2).all(|w| w[0] < w[1]));
         assert!(
@@ -1332,7 +1353,7 @@ mod tests {
                 .all(|b| !b.contains('@') && !b.contains('\'') && b.len() <= 16)
         );
         let same: Vec<Resource> = users.iter().take(1).cloned().cycle().take(50).collect();
-        assert!(range_bounds(&same, 8).len() <= 1);
+        assert!(range_bounds(same.iter().map(|u| &u.body), 8).len() <= 1);
     }
 
     fn snapshot(kind: &EntraKind, bodies: &[Value]) -> Snapshot {
