@@ -6,6 +6,11 @@
 //! Sub-resources (role members, organization members…) have a parent kind; their ids are
 //! `{parent id}/{own id}` and their paths use `{0}`, `{1}` for the parts of the parent id.
 //!
+//! A user's roles are the [`ROLE_MEMBER`] edges (`roles/{id}/users`, one listing per role):
+//! there is no per-user `users/{id}/roles` read, which would cost one request per user for
+//! the same relation. A user's direct permissions do need the per-user read
+//! ([`USER_PERMISSION`]).
+//!
 //! Ids that are not in a member named `id` (`client_id`, `user_id`, `custom_domain_id`) are
 //! volatile: a re-created object gets a new one, and diff pairs it by natural key instead.
 
@@ -351,7 +356,8 @@ pub static ROLE_PERMISSION: Auth0Kind = Auth0Kind {
     )
 };
 
-/// The users holding a role.
+/// The users holding a role; also how a user's roles are backed up (there is no per-user
+/// roles kind).
 pub static ROLE_MEMBER: Auth0Kind = Auth0Kind {
     id_field: "user_id",
     keep_only: &["user_id"],
@@ -421,27 +427,6 @@ pub static USER: Auth0Kind = Auth0Kind {
         },
         "api/v2/users",
         Listing::Users,
-        "read:users",
-    )
-};
-
-/// The roles of a user.
-pub static USER_ROLE: Auth0Kind = Auth0Kind {
-    keep_only: &["id"],
-    write: Write::None,
-    ..row(
-        KindSpec {
-            parent: Some("auth0.user"),
-            depends_on: &["auth0.role"],
-            reference_fields: &[reference("/id", "auth0.role")],
-            volatile_fields: &[],
-            restore: RestoreSupport::None {
-                reason: "restored as role members (auth0.role_member)",
-            },
-            ..KindSpec::new("auth0.user_role", "User roles", Authorization)
-        },
-        "api/v2/users/{0}/roles",
-        pages("roles"),
         "read:users",
     )
 };
@@ -1097,7 +1082,6 @@ table![
     ROLE_PERMISSION,
     ROLE_MEMBER,
     USER,
-    USER_ROLE,
     USER_PERMISSION,
     ORGANIZATION,
     ORGANIZATION_MEMBER,
@@ -1332,6 +1316,24 @@ pub fn bindings_resource(trigger: &str, bindings: &[Value]) -> Resource {
 mod tests {
     use super::*;
     use butterfly_core::ResourceKind;
+
+    #[test]
+    fn only_direct_permissions_are_read_per_user() {
+        // A user's roles are the role-member edges; a per-user roles read would cost one
+        // request per user for the same relation.
+        let per_user: Vec<&str> = ROWS
+            .iter()
+            .filter(|r| r.spec.parent == Some("auth0.user"))
+            .map(|r| r.spec.id)
+            .collect();
+        assert_eq!(per_user, ["auth0.user_permission"]);
+        assert!(
+            ROWS.iter()
+                .all(|r| !r.path.starts_with("api/v2/users/{0}/roles"))
+        );
+        assert_eq!(ROLE_MEMBER.path, "api/v2/roles/{0}/users");
+        assert_eq!(ROLE_MEMBER.spec.restore, RestoreSupport::CreateOnly);
+    }
 
     #[test]
     fn the_table_is_consistent() {

@@ -8,6 +8,10 @@
 //! forms, flows, self-service profiles, event streams), answers the access probe, and
 //! restores through the core engine.
 //!
+//! A user's roles are the role-member edges (`auth0.role_member`, read once per role), not a
+//! per-user read; only a user's direct permissions (`auth0.user_permission`) cost one request
+//! per user.
+//!
 //! Credentials are a machine-to-machine application's client credentials, with a client
 //! secret or `private_key_jwt`. Users are read through the search listing when the tenant has
 //! fewer than 1,000 (the search stops there), otherwise through a users-exports job whose
@@ -334,7 +338,9 @@ impl Auth0Provider {
                 ));
             }
             tokio::time::sleep(wait).await;
-            wait = (wait * 3 / 2).min(Duration::from_secs(5));
+            // Capped at 1 s so a finished job is noticed quickly; a status read is one
+            // token of the bucket, nothing more (Auth0 documents no other limit on it).
+            wait = (wait * 3 / 2).min(Duration::from_secs(1));
         };
         let lines = download_export(&location).await?;
         if lines.len() as u64 != expected {
