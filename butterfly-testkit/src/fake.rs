@@ -400,6 +400,13 @@ pub(crate) fn verify_test_assertion(assertion: &str) -> Result<Value, AssertionE
         .map_err(AssertionError::Invalid)
 }
 
+/// A planted secret value, `SENTINEL-{what}-NNNNNN`, drawn from a generator's `rng`: tests
+/// prove such values never reach snapshots, logs or errors.
+pub(crate) fn sentinel(rng: &mut rand_chacha::ChaCha8Rng, what: &str) -> String {
+    use rand::RngExt;
+    format!("SENTINEL-{what}-{}", rng.random_range(100_000..999_999))
+}
+
 /// Whether a concrete `path` fits a route `template` whose `{}` segments match any one
 /// segment (the others exactly).
 pub(crate) fn matches(template: &str, path: &str) -> bool {

@@ -45,7 +45,7 @@ use serde_json::{Value, json};
 
 use crate::fake::{
     AssertionError, BucketLimit, FakeApi, FakeRequest, FakeResponse, FakeServer, FaultRule,
-    RateLimitConfig, ServerOptions, lock, matches, merge, verify_test_assertion,
+    RateLimitConfig, ServerOptions, lock, matches, merge, sentinel, verify_test_assertion,
 };
 
 /// The test-only RSA private key (PEM) of the fake's OAuth service app.
@@ -371,10 +371,7 @@ impl Gen {
         format!("{prefix}{tail}{}", self.counter % 10)
     }
     fn sentinel(&mut self, what: &str) -> String {
-        let s = format!(
-            "SENTINEL-{what}-{}",
-            self.rng.random_range(100_000..999_999)
-        );
+        let s = sentinel(&mut self.rng, what);
         self.org.sentinels.push(s.clone());
         s
     }

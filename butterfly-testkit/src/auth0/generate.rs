@@ -7,6 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
 use super::{Auth0Tenant, Auth0TenantSpec, DOMAIN};
+use crate::fake::sentinel;
 
 const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 const HEX: &[u8] = b"0123456789abcdef";
@@ -80,10 +81,7 @@ struct Gen {
 
 impl Gen {
     fn sentinel(&mut self, what: &str) -> String {
-        let s = format!(
-            "SENTINEL-{what}-{}",
-            self.ids.rng.random_range(100_000..999_999)
-        );
+        let s = sentinel(&mut self.ids.rng, what);
         self.t.sentinels.push(s.clone());
         s
     }

@@ -5,6 +5,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
 use super::{Coll, DIRECTORY, EntraTenant, EntraTenantSpec, PERMISSIONS};
+use crate::fake::sentinel;
 
 /// splitmix64 of `a` and `b`.
 pub(crate) fn mix(a: u64, b: u64) -> u64 {
@@ -138,10 +139,7 @@ impl Gen {
         guid_from(x, mix(x, self.n))
     }
     fn sentinel(&mut self, what: &str) -> String {
-        let s = format!(
-            "SENTINEL-{what}-{}",
-            self.rng.random_range(100_000..999_999)
-        );
+        let s = sentinel(&mut self.rng, what);
         self.t.sentinels.push(s.clone());
         s
     }
