@@ -175,7 +175,9 @@ async fn run(fake: FakeEntra, users: usize, scale: f64, generated: Instant) {
     let previous = Arc::new(full);
     *t0.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
     let (cpu0, req0, started) = (cpu_now(), requests(&entra), Instant::now());
-    let incremental = backup::run(&entra, &options.clone().previous(previous))
+    // Kept alive past the measurement: dropping the previous snapshot is not the backup's work.
+    let inc_options = options.clone().previous(previous);
+    let incremental = backup::run(&entra, &inc_options)
         .await
         .expect("incremental backup");
     let (inc_wall, inc_cpu_all) = (started.elapsed(), cpu_now());
