@@ -390,6 +390,34 @@ async fn the_limiter_holds_the_configured_rate() {
 }
 
 #[tokio::test]
+async fn a_limiter_burst_catches_up_but_never_beyond_the_burst() {
+    let s = serve(vec![], Some(ok(json!({})))).await;
+    // 10 per second at full share: one every 100 ms, catching up by at most 4 at once.
+    let c = HttpClient::builder(&s.base)
+        .bucket(BucketSpec {
+            name: "management".into(),
+            limit: 10,
+            period: Duration::from_secs(1),
+        })
+        .max_share(1.0)
+        .limiter_burst(4)
+        .classify(Arc::new(|_, _| "management".to_string()))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    for _ in 0..12 {
+        c.get("api/v2/clients").await.unwrap();
+    }
+    let elapsed = started.elapsed();
+    // The first 4 may go at once; the other 8 each wait for a 100 ms slot.
+    assert!(
+        elapsed >= Duration::from_millis(750),
+        "12 requests took {elapsed:?}: the burst let more through than 4"
+    );
+    assert_eq!(c.stats().requests["management"], 12);
+}
+
+#[tokio::test]
 async fn the_gate_waits_when_only_the_reserve_is_left() {
     let reset = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -335,11 +335,14 @@ struct Bucket {
     requests: AtomicU64,
 }
 
-fn limiter(limit: u32, period: Duration, share: f64) -> Arc<DefaultDirectRateLimiter> {
+fn limiter(limit: u32, period: Duration, share: f64, burst: u32) -> Arc<DefaultDirectRateLimiter> {
     let allowed = ((limit as f64 * share).floor() as u32).max(1);
     let per = (period / allowed).max(Duration::from_micros(1));
     let quota = Quota::with_period(per).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN));
-    Arc::new(RateLimiter::direct(quota))
+    // A token-bucket API lets a client that fell behind its pace catch up; never more than
+    // its share of the bucket at once.
+    let burst = NonZeroU32::new(burst.clamp(1, allowed)).unwrap_or(NonZeroU32::MIN);
+    Arc::new(RateLimiter::direct(quota.allow_burst(burst)))
 }
 
 struct Inner {
@@ -349,6 +352,7 @@ struct Inner {
     buckets: RwLock<BTreeMap<String, Arc<Bucket>>>,
     classify: Classifier,
     share: f64,
+    burst: u32,
     retry: RetryConfig,
     in_flight: Semaphore,
     map_error: ErrorMapper,
@@ -380,6 +384,7 @@ pub struct HttpClientBuilder {
     buckets: Vec<BucketSpec>,
     classify: Option<Classifier>,
     share: f64,
+    burst: u32,
     retry: RetryConfig,
     timeout: Duration,
     max_in_flight: usize,
@@ -407,6 +412,15 @@ impl HttpClientBuilder {
     /// Share of each bucket's limit this client may use (0 < share ≤ 1; default 0.5).
     pub fn max_share(mut self, share: f64) -> Self {
         self.share = share;
+        self
+    }
+    /// Lets the limiter catch up by up to `n` requests after the client fell behind its pace
+    /// (default 1: requests are spaced evenly). For token-bucket APIs (Auth0), whose bucket
+    /// refills continuously, a slot missed because a task ran late is otherwise lost; keep
+    /// `n` well below the provider's own burst so the bucket never runs dry. Fixed-window
+    /// APIs (Okta) should keep 1.
+    pub fn limiter_burst(mut self, n: u32) -> Self {
+        self.burst = n.max(1);
         self
     }
     /// Retry policy.
@@ -455,7 +469,7 @@ impl HttpClientBuilder {
             .buckets
             .into_iter()
             .map(|spec| {
-                let l = limiter(spec.limit, spec.period, self.share);
+                let l = limiter(spec.limit, spec.period, self.share, self.burst);
                 (
                     spec.name.clone(),
                     Arc::new(Bucket {
@@ -477,6 +491,7 @@ impl HttpClientBuilder {
                     .classify
                     .unwrap_or_else(|| Arc::new(|_: &Method, _: &str| "default".to_string())),
                 share: self.share,
+                burst: self.burst,
                 retry: self.retry,
                 in_flight: Semaphore::new(self.max_in_flight),
                 map_error: self.map_error.unwrap_or_else(|| Arc::new(default_error)),
@@ -528,6 +543,7 @@ impl HttpClient {
             buckets: Vec::new(),
             classify: None,
             share: 0.5,
+            burst: 1,
             retry: RetryConfig::default(),
             timeout: Duration::from_secs(60),
             max_in_flight: 16,
@@ -601,7 +617,7 @@ impl HttpClient {
             .or_insert_with(|| {
                 // Unknown bucket: a generous default until the server announces its limit.
                 let spec = BucketSpec::per_minute(name, 600);
-                let l = limiter(spec.limit, spec.period, self.inner.share);
+                let l = limiter(spec.limit, spec.period, self.inner.share, self.inner.burst);
                 Arc::new(Bucket {
                     limiter: RwLock::new((spec.limit, l)),
                     spec,
@@ -658,7 +674,15 @@ impl HttpClient {
         if let Some(limit) = limit {
             let mut l = bucket.limiter.write().unwrap_or_else(|p| p.into_inner());
             if l.0 != limit && limit > 0 {
-                *l = (limit, limiter(limit, bucket.spec.period, self.inner.share));
+                *l = (
+                    limit,
+                    limiter(
+                        limit,
+                        bucket.spec.period,
+                        self.inner.share,
+                        self.inner.burst,
+                    ),
+                );
             }
         }
     }
