@@ -442,11 +442,13 @@ async fn delta_cursors_survive_the_process_in_a_state_file() {
         .await
         .unwrap();
     assert_eq!(hash(&incremental), hash(&full));
+    // Plain GETs are deterministic (batched requests depend on how kinds meet in the gather
+    // window): the incremental backup read users and groups through their delta cursors.
     assert!(
-        total(&next) < total(&full_provider),
+        gets(&next) < gets(&full_provider),
         "{} >= {}",
-        total(&next),
-        total(&full_provider)
+        gets(&next),
+        gets(&full_provider)
     );
 }
 
