@@ -279,7 +279,6 @@ async fn backup_diff_and_dry_run(
     env: Vec<(String, String)>,
     incident: impl FnOnce() -> String,
     writes: impl Fn() -> usize,
-    requests: impl Fn() -> u64,
 ) {
     let dir = tempfile::tempdir().unwrap();
     let cli = Cli {
@@ -297,23 +296,16 @@ async fn backup_diff_and_dry_run(
     assert_eq!(json(&out)["status"], "success");
     let first = json(&out)["snapshot"].as_str().unwrap().to_string();
     let removed_kind = incident();
-    let before_incremental = requests();
     let out = cli.run(&["backup", provider, "--json"]);
     assert_eq!(code(&out), 0);
     let second = json(&out)["snapshot"].as_str().unwrap().to_string();
     if provider == "entra" {
         // Entra backs up incrementally from the last snapshot (its /delta cursors are kept
         // in the store's state directory), and that equals a full read of the same state.
+        // (That the cursors save requests is asserted exactly in butterfly-entra's tests.)
         assert_eq!(json(&out)["incremental_from"], first.as_str());
-        let incremental_requests = requests() - before_incremental;
-        let before_full = requests();
         let out = cli.run(&["backup", provider, "--full", "--json"]);
         assert_eq!(code(&out), 0);
-        let full_requests = requests() - before_full;
-        assert!(
-            incremental_requests < full_requests,
-            "incremental {incremental_requests} requests, full {full_requests}"
-        );
         assert!(json(&out)["incremental_from"].is_null());
         let full = json(&out)["snapshot"].as_str().unwrap().to_string();
         let out = cli.run(&["diff", &second, &full, "--json"]);
@@ -388,7 +380,6 @@ async fn entra_and_auth0_through_the_cli() {
             "entra.conditional_access_policy".to_string()
         },
         || entra.write_count(),
-        || entra.server().requests_per_bucket().values().sum(),
     )
     .await;
 
@@ -429,7 +420,6 @@ async fn entra_and_auth0_through_the_cli() {
             "auth0.role".to_string()
         },
         || auth0.write_count(),
-        || auth0.server().requests_per_bucket().values().sum(),
     )
     .await;
 
