@@ -570,16 +570,7 @@ impl Provider for Auth0Provider {
     }
 
     fn fetch<'a>(&'a self, kind: KindRef, ctx: FetchContext) -> ResourceStream<'a> {
-        let fut = async move {
-            let row = row(kind)?;
-            self.fetch_all(row, ctx).await
-        };
-        futures::stream::once(fut)
-            .flat_map(|r: Result<Vec<Resource>>| match r {
-                Ok(list) => futures::stream::iter(list.into_iter().map(Ok).collect::<Vec<_>>()),
-                Err(e) => futures::stream::iter(vec![Err(e)]),
-            })
-            .boxed()
+        butterfly_core::provider::stream_of(async move { self.fetch_all(row(kind)?, ctx).await })
     }
 
     fn severity_rules(&self) -> Vec<SeverityRule> {

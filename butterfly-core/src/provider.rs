@@ -75,6 +75,37 @@ pub struct FetchContext {
 /// A stream of fetched resources.
 pub type ResourceStream<'a> = BoxStream<'a, Result<Resource>>;
 
+/// A [`ResourceStream`] of a future that reads a whole kind at once: its resources in order,
+/// or its one error. For providers that collect a kind before handing it over.
+///
+/// ```
+/// use butterfly_core::provider::stream_of;
+/// use butterfly_core::Error;
+/// use futures::StreamExt;
+///
+/// # futures::executor::block_on(async {
+/// let failed: Vec<_> = stream_of(async { Err(Error::not_found("no such kind")) })
+///     .collect()
+///     .await;
+/// assert_eq!(failed.len(), 1);
+/// assert!(failed[0].is_err());
+/// # });
+/// ```
+pub fn stream_of<'a>(
+    fetch: impl std::future::Future<Output = Result<Vec<Resource>>> + Send + 'a,
+) -> ResourceStream<'a> {
+    use futures::StreamExt;
+    futures::stream::once(fetch)
+        .flat_map(|read| {
+            let items: Vec<Result<Resource>> = match read {
+                Ok(list) => list.into_iter().map(Ok).collect(),
+                Err(e) => vec![Err(e)],
+            };
+            futures::stream::iter(items)
+        })
+        .boxed()
+}
+
 /// An identity provider: names, kinds, an access probe, and fetching one kind as a stream.
 ///
 /// Implementations map HTTP failures to [`ErrorKind`](crate::ErrorKind)s in one function:
