@@ -64,6 +64,27 @@ fn fake_failed(e: std::io::Error) -> Error {
     Error::new(ErrorKind::Io, "cannot start the fake tenant").with_source(e)
 }
 
+fn no_answer(e: reqwest::Error) -> Error {
+    Error::new(ErrorKind::Transient, "the fake tenant did not answer").with_source(e)
+}
+
+/// An admin's `DELETE` against a fake tenant, with the `Authorization` header given.
+async fn admin_delete(base_url: &str, path: &str, authorization: &str) -> Result<()> {
+    let resp = reqwest::Client::new()
+        .delete(format!("{base_url}{path}"))
+        .header("authorization", authorization)
+        .send()
+        .await
+        .map_err(no_answer)?;
+    if !resp.status().is_success() {
+        return Err(Error::new(
+            ErrorKind::InvalidData,
+            format!("DELETE {path} answered {}", resp.status()),
+        ));
+    }
+    Ok(())
+}
+
 fn pick(items: &[Value], pred: impl Fn(&Value) -> bool) -> Result<Value> {
     items
         .iter()
@@ -115,21 +136,8 @@ impl OktaDemo {
     }
 
     async fn admin_delete(&self, path: &str) -> Result<()> {
-        let resp = reqwest::Client::new()
-            .delete(format!("{}{path}", self.fake.base_url()))
-            .header("authorization", format!("SSWS {}", self.fake.api_token()))
-            .send()
-            .await
-            .map_err(|e| {
-                Error::new(ErrorKind::Transient, "the fake org did not answer").with_source(e)
-            })?;
-        if !resp.status().is_success() {
-            return Err(Error::new(
-                ErrorKind::InvalidData,
-                format!("DELETE {path} answered {}", resp.status()),
-            ));
-        }
-        Ok(())
+        let token = format!("SSWS {}", self.fake.api_token());
+        admin_delete(&self.fake.base_url(), path, &token).await
     }
 }
 
@@ -324,10 +332,7 @@ impl Auth0Demo {
     }
 
     async fn admin_delete(&self, path: &str) -> Result<()> {
-        let http = reqwest::Client::new();
-        let no_answer =
-            |e| Error::new(ErrorKind::Transient, "the fake tenant did not answer").with_source(e);
-        let token: Value = http
+        let token: Value = reqwest::Client::new()
             .post(format!("{}/oauth/token", self.fake.base_url()))
             .json(&serde_json::json!({
                 "grant_type": "client_credentials",
@@ -341,19 +346,11 @@ impl Auth0Demo {
             .json()
             .await
             .map_err(no_answer)?;
-        let resp = http
-            .delete(format!("{}{path}", self.fake.base_url()))
-            .bearer_auth(token["access_token"].as_str().unwrap_or_default())
-            .send()
-            .await
-            .map_err(no_answer)?;
-        if !resp.status().is_success() {
-            return Err(Error::new(
-                ErrorKind::InvalidData,
-                format!("DELETE {path} answered {}", resp.status()),
-            ));
-        }
-        Ok(())
+        let bearer = format!(
+            "Bearer {}",
+            token["access_token"].as_str().unwrap_or_default()
+        );
+        admin_delete(&self.fake.base_url(), path, &bearer).await
     }
 }
 
