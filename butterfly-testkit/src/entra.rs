@@ -22,7 +22,18 @@
 //!   `startswith(prop,'v')` and `servicePrincipalNames/any(c:c eq 'v')`.
 //! - Delta: the last page has `@odata.deltaLink`; following it returns only users/groups changed
 //!   since, deleted ones as `{"id", "@removed": {"reason": "changed"}}` (soft-deleted through the
-//!   API) or `"deleted"` ([`EntraTenant::delete`], permanent); groups carry `members@delta`.
+//!   API) or `"deleted"` ([`EntraTenant::delete`], permanent); groups carry `members@delta`
+//!   (also without `$select`) and, with `owners` in `$select`, `owners@delta` (only then are
+//!   ownership changes tracked): the whole list in a full round, the additions and removals
+//!   (`"@removed": {"reason": "deleted"}`) since the delta token otherwise.
+//! - `$expand` on the `applications` (`owners`, `federatedIdentityCredentials`) and
+//!   `servicePrincipals` (`owners`, `appRoleAssignedTo`) listings, with Graph's limits for
+//!   directory objects: at most 20 related objects (the first of the relation's own listing,
+//!   no nextLink for the rest), pages of at most 100 (a larger `$top` is lowered), one property
+//!   and one level without nested options (otherwise `400 Request_UnsupportedQuery`), a name
+//!   that is not a relationship of the type `400 BadRequest`; a real relationship the fake does
+//!   not model is an unknown request (`501`). The expanded property comes whatever `$select`
+//!   says, and `$expand` costs 1 RU more.
 //! - Permissions: the access token's `roles` are every application permission in
 //!   [`PERMISSIONS`] minus [`EntraOptions::withheld_permissions`]; reads need the route's read
 //!   permission, writes its read and write permissions (as creating a conditional access
@@ -66,6 +77,8 @@
 
 mod api;
 mod generate;
+
+pub use generate::LONG_RELATIONS_FROM;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -428,7 +441,9 @@ pub const ROUTES: &[Route] = &[
 /// What tenant to generate.
 #[derive(Debug, Clone)]
 pub struct EntraTenantSpec {
-    /// Users (members, guests and disabled accounts).
+    /// Users (members, guests and disabled accounts). From [`LONG_RELATIONS_FROM`] users on,
+    /// one application has 25 owners and 25 federated credentials and one service principal
+    /// 30 app role assignments (more than Graph's `$expand` returns).
     pub users: usize,
     /// Seed: the same seed gives the same tenant.
     pub seed: u64,
@@ -468,7 +483,7 @@ pub struct EntraOptions {
 /// the fake uses the smallest, as the contract note says), with writes in a smaller bucket of
 /// their own. A list costs 2 RU, a
 /// relation list 3, a `GET` by id 1, a write 3; `$select` and `$top` under 20 take 1 off (never
-/// below 1); a `$batch` costs the sum of its requests.
+/// below 1), `$expand` adds 1; a `$batch` costs the sum of its requests.
 pub fn graph_rate_limits(time_scale: f64) -> RateLimitConfig {
     RateLimitConfig {
         buckets: vec![
@@ -499,8 +514,9 @@ pub(crate) enum ChangeKind {
     Changed,
     /// Soft-deleted (Graph's `reason: changed`) or permanently deleted (`deleted`).
     Removed(&'static str),
-    /// A member added to (`true`) or removed from (`false`) a group.
-    Member(String, bool),
+    /// A directory object added to (`true`) or removed from (`false`) a group's relation
+    /// (`"members"` or `"owners"`).
+    Reference(&'static str, String, bool),
 }
 
 #[derive(Debug, Clone)]
@@ -570,6 +586,19 @@ pub struct EntraTenant {
     pub(crate) id_counter: u64,
     pub(crate) seed: u64,
     pub(crate) batch_writes: usize,
+}
+
+/// `"groups/{id}/members"` or `"groups/{id}/owners"`: the group id and the relation (the
+/// relations group delta tracks).
+fn group_relation(path: &str) -> Option<(&str, &'static str)> {
+    let rest = path.strip_prefix("groups/")?;
+    [("/members", "members"), ("/owners", "owners")]
+        .into_iter()
+        .find_map(|(suffix, relation)| {
+            rest.strip_suffix(suffix)
+                .filter(|gid| !gid.contains('/'))
+                .map(|gid| (gid, relation))
+        })
 }
 
 /// The directory-object collections (`@odata.type` names).
@@ -700,12 +729,13 @@ impl EntraTenant {
             }
         }
         for k in left {
-            if let Some(gid) = k
-                .strip_prefix("groups/")
-                .and_then(|r| r.strip_suffix("/members"))
-            {
+            if let Some((gid, relation)) = group_relation(&k) {
                 let gid = gid.to_string();
-                self.record("groups", &gid, ChangeKind::Member(id.to_string(), false));
+                self.record(
+                    "groups",
+                    &gid,
+                    ChangeKind::Reference(relation, id.to_string(), false),
+                );
             }
         }
         // References by principal.
@@ -772,11 +802,13 @@ impl EntraTenant {
             return false;
         }
         list.push(member.to_string());
-        if relation == "members"
-            && let Some(gid) = parent.strip_prefix("groups/")
-        {
+        if let Some((gid, relation)) = group_relation(&format!("{parent}/{relation}")) {
             let gid = gid.to_string();
-            self.record("groups", &gid, ChangeKind::Member(member.to_string(), true));
+            self.record(
+                "groups",
+                &gid,
+                ChangeKind::Reference(relation, member.to_string(), true),
+            );
         }
         true
     }
@@ -790,14 +822,12 @@ impl EntraTenant {
             return false;
         };
         list.remove(pos);
-        if relation == "members"
-            && let Some(gid) = parent.strip_prefix("groups/")
-        {
+        if let Some((gid, relation)) = group_relation(&format!("{parent}/{relation}")) {
             let gid = gid.to_string();
             self.record(
                 "groups",
                 &gid,
-                ChangeKind::Member(member.to_string(), false),
+                ChangeKind::Reference(relation, member.to_string(), false),
             );
         }
         true

@@ -554,7 +554,8 @@ impl GraphApi {
             .iter()
             .any(|(q, v)| q == "$top" && v.parse::<u32>().is_ok_and(|n| n < 20));
         let off = u32::from(has("$select")) + u32::from(small_top);
-        base.saturating_sub(off).max(1)
+        // Graph's identity throttling: `$expand` costs one more.
+        base.saturating_sub(off).max(1) + u32::from(has("$expand"))
     }
 
     fn graph(
@@ -621,7 +622,11 @@ impl GraphApi {
         }
         let resp = match (target, req.method.clone(), route.shape) {
             (Target::Route, Method::GET, Shape::Collection) => {
-                self.list(req, base, t, route, &path, &store)
+                match directory_expand(req, &store) {
+                    Ok(_) => self.list(req, base, t, route, &path, &store),
+                    Err(Some(refused)) => refused,
+                    Err(None) => return None,
+                }
             }
             (Target::Route, Method::GET, Shape::Relation) => {
                 self.relation(req, base, t, route, &path)
@@ -711,9 +716,12 @@ impl GraphApi {
         let Some((default, max)) = route.top else {
             return Ok(None);
         };
+        // With `$expand` on directory objects Graph lowers a larger `$top` to 100.
+        let expand_max = expands_directory_objects(req, route.path).then_some(EXPAND_PAGE_MAX);
         match req.param("$top") {
-            None => Ok(Some(default)),
+            None => Ok(Some(expand_max.map_or(default, |m| default.min(m)))),
             Some(v) => match v.parse::<usize>() {
+                Ok(n) if n >= 1 && expand_max.is_some() => Ok(Some(n.min(expand_max.unwrap_or(n)))),
                 Ok(n) if (1..=max).contains(&n) => Ok(Some(n)),
                 _ => Err(graph_error(
                     400,
@@ -831,12 +839,20 @@ impl GraphApi {
             items = &derived;
         }
         let expand = expand_principal(req);
+        // Checked by the caller: here only a relationship the fake serves.
+        let relationship = directory_expand(req, store).ok().flatten();
         let render = |item: &Value| {
             let mut v = select(item, fields.as_deref(), default);
             if let Some(sel) = &expand
                 && let Some(pid) = item["principalId"].as_str()
             {
                 v["principal"] = directory_object(t, pid, sel.as_deref());
+            }
+            // The expanded relationship, whatever `$select` names (as Graph does).
+            if let Some(relation) = relationship
+                && let Some(id) = item["id"].as_str()
+            {
+                v[relation] = expanded(t, store, id, relation);
             }
             v
         };
@@ -903,9 +919,16 @@ impl GraphApi {
         };
         let fields = select_fields(req);
         let default = (coll == "users").then_some(USER_DEFAULT);
-        let members_wanted = fields
-            .as_ref()
-            .is_none_or(|f| f.iter().any(|s| s == "members"));
+        // Members come without `$select` too; owners (any other directoryObject collection
+        // relationship, Graph says) only when selected.
+        let members_wanted = coll == "groups"
+            && fields
+                .as_ref()
+                .is_none_or(|f| f.iter().any(|s| s == "members"));
+        let owners_wanted = coll == "groups"
+            && fields
+                .as_ref()
+                .is_some_and(|f| f.iter().any(|s| s == "owners"));
         let top = match self.top(req, route) {
             Ok(t) => t.unwrap_or(100),
             Err(e) => return e,
@@ -940,9 +963,9 @@ impl GraphApi {
         };
         let empty = super::Coll::default();
         let items = t.colls.get(coll).unwrap_or(&empty);
-        let member_list = |gid: &str| -> Vec<Value> {
+        let reference_list = |gid: &str, relation: &str| -> Vec<Value> {
             t.rels
-                .get(&format!("groups/{gid}/members"))
+                .get(&format!("groups/{gid}/{relation}"))
                 .map(|ids| {
                     ids.iter()
                         .map(|m| json!({"@odata.type": type_of(t, m), "id": m}))
@@ -956,9 +979,12 @@ impl GraphApi {
             total = items.items.len();
             for item in items.items.iter().skip(tok.pos).take(top) {
                 let mut v = select(item, fields.as_deref(), default);
-                if coll == "groups" && members_wanted {
-                    v["members@delta"] =
-                        json!(member_list(item["id"].as_str().unwrap_or_default()));
+                let gid = item["id"].as_str().unwrap_or_default();
+                if members_wanted {
+                    v["members@delta"] = json!(reference_list(gid, "members"));
+                }
+                if owners_wanted {
+                    v["owners@delta"] = json!(reference_list(gid, "owners"));
                 }
                 value.push(v);
             }
@@ -967,20 +993,28 @@ impl GraphApi {
             let from = t.log.partition_point(|c| c.clock <= tok.since);
             let mut seen = HashSet::new();
             let mut changed: Vec<&str> = Vec::new();
-            let mut member_changes: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
+            // (group id, relation) -> the relation's changes, in order.
+            let mut reference_changes: BTreeMap<(&str, &str), Vec<Value>> = BTreeMap::new();
             for c in &t.log[from..] {
                 if c.clock > tok.round || c.coll != coll {
+                    continue;
+                }
+                // Ownership is not tracked unless selected: its changes do not name the group.
+                if matches!(&c.kind, ChangeKind::Reference("owners", _, _)) && !owners_wanted {
                     continue;
                 }
                 if seen.insert(c.id.as_str()) {
                     changed.push(c.id.as_str());
                 }
-                if let ChangeKind::Member(m, added) = &c.kind {
+                if let ChangeKind::Reference(relation, m, added) = &c.kind {
                     let mut entry = json!({"@odata.type": type_of(t, m), "id": m});
                     if !added {
                         entry["@removed"] = json!({"reason": "deleted"});
                     }
-                    member_changes.entry(c.id.as_str()).or_default().push(entry);
+                    reference_changes
+                        .entry((c.id.as_str(), relation))
+                        .or_default()
+                        .push(entry);
                 }
             }
             total = changed.len();
@@ -988,11 +1022,12 @@ impl GraphApi {
                 match items.get(id) {
                     Some(item) => {
                         let mut v = select(item, fields.as_deref(), default);
-                        if coll == "groups"
-                            && members_wanted
-                            && let Some(m) = member_changes.get(id)
+                        for (relation, wanted) in
+                            [("members", members_wanted), ("owners", owners_wanted)]
                         {
-                            v["members@delta"] = json!(m);
+                            if wanted && let Some(m) = reference_changes.get(&(*id, relation)) {
+                                v[format!("{relation}@delta")] = json!(m);
+                            }
                         }
                         value.push(v);
                     }
@@ -1684,6 +1719,127 @@ fn expand_principal(req: &FakeRequest) -> Option<Option<Vec<String>>> {
     let inner = rest.strip_prefix('(')?.strip_suffix(')')?;
     let sel = inner.strip_prefix("$select=")?;
     Some(Some(sel.split(',').map(|f| f.trim().to_string()).collect()))
+}
+
+/// Graph returns at most this many objects of a relationship expanded on directory objects
+/// (and no nextLink for the rest).
+const EXPAND_MAX: usize = 20;
+/// With `$expand` on directory objects a page holds at most this many objects.
+const EXPAND_PAGE_MAX: usize = 100;
+
+/// The relationships (navigation properties, from the CSDL) of the directory-object
+/// collections whose listings the fake expands, and the ones it serves expanded.
+const EXPANDABLE: &[(&str, &str, &[&str], &[&str])] = &[
+    (
+        "applications",
+        "application",
+        &["owners", "federatedIdentityCredentials"],
+        &[
+            "appManagementPolicies",
+            "createdOnBehalfOf",
+            "extensionProperties",
+            "homeRealmDiscoveryPolicies",
+            "synchronization",
+            "tokenIssuancePolicies",
+            "tokenLifetimePolicies",
+        ],
+    ),
+    (
+        "servicePrincipals",
+        "servicePrincipal",
+        &["owners", "appRoleAssignedTo"],
+        &[
+            "appManagementPolicies",
+            "appRoleAssignments",
+            "claimsMappingPolicies",
+            "createdObjects",
+            "delegatedPermissionClassifications",
+            "endpoints",
+            "federatedIdentityCredentials",
+            "homeRealmDiscoveryPolicies",
+            "memberOf",
+            "oauth2PermissionGrants",
+            "ownedObjects",
+            "remoteDesktopSecurityConfiguration",
+            "synchronization",
+            "tokenIssuancePolicies",
+            "tokenLifetimePolicies",
+            "transitiveMemberOf",
+        ],
+    ),
+];
+
+/// Whether `$expand` on this route is Graph's `$expand` on directory objects (the fake's
+/// application and service principal listings).
+fn expands_directory_objects(req: &FakeRequest, store: &str) -> bool {
+    req.param("$expand").is_some() && EXPANDABLE.iter().any(|(c, ..)| *c == store)
+}
+
+/// `$expand` on an application or service principal listing: `Ok(Some(relationship))`,
+/// `Ok(None)` without one (or on another route), `Err(Some(400))` for what Graph refuses (more
+/// than one property, nested options or levels, a name that is no relationship of the type),
+/// `Err(None)` for a relationship of the type the fake does not model (answered as an
+/// unknown request).
+fn directory_expand(
+    req: &FakeRequest,
+    store: &str,
+) -> Result<Option<&'static str>, Option<FakeResponse>> {
+    let Some(raw) = req.param("$expand").map(str::trim) else {
+        return Ok(None);
+    };
+    let Some((_, ty, served, unserved)) = EXPANDABLE.iter().find(|(c, ..)| *c == store) else {
+        return Ok(None);
+    };
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let unsupported =
+        |message: &str| Err(Some(graph_error(400, "Request_UnsupportedQuery", message)));
+    if raw.contains('(') {
+        return unsupported("Query options inside $expand are not supported on directory objects.");
+    }
+    if raw.contains(',') {
+        return unsupported("Only one relationship can be expanded on directory objects.");
+    }
+    if raw.contains('/') {
+        return unsupported("Only one level of $expand is supported on directory objects.");
+    }
+    if let Some(name) = served.iter().find(|n| n.eq_ignore_ascii_case(raw)) {
+        return Ok(Some(name));
+    }
+    if unserved.iter().any(|n| n.eq_ignore_ascii_case(raw)) {
+        return Err(None);
+    }
+    Err(Some(graph_error(
+        400,
+        "BadRequest",
+        &format!(
+            "Parsing OData Select and Expand failed: Could not find a property named '{raw}' on type 'microsoft.graph.{ty}'."
+        ),
+    )))
+}
+
+/// The first [`EXPAND_MAX`] objects of `{store}/{id}/{relation}`, in the order (and the
+/// rendering) of the relation's own listing.
+fn expanded(t: &EntraTenant, store: &str, id: &str, relation: &str) -> Value {
+    let path = format!("{store}/{id}/{relation}");
+    let objects: Vec<Value> = if relation == "owners" {
+        t.rels
+            .get(&path)
+            .map(|ids| {
+                ids.iter()
+                    .take(EXPAND_MAX)
+                    .map(|o| directory_object(t, o, None))
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        t.colls
+            .get(&path)
+            .map(|c| c.items.iter().take(EXPAND_MAX).cloned().collect())
+            .unwrap_or_default()
+    };
+    Value::Array(objects)
 }
 
 fn select_fields(req: &FakeRequest) -> Option<Vec<String>> {

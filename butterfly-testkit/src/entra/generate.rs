@@ -881,8 +881,74 @@ pub(crate) fn generate(spec: &EntraTenantSpec) -> EntraTenant {
         "usernameHintText": "someone@contoso.example",
         "loginPageTextVisibilitySettings": {"hideCannotAccessYourAccount": null, "hideAccountResetCredentials": false, "hideTermsOfUse": true, "hidePrivacyAndCookies": true, "hideForgotMyPassword": null, "hideResetItNow": null}}));
 
+    // In larger tenants, relationships longer than Graph expands (20 objects): one
+    // application with 25 owners and 25 federated credentials, one service principal with 30
+    // app role assignments. Generated last, so that everything else stays as it was (and
+    // smaller tenants are unchanged).
+    if n >= LONG_RELATIONS_FROM {
+        long_relations(&mut g, &users, &sps);
+    }
+
     g.t.id_counter = g.n;
     g.t
+}
+
+/// From this many users on, the tenant has an application and a service principal with
+/// relationships longer than `$expand` returns (see [`long_relations`]).
+pub const LONG_RELATIONS_FROM: usize = 500;
+
+/// Line-of-business app 2 (it has a federated credential) gets 25 owners and 25 federated
+/// credentials; the service principal of app 3 (it has an app role) 30 assignments.
+fn long_relations(g: &mut Gen, users: &[String], sps: &[(String, String)]) {
+    let n = users.len();
+    let app = g.t.colls["applications"].items[2]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let owners_path = format!("applications/{app}/owners");
+    let mut owners = g.t.rels.get(&owners_path).cloned().unwrap_or_default();
+    for k in 0..n {
+        if owners.len() >= 25 {
+            break;
+        }
+        let u = users[(300 + k) % n].clone();
+        if !owners.contains(&u) {
+            owners.push(u);
+        }
+    }
+    g.rel(owners_path, owners);
+    let fics = format!("applications/{app}/federatedIdentityCredentials");
+    let have = g.t.colls.get(&fics).map_or(0, |c| c.items.len());
+    for k in have..25 {
+        let fid = g.guid();
+        g.push(&fics, json!({"id": fid, "name": format!("github-2-env-{k}"),
+            "issuer": "https://token.actions.githubusercontent.com", "subject": format!("repo:contoso/app2:environment:env{k}"),
+            "description": "Deploys from GitHub Actions", "audiences": ["api://AzureADTokenExchange"]}));
+    }
+    let (sp, name) = sps[3].clone();
+    let role = g.t.colls["servicePrincipals"]
+        .get(&sp)
+        .and_then(|s| s["appRoles"][0]["id"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    let assigned = format!("servicePrincipals/{sp}/appRoleAssignedTo");
+    let mut principals: Vec<String> = g.t.colls.get(&assigned).map_or_else(Vec::new, |c| {
+        c.items
+            .iter()
+            .filter_map(|a| a["principalId"].as_str().map(str::to_string))
+            .collect()
+    });
+    let mut k = 0;
+    while principals.len() < 30 && k < n {
+        let u = users[(200 + k) % n].clone();
+        k += 1;
+        if principals.contains(&u) {
+            continue;
+        }
+        let a = assignment(g, &role, &u, "User", &sp, &name);
+        g.push(&assigned, a);
+        principals.push(u);
+    }
 }
 
 /// The properties Graph answers a create with, before the request's own (as the cassettes
