@@ -1105,3 +1105,389 @@ fn keys_of(v: &Value) -> Vec<String> {
     k.sort();
     k
 }
+
+/// `{"@odata.type", "id"}` of each object, as delta names related objects.
+fn refs(fake: &FakeEntra, ids: &[String]) -> Vec<Value> {
+    ids.iter()
+        .map(|id| {
+            let ty = if fake.items("users").iter().any(|u| u["id"] == id.as_str()) {
+                "#microsoft.graph.user"
+            } else {
+                "#microsoft.graph.group"
+            };
+            json!({"@odata.type": ty, "id": id})
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn group_delta_tracks_owners_when_selected() {
+    let fake = start(60, EntraOptions::default()).await;
+    let g = Graph::new(&fake).await;
+    // Initial rounds: with owners selected every group lists its owners; without, none does.
+    let (groups, owners_last) = g.all("groups/delta?$select=displayName,owners").await;
+    assert_eq!(groups.len(), fake.items("groups").len());
+    for gr in &groups {
+        let gid = gr["id"].as_str().unwrap();
+        let owners = fake.with_tenant(|t| t.references(&format!("groups/{gid}/owners")));
+        assert_eq!(gr["owners@delta"], json!(refs(&fake, &owners)), "{gr}");
+        assert!(gr.get("members@delta").is_none(), "members not selected");
+    }
+    assert!(
+        groups
+            .iter()
+            .any(|gr| !gr["owners@delta"].as_array().unwrap().is_empty())
+    );
+    let (plain, plain_last) = g.all("groups/delta").await;
+    assert!(plain.iter().all(|gr| gr.get("owners@delta").is_none()));
+    assert!(plain.iter().all(|gr| gr["members@delta"].is_array()));
+    let (_, members_last) = g.all("groups/delta?$select=displayName,members").await;
+    let link = |body: &Value| body["@odata.deltaLink"].as_str().unwrap().to_string();
+
+    // One owner added and one removed through the API.
+    let gid = fake.items("groups")[4]["id"].as_str().unwrap().to_string();
+    let owners = fake.with_tenant(|t| t.references(&format!("groups/{gid}/owners")));
+    let old_owner = owners[0].clone();
+    let new_owner = fake
+        .items("users")
+        .iter()
+        .map(|u| u["id"].as_str().unwrap().to_string())
+        .find(|u| !owners.contains(u))
+        .unwrap();
+    let reference = json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{new_owner}")});
+    let (status, body) = g
+        .send(
+            Method::POST,
+            &format!("groups/{gid}/owners/$ref"),
+            reference,
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let (status, body) = g
+        .send(
+            Method::DELETE,
+            &format!("groups/{gid}/owners/{old_owner}/$ref"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let (changes, owners_last) = g.all(&link(&owners_last)).await;
+    assert_eq!(
+        changes.len(),
+        1,
+        "only the group whose owners changed: {changes:?}"
+    );
+    assert_eq!(changes[0]["id"], gid.as_str());
+    assert_eq!(
+        changes[0]["owners@delta"],
+        json!([
+            {"@odata.type": "#microsoft.graph.user", "id": new_owner},
+            {"@odata.type": "#microsoft.graph.user", "id": old_owner, "@removed": {"reason": "deleted"}}
+        ])
+    );
+    assert!(changes[0].get("members@delta").is_none());
+    // Without owners in $select ownership is not tracked.
+    let (plain_changes, _) = g.all(&link(&plain_last)).await;
+    assert!(plain_changes.is_empty(), "{plain_changes:?}");
+
+    // A membership change: members@delta names it alone, owners@delta stays out.
+    let member = fake
+        .items("users")
+        .iter()
+        .map(|u| u["id"].as_str().unwrap().to_string())
+        .find(|u| !fake.with_tenant(|t| t.references(&format!("groups/{gid}/members")).contains(u)))
+        .unwrap();
+    let reference =
+        json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{member}")});
+    let (status, _) = g
+        .send(
+            Method::POST,
+            &format!("groups/{gid}/members/$ref"),
+            reference,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (changes, owners_last) = g.all(&link(&owners_last)).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert!(
+        changes[0].get("owners@delta").is_none(),
+        "no owner entries for a membership change: {}",
+        changes[0]
+    );
+    let (member_changes, _) = g.all(&link(&members_last)).await;
+    let grp = member_changes
+        .iter()
+        .find(|x| x["id"] == gid.as_str())
+        .unwrap();
+    assert_eq!(
+        grp["members@delta"],
+        json!([{"@odata.type": "#microsoft.graph.user", "id": member}]),
+        "owner changes are not reported as members"
+    );
+    assert!(grp.get("owners@delta").is_none());
+
+    // Deleting an owner removes it from the group's owners, as delta reports.
+    let (status, _) = g
+        .send(Method::DELETE, &format!("users/{new_owner}"), Value::Null)
+        .await;
+    assert_eq!(status, 204);
+    let (changes, _) = g.all(&link(&owners_last)).await;
+    let grp = changes.iter().find(|x| x["id"] == gid.as_str()).unwrap();
+    let owner_delta = grp["owners@delta"].as_array().unwrap();
+    assert_eq!(owner_delta.len(), 1, "{grp}");
+    assert_eq!(owner_delta[0]["id"], new_owner.as_str());
+    assert_eq!(owner_delta[0]["@removed"], json!({"reason": "deleted"}));
+}
+
+#[tokio::test]
+async fn expand_on_applications_and_service_principals_follows_graph_limits() {
+    use std::collections::HashSet;
+    let fake = start(
+        butterfly_testkit::entra::LONG_RELATIONS_FROM,
+        EntraOptions::default(),
+    )
+    .await;
+    let g = Graph::new(&fake).await;
+    let id_of = |v: &Value| v["id"].as_str().unwrap().to_string();
+    let long_app = fake
+        .items("applications")
+        .into_iter()
+        .find(|a| {
+            fake.items(&format!("applications/{}/owners", id_of(a)))
+                .len()
+                > 20
+        })
+        .map(|a| id_of(&a))
+        .expect("an application with more than 20 owners");
+    assert!(
+        fake.items(&format!(
+            "applications/{long_app}/federatedIdentityCredentials"
+        ))
+        .len()
+            > 20
+    );
+    let long_sp = fake
+        .items("servicePrincipals")
+        .into_iter()
+        .find(|s| {
+            fake.items(&format!("servicePrincipals/{}/appRoleAssignedTo", id_of(s)))
+                .len()
+                > 20
+        })
+        .map(|s| id_of(&s))
+        .expect("a service principal with more than 20 app role assignments");
+    // Smaller tenants keep their shape.
+    let small = start(
+        butterfly_testkit::entra::LONG_RELATIONS_FROM - 1,
+        EntraOptions::default(),
+    )
+    .await;
+    assert!(small.items("applications").iter().all(|a| {
+        small
+            .items(&format!("applications/{}/owners", id_of(a)))
+            .len()
+            == 1
+    }));
+
+    // Each expanded list is the first 20 of the relation's own listing.
+    for (coll, relation) in [
+        ("applications", "owners"),
+        ("applications", "federatedIdentityCredentials"),
+        ("servicePrincipals", "owners"),
+        ("servicePrincipals", "appRoleAssignedTo"),
+    ] {
+        let (items, _) = g.all(&format!("{coll}?$expand={relation}")).await;
+        assert_eq!(items.len(), fake.items(coll).len());
+        for item in &items {
+            let (listed, _) = g.all(&format!("{coll}/{}/{relation}", id_of(item))).await;
+            let first: Vec<Value> = listed.into_iter().take(20).collect();
+            assert_eq!(
+                item[relation],
+                json!(first),
+                "{coll}/{}/{relation}",
+                id_of(item)
+            );
+            assert!(item.get("@odata.nextLink").is_none());
+            assert!(
+                item.get(format!("{relation}@odata.nextLink").as_str())
+                    .is_none()
+            );
+        }
+        let long = if coll == "applications" {
+            &long_app
+        } else {
+            &long_sp
+        };
+        let expanded = items.iter().find(|i| id_of(i) == *long).unwrap();
+        if relation != "owners" || coll == "applications" {
+            assert_eq!(
+                expanded[relation].as_array().unwrap().len(),
+                20,
+                "{coll} $expand={relation} is capped at 20"
+            );
+        }
+    }
+    // $select applies to the parent; the expanded property comes anyway.
+    let (apps, _) = g
+        .all("applications?$select=displayName&$expand=owners")
+        .await;
+    for a in &apps {
+        let keys: HashSet<&str> = a.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, HashSet::from(["id", "displayName", "owners"]), "{a}");
+        assert!(
+            a["owners"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|o| o["@odata.type"] == "#microsoft.graph.user")
+        );
+    }
+
+    // Pages of at most 100 with $expand ($top lowered, not refused).
+    fake.with_tenant(|t| {
+        for k in 0..250 {
+            let app_id = t.new_guid();
+            t.insert(
+                "servicePrincipals",
+                json!({"appId": app_id, "displayName": format!("extra {k}")}),
+            );
+        }
+    });
+    let total = fake.items("servicePrincipals").len();
+    assert!(total > 200);
+    let (_, _, one) = g.get("servicePrincipals?$top=999&$select=id").await;
+    assert_eq!(
+        one["value"].as_array().unwrap().len(),
+        total,
+        "without $expand"
+    );
+    let mut url = "servicePrincipals?$top=999&$expand=owners&$select=id".to_string();
+    let mut pages = Vec::new();
+    let mut ids = Vec::new();
+    loop {
+        let (status, _, body) = g.get(&url).await;
+        assert_eq!(status, 200, "{body}");
+        let value = body["value"].as_array().unwrap();
+        pages.push(value.len());
+        ids.extend(value.iter().map(id_of));
+        assert!(value.iter().all(|s| s["owners"].is_array()));
+        match body["@odata.nextLink"].as_str() {
+            Some(next) => url = next.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(pages, vec![100, 100, total - 200]);
+    let unique: HashSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "no object twice");
+    let all: HashSet<String> = fake.items("servicePrincipals").iter().map(id_of).collect();
+    assert_eq!(unique.len(), all.len());
+    assert!(ids.iter().all(|i| all.contains(i)));
+    let (status, _, body) = g.get("servicePrincipals?$top=5000&$expand=owners").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["value"].as_array().unwrap().len(), 100);
+    assert_eq!(g.get("servicePrincipals?$top=5000").await.0, 400);
+    assert_eq!(
+        g.get("servicePrincipals?$top=0&$expand=owners").await.0,
+        400
+    );
+
+    // What Graph refuses: 400 with its error body.
+    for (path, code) in [
+        (
+            "applications?$expand=owners,federatedIdentityCredentials",
+            "Request_UnsupportedQuery",
+        ),
+        (
+            "applications?$expand=owners($select=id)",
+            "Request_UnsupportedQuery",
+        ),
+        (
+            "applications?$expand=owners/manager",
+            "Request_UnsupportedQuery",
+        ),
+        ("applications?$expand=appRoleAssignedTo", "BadRequest"),
+        ("applications?$expand=displayName", "BadRequest"),
+        ("servicePrincipals?$expand=notARelationship", "BadRequest"),
+    ] {
+        let (status, _, body) = g.get(path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert_eq!(body["error"]["code"], code, "{path}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+        assert!(body["error"]["innerError"]["request-id"].is_string());
+    }
+    // A relationship of the type the fake does not model is an unknown request, not data.
+    let unknown = fake.server().unknown_requests().len();
+    assert_eq!(
+        g.get("applications?$expand=extensionProperties").await.0,
+        501
+    );
+    assert_eq!(fake.server().unknown_requests().len(), unknown + 1);
+
+    // $expand costs one resource unit more.
+    let ru = |h: &reqwest::header::HeaderMap| -> u32 {
+        h["x-ms-resource-unit"].to_str().unwrap().parse().unwrap()
+    };
+    for (plain, expanded) in [
+        ("applications", "applications?$expand=owners"),
+        (
+            "applications?$select=id",
+            "applications?$select=id&$expand=federatedIdentityCredentials",
+        ),
+        (
+            "servicePrincipals?$top=5",
+            "servicePrincipals?$top=5&$expand=appRoleAssignedTo",
+        ),
+    ] {
+        let (s1, h1, _) = g.get(plain).await;
+        let (s2, h2, _) = g.get(expanded).await;
+        assert_eq!((s1, s2), (200, 200));
+        assert_eq!(ru(&h2), ru(&h1) + 1, "{expanded}");
+    }
+
+    // The same URLs inside $batch.
+    let batch = |expand: bool| {
+        let q = if expand { "&$expand=owners" } else { "" };
+        json!({"requests": [
+            {"id": "1", "method": "GET", "url": format!("/applications?$top=999{q}")},
+            {"id": "2", "method": "GET", "url": format!("/servicePrincipals?$top=999{q}")},
+            {"id": "3", "method": "GET", "url": "/applications?$expand=owners,federatedIdentityCredentials"}
+        ]})
+    };
+    let url = g.url("$batch");
+    let (status, h_exp, resp) =
+        common::request(&g.http, Method::POST, &url, &g.token, Some(&batch(true))).await;
+    assert_eq!(status, 200);
+    let by_id = |id: &str| {
+        resp["responses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_id("1")["status"], 200);
+    let app = by_id("1")["body"]["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| id_of(a) == long_app)
+        .unwrap()
+        .clone();
+    assert_eq!(app["owners"].as_array().unwrap().len(), 20);
+    assert_eq!(by_id("2")["status"], 200);
+    assert_eq!(by_id("2")["body"]["value"].as_array().unwrap().len(), 100);
+    assert!(by_id("2")["body"]["@odata.nextLink"].is_string());
+    assert_eq!(by_id("3")["status"], 400);
+    assert_eq!(
+        by_id("3")["body"]["error"]["code"],
+        "Request_UnsupportedQuery"
+    );
+    let (_, h_plain, _) =
+        common::request(&g.http, Method::POST, &url, &g.token, Some(&batch(false))).await;
+    assert_eq!(ru(&h_exp), ru(&h_plain) + 2, "two more $expand requests");
+}

@@ -1,7 +1,9 @@
 //! The fake Entra tenant's responses validate against the trimmed Microsoft Graph v1.0 OpenAPI
 //! description in shared/fixtures: every `GET` route in `entra::ROUTES` (collections,
 //! singletons, relations, delta) and the item route of every collection is fetched and its body
-//! checked with the `jsonschema` validator against that operation's `2XX` response schema.
+//! checked with the `jsonschema` validator against that operation's `2XX` response schema, as
+//! are `$expand` listings of applications and service principals and a group delta round with
+//! `owners` selected.
 //!
 //! Conversions from the OpenAPI 3.0 text to JSON Schema, besides the shared ones (`nullable`):
 //! - responses are `$ref`s into `components/responses`, resolved here;
@@ -250,6 +252,28 @@ async fn fake_responses_validate_against_the_graph_openapi_description() {
             let id = first[route.key].as_str().unwrap_or_default().to_string();
             check(format!("{}/{{}}", route.path), format!("{path}/{id}")).await;
         }
+    }
+    // Expanded listings (Graph's `$expand` on directory objects) and owners in group delta.
+    for (template, path) in [
+        ("applications", "applications?$top=3&$expand=owners"),
+        (
+            "applications",
+            "applications?$expand=federatedIdentityCredentials&$select=id,displayName",
+        ),
+        (
+            "servicePrincipals",
+            "servicePrincipals?$top=3&$expand=owners",
+        ),
+        (
+            "servicePrincipals",
+            "servicePrincipals?$expand=appRoleAssignedTo",
+        ),
+        (
+            "groups/delta",
+            "groups/delta?$select=displayName,owners,members",
+        ),
+    ] {
+        check(template.to_string(), path.to_string()).await;
     }
     println!(
         "validated {} routes against the spec: {validated:?}",
