@@ -205,6 +205,8 @@ struct KindResult {
     kind: KindRef,
     outcome: KindOutcome,
     resources: Vec<Resource>,
+    /// Secret placeholders in `resources`.
+    secrets: usize,
 }
 
 /// Runs a backup and returns the snapshot (not yet stored).
@@ -293,11 +295,7 @@ pub async fn run(provider: &dyn Provider, options: &BackupOptions) -> Result<Sna
             kind: result.kind.id().to_string(),
             outcome: result.outcome.clone(),
             count: result.resources.len(),
-            secrets_redacted: result
-                .resources
-                .iter()
-                .map(|r| redact::placeholders(r).len())
-                .sum(),
+            secrets_redacted: result.secrets,
         });
         if let Some(children) = waiting.remove(result.kind.id()) {
             // Every child reads the same parents: one shared copy, handed back to the
@@ -350,6 +348,7 @@ pub async fn run(provider: &dyn Provider, options: &BackupOptions) -> Result<Sna
                                 kind: k,
                                 outcome: o,
                                 resources: Vec::new(),
+                                secrets: 0,
                             });
                         }
                     }
@@ -393,7 +392,9 @@ async fn fetch_kind(
             o(&e);
         }
     };
-    let mut by_id: BTreeMap<String, Resource> = BTreeMap::new();
+    // In arrival order with their placeholder counts; sorted and deduplicated at the end
+    // (cheaper than a map keyed by a copy of every id).
+    let mut fetched_all: Vec<(Resource, usize)> = Vec::new();
     let fetched = AtomicUsize::new(0);
     let mut stream = provider.fetch(kind, ctx);
     while let Some(item) = stream.next().await {
@@ -405,6 +406,7 @@ async fn fetch_kind(
                     kind,
                     outcome: KindOutcome::from_error(&err),
                     resources: Vec::new(),
+                    secrets: 0,
                 };
             }
         };
@@ -418,22 +420,11 @@ async fn fetch_kind(
                 kind,
                 outcome: KindOutcome::from_error(&err),
                 resources: Vec::new(),
+                secrets: 0,
             };
         }
-        redact::redact(kind, &mut resource);
-        // Pages can overlap when the tenant changes during a listing: keep one copy.
-        if let Some(previous) = by_id.get(&resource.id)
-            && previous != &resource
-        {
-            emit(BackupEvent::Warning {
-                kind: Some(kind.id().to_string()),
-                message: format!(
-                    "resource {} was listed twice with different content; kept the later one",
-                    resource.id
-                ),
-            });
-        }
-        by_id.insert(resource.id.clone(), resource);
+        let secrets = redact::redact_counted(kind, &mut resource).placeholders;
+        fetched_all.push((resource, secrets));
         let n = fetched.fetch_add(1, Ordering::Relaxed) + 1;
         if n.is_multiple_of(PROGRESS_EVERY) {
             emit(BackupEvent::Fetched {
@@ -442,10 +433,39 @@ async fn fetch_kind(
             });
         }
     }
+    // Pages can overlap when the tenant changes during a listing: keep one copy, the
+    // later one (the sort is stable).
+    fetched_all.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+    let mut resources: Vec<Resource> = Vec::with_capacity(fetched_all.len());
+    let mut secrets = 0;
+    let mut last_secrets = 0;
+    for (resource, n) in fetched_all {
+        if let Some(previous) = resources.last_mut()
+            && previous.id == resource.id
+        {
+            if previous != &resource {
+                emit(BackupEvent::Warning {
+                    kind: Some(kind.id().to_string()),
+                    message: format!(
+                        "resource {} was listed twice with different content; kept the later one",
+                        resource.id
+                    ),
+                });
+            }
+            *previous = resource;
+            secrets = secrets - last_secrets + n;
+            last_secrets = n;
+            continue;
+        }
+        resources.push(resource);
+        secrets += n;
+        last_secrets = n;
+    }
     KindResult {
         kind,
         outcome: KindOutcome::Complete,
-        resources: by_id.into_values().collect(),
+        resources,
+        secrets,
     }
 }
 

@@ -70,7 +70,22 @@ impl SecretPlaceholder {
 /// Replaces every secret in `resource` by a placeholder. Returns how many were replaced.
 /// Absent, `null` and empty-string fields are left alone (there is nothing to rotate).
 pub fn redact(kind: &dyn ResourceKind, resource: &mut Resource) -> usize {
-    let mut count = 0;
+    redact_counted(kind, resource).replaced
+}
+
+/// What [`redact_counted`] did to one resource.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Redacted {
+    /// Secrets replaced by placeholders in this pass.
+    pub replaced: usize,
+    /// Placeholders the body holds afterwards: the ones just made and any it already had
+    /// (a resource carried over from an earlier snapshot).
+    pub placeholders: usize,
+}
+
+/// [`redact`], also counting the placeholders the body holds afterwards, in the same walk
+/// (a backup reports that count per kind without walking every body again).
+pub fn redact_counted(kind: &dyn ResourceKind, resource: &mut Resource) -> Redacted {
     let Resource {
         id,
         kind: kid,
@@ -78,9 +93,10 @@ pub fn redact(kind: &dyn ResourceKind, resource: &mut Resource) -> usize {
         ..
     } = resource;
     let (rid, kid) = (&*id, &*kid);
-    let mut replace = |at: &str, v: &mut Value, what: &str| {
-        if v.is_null() || v.as_str() == Some("") || SecretPlaceholder::from_value(v).is_some() {
-            return;
+    // Whether it replaced `v`.
+    let replace = |at: &str, v: &mut Value, what: &str| {
+        if v.is_null() || v.as_str() == Some("") || is_placeholder(v) {
+            return false;
         }
         *v = SecretPlaceholder {
             kind: kid.clone(),
@@ -90,37 +106,86 @@ pub fn redact(kind: &dyn ResourceKind, resource: &mut Resource) -> usize {
             action: "rotate or re-enter after restore".to_string(),
         }
         .to_value();
-        count += 1;
+        true
     };
+    let mut replaced = 0;
     for field in kind.secret_fields() {
         pointer::for_each_mut(body, field.pointer, &mut |at, v| {
-            replace(at, v, field.secret)
+            replaced += usize::from(replace(at, v, field.secret));
         });
     }
     // One path buffer for the whole walk: pointers are only built when a field matches.
+    // The walk meets every placeholder object already in the body (those just made from
+    // declared fields included); the ones it makes itself it does not enter.
     let mut at = String::new();
-    redact_by_name(body, &mut at, &mut |at, v| replace(at, v, "secret value"));
-    count
+    let mut by_name = 0;
+    let found = redact_by_name(body, &mut at, &mut |at, v| {
+        by_name += usize::from(replace(at, v, "secret value"));
+    });
+    Redacted {
+        replaced: replaced + by_name,
+        placeholders: found + by_name,
+    }
 }
 
-fn redact_by_name(value: &mut Value, at: &mut String, f: &mut dyn FnMut(&str, &mut Value)) {
+/// Whether `value` is a placeholder object (without reading it).
+fn is_placeholder(value: &Value) -> bool {
+    value
+        .as_object()
+        .is_some_and(|m| m.contains_key(PLACEHOLDER_TAG))
+}
+
+/// Shortest and longest names in [`ALWAYS_SECRET`]: most member names are ruled out by
+/// their length alone.
+const SECRET_NAME_LEN: (usize, usize) = {
+    let (mut min, mut max, mut i) = (usize::MAX, 0, 0);
+    while i < ALWAYS_SECRET.len() {
+        let n = ALWAYS_SECRET[i].len();
+        if n < min {
+            min = n;
+        }
+        if n > max {
+            max = n;
+        }
+        i += 1;
+    }
+    (min, max)
+};
+
+fn is_secret_name(name: &str) -> bool {
+    (SECRET_NAME_LEN.0..=SECRET_NAME_LEN.1).contains(&name.len()) && ALWAYS_SECRET.contains(&name)
+}
+
+/// Walks objects and arrays, calling `f` on scalar members with a secret name; returns how
+/// many placeholder objects it met (it does not enter them).
+fn redact_by_name(
+    value: &mut Value,
+    at: &mut String,
+    f: &mut dyn FnMut(&str, &mut Value),
+) -> usize {
+    let mut found = 0;
     match value {
         Value::Object(map) => {
             if map.contains_key(PLACEHOLDER_TAG) {
-                return;
+                return 1;
             }
             for (k, v) in map.iter_mut() {
-                let secret = ALWAYS_SECRET.contains(&k.as_str()) && !v.is_object() && !v.is_array();
-                if !secret && !v.is_object() && !v.is_array() {
+                let nested = v.is_object() || v.is_array();
+                let secret = !nested && is_secret_name(k);
+                if !secret && !nested {
                     continue;
                 }
                 let len = at.len();
                 at.push('/');
-                at.push_str(&pointer::escape(k));
+                if k.contains(['~', '/']) {
+                    at.push_str(&pointer::escape(k));
+                } else {
+                    at.push_str(k);
+                }
                 if secret {
                     f(at, v);
                 } else {
-                    redact_by_name(v, at, f);
+                    found += redact_by_name(v, at, f);
                 }
                 at.truncate(len);
             }
@@ -133,12 +198,13 @@ fn redact_by_name(value: &mut Value, at: &mut String, f: &mut dyn FnMut(&str, &m
                 let len = at.len();
                 use std::fmt::Write as _;
                 let _ = write!(at, "/{i}");
-                redact_by_name(v, at, f);
+                found += redact_by_name(v, at, f);
                 at.truncate(len);
             }
         }
         _ => {}
     }
+    found
 }
 
 /// Every placeholder in a resource (used to build the rotation checklist of a restore).
@@ -206,6 +272,41 @@ mod tests {
         assert_eq!(redact(&APP, &mut r), 0);
         assert_eq!(before, r.body);
         assert_eq!(r.body["credentials"]["oauthClient"]["client_id"], "abc");
+    }
+
+    #[test]
+    fn the_counted_pass_reports_placeholders_old_and_new() {
+        let mut r = Resource::new(
+            &APP,
+            "0oa2",
+            None,
+            json!({
+                "credentials": {"oauthClient": {"client_secret": "SENTINEL-1"}},
+                "settings": {"signing": {"kids": [{"pem": "SENTINEL-2"}, {"pem": null}]}},
+                "list": [{"apiToken": "SENTINEL-3"}, {"nested": {"password": "SENTINEL-4"}}],
+                "plain": {"password_hint": "not a secret name", "name": "x"}
+            }),
+        );
+        let first = redact_counted(&APP, &mut r);
+        assert_eq!(
+            first,
+            Redacted {
+                replaced: 4,
+                placeholders: 4
+            }
+        );
+        assert_eq!(placeholders(&r).len(), 4);
+        assert_eq!(r.body["plain"]["password_hint"], "not a secret name");
+        // A resource carried over from an earlier snapshot: nothing new, all still counted.
+        let mut again = r.clone();
+        assert_eq!(
+            redact_counted(&APP, &mut again),
+            Redacted {
+                replaced: 0,
+                placeholders: 4
+            }
+        );
+        assert_eq!(again, r);
     }
 
     #[test]

@@ -134,16 +134,15 @@ impl std::fmt::Display for Fingerprint {
 }
 
 /// One resource's SHA-256 as four little-endian words; `buf` is scratch space.
+///
+/// What is hashed is a tagged, length-prefixed encoding of the id, the parent id and the body
+/// (serde_json's maps are sorted, so equal bodies encode equally), written straight from the
+/// value: no JSON text is built and nothing is escaped.
 fn digest(r: &Resource, buf: &mut Vec<u8>) -> [u64; 4] {
-    // serde_json's maps are sorted: the compact text is the same for equal bodies.
     buf.clear();
-    buf.extend_from_slice(r.id.as_bytes());
-    buf.push(0);
-    buf.extend_from_slice(r.parent_id.as_deref().unwrap_or("").as_bytes());
-    buf.push(0);
-    if serde_json::to_writer(&mut *buf, &r.body).is_err() {
-        buf.push(0xff);
-    }
+    put_str(buf, &r.id);
+    put_str(buf, r.parent_id.as_deref().unwrap_or(""));
+    put_value(buf, &r.body);
     let d = Sha256::digest(&buf[..]);
     let mut out = [0u64; 4];
     for (i, o) in out.iter_mut().enumerate() {
@@ -152,6 +151,49 @@ fn digest(r: &Resource, buf: &mut Vec<u8>) -> [u64; 4] {
         *o = u64::from_le_bytes(w);
     }
     out
+}
+
+fn put_str(buf: &mut Vec<u8>, s: &str) {
+    buf.extend_from_slice(&(s.len() as u64).to_le_bytes());
+    buf.extend_from_slice(s.as_bytes());
+}
+
+fn put_value(buf: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::Null => buf.push(0),
+        Value::Bool(b) => buf.push(1 + u8::from(*b)),
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                buf.push(3);
+                buf.extend_from_slice(&u.to_le_bytes());
+            } else if let Some(i) = n.as_i64() {
+                buf.push(4);
+                buf.extend_from_slice(&i.to_le_bytes());
+            } else {
+                buf.push(5);
+                buf.extend_from_slice(&n.as_f64().unwrap_or(f64::NAN).to_bits().to_le_bytes());
+            }
+        }
+        Value::String(s) => {
+            buf.push(6);
+            put_str(buf, s);
+        }
+        Value::Array(items) => {
+            buf.push(7);
+            buf.extend_from_slice(&(items.len() as u64).to_le_bytes());
+            for item in items {
+                put_value(buf, item);
+            }
+        }
+        Value::Object(map) => {
+            buf.push(8);
+            buf.extend_from_slice(&(map.len() as u64).to_le_bytes());
+            for (k, item) in map {
+                put_str(buf, k);
+                put_value(buf, item);
+            }
+        }
+    }
 }
 
 /// The fingerprint of resources, as stored in a cursor.
@@ -193,6 +235,39 @@ mod tests {
         fp.remove(&c);
         assert_eq!(fp.to_string(), fingerprint(std::slice::from_ref(&a)));
         assert_eq!(fingerprint(&[]), Fingerprint::default().to_string());
+    }
+
+    #[test]
+    fn fingerprints_tell_apart_what_json_text_would() {
+        const K: KindSpec = KindSpec::new("t.k", "K", Category::Directory);
+        let fp = |id: &str, parent: Option<&str>, body: Value| {
+            fingerprint(&[Resource::new(&K, id, parent.map(str::to_string), body)])
+        };
+        let bodies = [
+            json!(null),
+            json!(false),
+            json!(true),
+            json!(0),
+            json!(-1),
+            json!(1.5),
+            json!("0"),
+            json!(""),
+            json!([]),
+            json!({}),
+            json!([null]),
+            json!({"a": null}),
+            json!({"a": "b"}),
+            json!({"ab": ""}),
+            json!(["a", "b"]),
+            json!(["ab"]),
+            json!([[]]),
+        ];
+        let mut seen = std::collections::BTreeSet::new();
+        for b in &bodies {
+            assert!(seen.insert(fp("x", None, b.clone())), "collision for {b}");
+        }
+        // The id and the parent are framed: moving bytes between them changes the fingerprint.
+        assert_ne!(fp("ab", Some("c"), json!(1)), fp("a", Some("bc"), json!(1)));
     }
 
     #[test]

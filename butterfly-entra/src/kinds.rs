@@ -1026,10 +1026,13 @@ pub fn shape_item(row: &EntraKind, item: Value) -> Result<(String, Value)> {
             Value::Object(map)
         }
         Shape::Plain => {
-            map.retain(|k, _| {
-                (!k.starts_with("@odata.") || k.as_str() == "@odata.type")
-                    && !k.ends_with("@odata.context")
-            });
+            // Most items carry no annotation at all: look before rebuilding the map.
+            if map.keys().any(|k| k.contains('@')) {
+                map.retain(|k, _| {
+                    (!k.starts_with("@odata.") || k.as_str() == "@odata.type")
+                        && !k.ends_with("@odata.context")
+                });
+            }
             Value::Object(map)
         }
     };

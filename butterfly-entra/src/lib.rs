@@ -806,11 +806,10 @@ impl EntraProvider {
             Err(e) => return Err(e),
         };
         // Ranges meet at their bounds (no UPN equals one): still, keep one copy of each.
-        let mut by_id: BTreeMap<String, Resource> = BTreeMap::new();
-        for r in lists.into_iter().flatten() {
-            by_id.insert(r.id.clone(), r);
-        }
-        Ok(by_id.into_values().collect())
+        let mut all: Vec<Resource> = lists.into_iter().flatten().collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all.dedup_by(|later, earlier| later.id == earlier.id);
+        Ok(all)
     }
 
     async fn probe_row(&self, row: &'static EntraKind) -> Result<Access> {
