@@ -57,6 +57,7 @@ pub mod backup;
 pub mod diff;
 pub mod error;
 pub mod http;
+pub mod json;
 pub mod kind;
 pub mod pointer;
 pub mod provider;

@@ -13,7 +13,6 @@ use std::sync::Mutex;
 use butterfly_core::Resource;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 /// Where an incremental read continues from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,12 +86,17 @@ impl CursorStore {
 }
 
 /// An order-independent fingerprint of resources (ids, parents and bodies): the count and
-/// the wrapping sum of one SHA-256 per resource, so that a resource can be added or taken
-/// out without hashing the others again.
+/// the wrapping sum of one 128-bit XXH3 per resource, so that a resource can be added or
+/// taken out without hashing the others again.
+///
+/// It guards against continuing a delta cursor from the wrong snapshot (one edited, pruned or
+/// from another backup), not against an attacker: whoever can rewrite the snapshot store can
+/// rewrite the state file too. A fast non-cryptographic hash is enough for that, and 128 bits
+/// make an accidental match out of reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Fingerprint {
     len: usize,
-    sum: [u64; 4],
+    sum: [u64; 2],
 }
 
 impl Fingerprint {
@@ -119,7 +123,7 @@ impl Fingerprint {
         self.len = self.len.saturating_sub(1);
     }
 
-    fn apply(&mut self, d: &[u64; 4], op: fn(u64, u64) -> u64) {
+    fn apply(&mut self, d: &[u64; 2], op: fn(u64, u64) -> u64) {
         for (s, d) in self.sum.iter_mut().zip(d) {
             *s = op(*s, *d);
         }
@@ -128,29 +132,23 @@ impl Fingerprint {
 
 impl std::fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let [a, b, c, d] = self.sum;
-        write!(f, "{}:{a:016x}{b:016x}{c:016x}{d:016x}", self.len)
+        let [a, b] = self.sum;
+        write!(f, "{}:x3:{a:016x}{b:016x}", self.len)
     }
 }
 
-/// One resource's SHA-256 as four little-endian words; `buf` is scratch space.
+/// One resource's 128-bit XXH3 as two words; `buf` is scratch space.
 ///
 /// What is hashed is a tagged, length-prefixed encoding of the id, the parent id and the body
 /// (serde_json's maps are sorted, so equal bodies encode equally), written straight from the
 /// value: no JSON text is built and nothing is escaped.
-fn digest(r: &Resource, buf: &mut Vec<u8>) -> [u64; 4] {
+fn digest(r: &Resource, buf: &mut Vec<u8>) -> [u64; 2] {
     buf.clear();
     put_str(buf, &r.id);
     put_str(buf, r.parent_id.as_deref().unwrap_or(""));
     put_value(buf, &r.body);
-    let d = Sha256::digest(&buf[..]);
-    let mut out = [0u64; 4];
-    for (i, o) in out.iter_mut().enumerate() {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&d[i * 8..i * 8 + 8]);
-        *o = u64::from_le_bytes(w);
-    }
-    out
+    let h = xxhash_rust::xxh3::xxh3_128(&buf[..]);
+    [h as u64, (h >> 64) as u64]
 }
 
 fn put_str(buf: &mut Vec<u8>, s: &str) {

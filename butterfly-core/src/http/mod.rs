@@ -302,9 +302,14 @@ impl Response {
         })
     }
 
-    /// Parses the body as a JSON value.
+    /// Parses the body as a JSON value (with [`crate::json::from_slice`]).
     pub fn value(&self) -> Result<Value> {
-        self.json()
+        crate::json::from_slice(&self.body).map_err(|e| {
+            Error::invalid_data(format!(
+                "response of {} is not the expected JSON: {e}",
+                self.url
+            ))
+        })
     }
 }
 
