@@ -103,12 +103,23 @@ impl Fingerprint {
     /// The fingerprint of `resources`.
     pub fn of(resources: &[Resource]) -> Fingerprint {
         let mut fp = Fingerprint::default();
+        fp.add_all(resources);
+        fp
+    }
+
+    /// Counts every resource of `resources` in.
+    pub fn add_all(&mut self, resources: &[Resource]) {
         let mut buf = Vec::with_capacity(1024);
         for r in resources {
-            fp.apply(&digest(r, &mut buf), u64::wrapping_add);
-            fp.len += 1;
+            self.apply(&digest(r, &mut buf), u64::wrapping_add);
+            self.len += 1;
         }
-        fp
+    }
+
+    /// Counts in every resource another fingerprint counted.
+    pub fn merge(&mut self, other: &Fingerprint) {
+        self.apply(&other.sum, u64::wrapping_add);
+        self.len += other.len;
     }
 
     /// Counts one more resource in.
@@ -233,6 +244,10 @@ mod tests {
         fp.remove(&c);
         assert_eq!(fp.to_string(), fingerprint(std::slice::from_ref(&a)));
         assert_eq!(fingerprint(&[]), Fingerprint::default().to_string());
+        // Fingerprints of parts add up to the fingerprint of the whole.
+        let mut parts = Fingerprint::of(std::slice::from_ref(&a));
+        parts.merge(&Fingerprint::of(&[b.clone(), c.clone()]));
+        assert_eq!(parts, Fingerprint::of(&[c, b, a]));
     }
 
     #[test]

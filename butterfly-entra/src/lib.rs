@@ -180,14 +180,38 @@ impl EntraProvider {
         first: Request,
         initial: Option<Value>,
     ) -> Result<Vec<Resource>> {
+        Ok(self
+            .collect_pages_tracked(row, parent, first, initial, false)
+            .await?
+            .0)
+    }
+
+    /// [`Self::collect_pages`], with the delta fingerprint of what it returns when `track`
+    /// (empty otherwise). Each page is fingerprinted as soon as it is parsed, while its
+    /// objects are still in the processor's caches.
+    async fn collect_pages_tracked(
+        &self,
+        row: &'static EntraKind,
+        parent: Option<&str>,
+        first: Request,
+        initial: Option<Value>,
+        track: bool,
+    ) -> Result<(Vec<Resource>, delta::Fingerprint)> {
         let mut restarts = 0;
         let mut initial = initial;
         'listing: loop {
             let mut out = Vec::new();
+            let mut fp = delta::Fingerprint::default();
+            let mut take = |out: &mut Vec<Resource>, page: Vec<Resource>| {
+                if track {
+                    fp.add_all(&page);
+                }
+                out.extend(page);
+            };
             let mut next = match initial.take() {
                 Some(body) => {
                     let link = butterfly_core::http::paginate::odata_next(&body);
-                    out.extend(kinds::parse_page_owned(row, parent, body)?);
+                    take(&mut out, kinds::parse_page_owned(row, parent, body)?);
                     link.map(|n| self.read.pages(Request::get(&n), NextPage::ODataNextLink))
                 }
                 None => Some(self.read.pages(first.clone(), NextPage::ODataNextLink)),
@@ -195,9 +219,10 @@ impl EntraProvider {
             if let Some(pages) = next.as_mut() {
                 while let Some(page) = pages.next().await {
                     match page {
-                        Ok(page) => {
-                            out.extend(kinds::parse_page_owned(row, parent, page.value()?)?)
-                        }
+                        Ok(page) => take(
+                            &mut out,
+                            kinds::parse_page_owned(row, parent, page.value()?)?,
+                        ),
                         Err(e) if is_expired_token(&e) && restarts < 5 => {
                             restarts += 1;
                             tracing::debug!(kind = row.spec.id, restarts, "page token expired");
@@ -207,7 +232,7 @@ impl EntraProvider {
                     }
                 }
             }
-            return Ok(out);
+            return Ok((out, fp));
         }
     }
 
@@ -566,16 +591,19 @@ impl EntraProvider {
                 None
             }
         };
-        let resources = if kid == "entra.user" {
+        let (resources, fp) = if kid == "entra.user" {
             self.list_users().await?
         } else {
-            self.list(row, None).await?
+            let first = Self::first_request(row, row.path);
+            self.collect_pages_tracked(row, None, first, None, true)
+                .await?
         };
+        debug_assert_eq!(fp, delta::Fingerprint::of(&resources));
         self.cursors.set(
             kid,
             link.map(|link| delta::Cursor {
                 link,
-                fingerprint: delta::fingerprint(&resources),
+                fingerprint: fp.to_string(),
             }),
         );
         Ok(resources)
@@ -759,18 +787,22 @@ impl EntraProvider {
     /// Users: one page when the tenant is small; otherwise parallel listings of
     /// `userPrincipalName` ranges (`ge`/`le`, which Graph supports on that property), with
     /// boundaries taken from the first page so the ranges are about even.
-    async fn list_users(&self) -> Result<Vec<Resource>> {
+    async fn list_users(&self) -> Result<(Vec<Resource>, delta::Fingerprint)> {
         let row = &kinds::USER;
         let first = Self::first_request(row, row.path);
         let body = self.read.send(first.clone()).await?.value()?;
         if butterfly_core::http::paginate::odata_next(&body).is_none() {
-            return kinds::parse_page_owned(row, None, body);
+            let users = kinds::parse_page_owned(row, None, body)?;
+            let fp = delta::Fingerprint::of(&users);
+            return Ok((users, fp));
         }
         // The bounds need only the names: the page is parsed into resources only if it is
         // kept (no ranges); otherwise the range listings read those users again.
         let bounds = range_bounds(kinds::page_items(row, &body)?, USER_PARTITIONS);
         if bounds.is_empty() {
-            return self.collect_pages(row, None, first, Some(body)).await;
+            return self
+                .collect_pages_tracked(row, None, first, Some(body), true)
+                .await;
         }
         let mut filters = Vec::with_capacity(bounds.len() + 1);
         for i in 0..=bounds.len() {
@@ -786,14 +818,15 @@ impl EntraProvider {
             };
             filters.push(clause);
         }
-        let lists: Result<Vec<Vec<Resource>>> = futures::stream::iter(filters)
-            .map(|f| {
-                let req = Self::first_request(row, row.path).query("$filter", f);
-                self.collect_pages(row, None, req, None)
-            })
-            .buffer_unordered(USER_PARTITIONS)
-            .try_collect()
-            .await;
+        let lists: Result<Vec<(Vec<Resource>, delta::Fingerprint)>> =
+            futures::stream::iter(filters)
+                .map(|f| {
+                    let req = Self::first_request(row, row.path).query("$filter", f);
+                    self.collect_pages_tracked(row, None, req, None, true)
+                })
+                .buffer_unordered(USER_PARTITIONS)
+                .try_collect()
+                .await;
         let lists = match lists {
             Ok(lists) => lists,
             // A directory that does not filter on ranges: one listing, page after page.
@@ -801,15 +834,29 @@ impl EntraProvider {
                 tracing::info!(
                     "userPrincipalName ranges are not supported: listing users in one run"
                 );
-                return self.collect_pages(row, None, first, Some(body)).await;
+                return self
+                    .collect_pages_tracked(row, None, first, Some(body), true)
+                    .await;
             }
             Err(e) => return Err(e),
         };
-        // Ranges meet at their bounds (no UPN equals one): still, keep one copy of each.
-        let mut all: Vec<Resource> = lists.into_iter().flatten().collect();
+        // Ranges meet at their bounds (the user named by a bound is in both): keep one copy
+        // of each, and take the dropped copies out of the fingerprint.
+        let mut fp = delta::Fingerprint::default();
+        let mut all: Vec<Resource> = Vec::new();
+        for (users, range_fp) in lists {
+            fp.merge(&range_fp);
+            all.extend(users);
+        }
         all.sort_by(|a, b| a.id.cmp(&b.id));
-        all.dedup_by(|later, earlier| later.id == earlier.id);
-        Ok(all)
+        all.dedup_by(|later, earlier| {
+            let same = later.id == earlier.id;
+            if same {
+                fp.remove(later);
+            }
+            same
+        });
+        Ok((all, fp))
     }
 
     async fn probe_row(&self, row: &'static EntraKind) -> Result<Access> {
