@@ -78,6 +78,10 @@ pub struct EntraKind {
     pub write: Write,
     /// Graph's member holding the id (`id`; `tenantId` for partner configurations).
     pub id_field: &'static str,
+    /// For sub-resources: the parent's relationship of that name can be read with the
+    /// parent listing's `$expand`, 20 objects at most per parent (Graph's limit for
+    /// directory objects). Parents at the limit are read one by one.
+    pub expand: Option<&'static str>,
 }
 
 impl ResourceKind for EntraKind {
@@ -173,6 +177,7 @@ const fn row(spec: KindSpec, path: &'static str, permission: &'static str) -> En
         shape: Shape::Plain,
         write: Write::None,
         id_field: "id",
+        expand: None,
     }
 }
 
@@ -440,29 +445,36 @@ pub static APPLICATION: EntraKind = EntraKind {
     )
 };
 
-/// Application owners.
-pub static APPLICATION_OWNER: EntraKind = member_row(
-    "entra.application_owner",
-    "Application owners",
-    "entra.application",
-    "applications/{0}/owners",
-    "Application.Read.All",
-);
+/// Application owners (read with the applications listing's `$expand=owners`).
+pub static APPLICATION_OWNER: EntraKind = EntraKind {
+    expand: Some("owners"),
+    ..member_row(
+        "entra.application_owner",
+        "Application owners",
+        "entra.application",
+        "applications/{0}/owners",
+        "Application.Read.All",
+    )
+};
 
-/// Federated identity credentials of applications (workload identity federation).
-pub static FEDERATED_CREDENTIAL: EntraKind = row(
-    KindSpec {
-        parent: Some("entra.application"),
-        natural_key: &["/name"],
-        ..spec(
-            "entra.federated_identity_credential",
-            "Federated identity credentials",
-            Application,
-        )
-    },
-    "applications/{0}/federatedIdentityCredentials",
-    "Application.Read.All",
-);
+/// Federated identity credentials of applications (workload identity federation; read with
+/// the applications listing's `$expand=federatedIdentityCredentials`).
+pub static FEDERATED_CREDENTIAL: EntraKind = EntraKind {
+    expand: Some("federatedIdentityCredentials"),
+    ..row(
+        KindSpec {
+            parent: Some("entra.application"),
+            natural_key: &["/name"],
+            ..spec(
+                "entra.federated_identity_credential",
+                "Federated identity credentials",
+                Application,
+            )
+        },
+        "applications/{0}/federatedIdentityCredentials",
+        "Application.Read.All",
+    )
+};
 
 /// Service principals (enterprise applications). `appId` is the key: it is global for
 /// Microsoft and multi-tenant apps.
@@ -491,8 +503,10 @@ pub static SERVICE_PRINCIPAL: EntraKind = EntraKind {
     )
 };
 
-/// Who is assigned to a service principal's app roles (`appRoleAssignedTo`).
+/// Who is assigned to a service principal's app roles (`appRoleAssignedTo`; read with the
+/// service principals listing's `$expand=appRoleAssignedTo`).
 pub static APP_ROLE_ASSIGNMENT: EntraKind = EntraKind {
+    expand: Some("appRoleAssignedTo"),
     shape: Shape::Principal,
     listing: Listing::Collection { top: Some(999) },
     write: Write::PostOnly,

@@ -11,9 +11,9 @@ use butterfly_core::backup::{self, BackupOptions};
 use butterfly_core::provider::Access;
 use butterfly_core::snapshot::KindOutcome;
 use butterfly_core::{ErrorKind, Provider};
-use butterfly_entra::{EntraAuth, EntraConfig, EntraProvider};
+use butterfly_entra::{EXPAND_LIMIT, EntraAuth, EntraConfig, EntraProvider};
 use butterfly_testkit::behaviour::{self, Harness, Running, Setup};
-use butterfly_testkit::entra::{EntraOptions, EntraTenantSpec, FakeEntra};
+use butterfly_testkit::entra::{EntraOptions, EntraTenantSpec, FakeEntra, LONG_RELATIONS_FROM};
 use butterfly_testkit::fake::{Fault, FaultRule};
 use secrecy::SecretString;
 use serde_json::json;
@@ -334,11 +334,14 @@ async fn incremental_backup_equals_a_full_one() {
         .await
         .unwrap();
     let unchanged_requests = total(&entra) - before.0;
-    // Users and groups: one delta request each; the organization's branding is the other
-    // plain GET (the other kinds go in shared batches).
-    assert_eq!(gets(&entra) - before.1, 3);
-    // The full backup took a cursor and a listing for users and groups.
-    assert_eq!(full_gets, 5);
+    // Users and groups: one delta request each; the organization's branding is another
+    // plain GET; application owners, federated credentials and app role assignments one
+    // page each of their parents' listing with `$expand` (the other kinds go in shared
+    // batches).
+    assert_eq!(gets(&entra) - before.1, 6);
+    // The full backup took a cursor and a listing for users and groups, and the same three
+    // expanded listings.
+    assert_eq!(full_gets, 8);
     assert_eq!(hash(&same), hash(&first));
 
     // An admin's changes: users added, renamed, disabled, deleted; a group renamed and one
@@ -375,7 +378,7 @@ async fn incremental_backup_equals_a_full_one() {
         .unwrap();
     let incremental_requests = total(&entra) - before.0;
     // The cursors continued from the unchanged backup: deltas again, no listing.
-    assert_eq!(gets(&entra) - before.1, 3);
+    assert_eq!(gets(&entra) - before.1, 6);
     let full = backup::run(&secret(&fake), &BackupOptions::default())
         .await
         .unwrap();
@@ -396,6 +399,69 @@ async fn incremental_backup_equals_a_full_one() {
         unchanged_requests <= 20,
         "an unchanged tenant cost {unchanged_requests} requests"
     );
+}
+
+#[tokio::test]
+async fn relationships_longer_than_expand_returns_are_read_in_full() {
+    // From 500 users the generated tenant has an application with 25 owners and 25 federated
+    // credentials, and a service principal with 30 app role assignments: more than the 20
+    // related objects Graph's `$expand` returns per parent.
+    let fake = FakeEntra::start(spec(LONG_RELATIONS_FROM), EntraOptions::default())
+        .await
+        .unwrap();
+    let entra = secret(&fake);
+    let kinds = [
+        "entra.application_owner",
+        "entra.federated_identity_credential",
+        "entra.app_role_assignment",
+    ];
+    let snap = backup::run(&entra, &BackupOptions::default().kinds(kinds))
+        .await
+        .unwrap();
+    let per_parent = |kind: &str, parent: &str| {
+        snap.resources(kind)
+            .iter()
+            .filter(|r| r.parent_id.as_deref() == Some(parent))
+            .count()
+    };
+    let apps = fake.items("applications");
+    let mut longest = [0usize; 2];
+    for app in &apps {
+        let id = app["id"].as_str().unwrap();
+        let owners = fake.with_tenant(|t| t.references(&format!("applications/{id}/owners")));
+        let fics = fake.items(&format!("applications/{id}/federatedIdentityCredentials"));
+        assert_eq!(
+            per_parent("entra.application_owner", id),
+            owners.len(),
+            "{id}"
+        );
+        assert_eq!(
+            per_parent("entra.federated_identity_credential", id),
+            fics.len(),
+            "{id}"
+        );
+        longest = [longest[0].max(owners.len()), longest[1].max(fics.len())];
+    }
+    let mut longest_assignments = 0;
+    for sp in fake.items("servicePrincipals") {
+        let id = sp["id"].as_str().unwrap();
+        let assigned = fake.items(&format!("servicePrincipals/{id}/appRoleAssignedTo"));
+        assert_eq!(
+            per_parent("entra.app_role_assignment", id),
+            assigned.len(),
+            "{id}"
+        );
+        longest_assignments = longest_assignments.max(assigned.len());
+    }
+    // The tenant does exercise the fallback.
+    assert!(
+        longest[0] > EXPAND_LIMIT && longest[1] > EXPAND_LIMIT,
+        "{longest:?}"
+    );
+    assert!(longest_assignments > EXPAND_LIMIT, "{longest_assignments}");
+    for kind in kinds {
+        assert_eq!(snap.kinds[kind].outcome, KindOutcome::Complete, "{kind}");
+    }
 }
 
 #[tokio::test]
