@@ -217,4 +217,22 @@ async fn run(fake: FakeEntra, users: usize, scale: f64, generated: Instant, full
         full_wall.as_secs_f64() / inc_wall.as_secs_f64().max(1e-9),
         peak_rss_mib()
     );
+    drop((incremental, inc_options, previous));
+
+    // The users listing alone, like the SDK comparison measures it (benches/sdk): a full read
+    // of `entra.user` and nothing else, its client CPU divided by the users it returned.
+    let users_only = options.clone().kinds(["entra.user"]);
+    let (cpu0, req0, started) = (cpu_now(), requests(&entra), Instant::now());
+    let listed = backup::run(&entra, &users_only)
+        .await
+        .expect("users backup");
+    let (wall, cpu_all) = (started.elapsed(), cpu_now());
+    let n = listed.resources("entra.user").len();
+    println!(
+        "users only:   {n:>7} users; {} requests; wall {:.2}s",
+        requests(&entra) - req0,
+        wall.as_secs_f64()
+    );
+    println!("{}", cpu_line("users only", cpu0, cpu_all, n));
+    std::mem::forget(listed);
 }

@@ -12,9 +12,12 @@
 //! Credentials are OAuth 2.0 client credentials of an app registration: a certificate
 //! (RS256 client assertion with `x5t`, recommended) or a client secret, in the global cloud
 //! or a national one (`usgov`, `usgov-dod`, `china`). Requests stay inside a share of
-//! Graph's per-10-second budget; per-object listings (members, owners, assignments) go
-//! through JSON `$batch` requests of 20; users are listed in parallel ranges of
-//! `userPrincipalName`; an expired `$skiptoken` restarts its listing.
+//! Graph's per-10-second budget; application owners, federated credentials and app role
+//! assignments come with their parents' listing through `$expand` (parents at Graph's limit of
+//! 20 related objects are read on their own); other per-object listings (members, owners of
+//! groups and administrative units) go through JSON `$batch` requests of 20; users are listed
+//! in parallel ranges of `userPrincipalName`; an expired `$skiptoken` restarts its listing.
+//! With the previous snapshot, users, groups and group memberships come from `/delta`.
 //!
 //! ```no_run
 //! use butterfly_core::backup::{self, BackupOptions};
