@@ -210,10 +210,90 @@ pub(crate) fn fingerprint(resources: &[Resource]) -> String {
     Fingerprint::of(resources).to_string()
 }
 
-/// The fingerprint of `resources` when it is the one `cursor` was taken with.
-pub(crate) fn matching(cursor: &Cursor, resources: &[Resource]) -> Option<Fingerprint> {
-    let fp = Fingerprint::of(resources);
-    (fp.to_string() == cursor.fingerprint).then_some(fp)
+/// The previous resources a cursor continues from, copied for the new snapshot.
+#[derive(Debug)]
+pub(crate) struct Copied {
+    /// Copies of the kept resources, sorted by id, one per id (the last one of an id when
+    /// the resources held it more than once).
+    pub kept: Vec<Resource>,
+    /// The fingerprint of all the resources (the one the cursor was taken with).
+    pub all: Fingerprint,
+    /// The fingerprint of `kept`.
+    pub kept_fp: Fingerprint,
+}
+
+/// Copies the resources `keep` chooses when the fingerprint of all of `resources` is the one
+/// `cursor` was taken with; `None` (and nothing kept) otherwise.
+///
+/// One pass: each resource is hashed and copied while it is in cache, instead of one walk
+/// for the fingerprint and another for the copies. The copies are dropped on a mismatch.
+pub(crate) fn copy_matching(
+    cursor: &Cursor,
+    resources: &[Resource],
+    keep: impl Fn(&Resource) -> bool,
+) -> Option<Copied> {
+    let mut all = Fingerprint::default();
+    let mut kept_fp = Fingerprint::default();
+    let mut kept: Vec<Resource> = Vec::with_capacity(resources.len());
+    let mut sorted = true;
+    let mut buf = Vec::with_capacity(1024);
+    for r in resources {
+        let d = digest(r, &mut buf);
+        all.apply(&d, u64::wrapping_add);
+        all.len += 1;
+        if keep(r) {
+            kept_fp.apply(&d, u64::wrapping_add);
+            kept_fp.len += 1;
+            if let Some(last) = kept.last() {
+                sorted &= last.id < r.id;
+            }
+            kept.push(r.clone());
+        }
+    }
+    if all.to_string() != cursor.fingerprint {
+        return None;
+    }
+    if !sorted {
+        // Not the order snapshots keep: one copy per id, the last one, by id.
+        let mut by_id: BTreeMap<String, Resource> = BTreeMap::new();
+        for r in kept {
+            if let Some(old) = by_id.insert(r.id.clone(), r) {
+                kept_fp.remove(&old);
+            }
+        }
+        kept = by_id.into_values().collect();
+    }
+    Some(Copied { kept, all, kept_fp })
+}
+
+/// The resource of `id` in `sorted` (sorted by id, one per id).
+pub(crate) fn find<'r>(sorted: &'r [Resource], id: &str) -> Option<&'r Resource> {
+    sorted
+        .binary_search_by(|r| r.id.as_str().cmp(id))
+        .ok()
+        .map(|i| &sorted[i])
+}
+
+/// What `changes` (per id, the resource now or `None` when removed) make of `sorted`
+/// (sorted by id, one per id): one merge of the two in id order, sorted by id.
+pub(crate) fn merge(
+    sorted: Vec<Resource>,
+    changes: BTreeMap<String, Option<Resource>>,
+) -> Vec<Resource> {
+    let added = changes.values().filter(|c| c.is_some()).count();
+    let mut out = Vec::with_capacity(sorted.len() + added);
+    let mut changes = changes.into_iter().peekable();
+    for r in sorted {
+        while let Some((_, c)) = changes.next_if(|(id, _)| id.as_str() < r.id.as_str()) {
+            out.extend(c);
+        }
+        match changes.next_if(|(id, _)| *id == r.id) {
+            Some((_, c)) => out.extend(c),
+            None => out.push(r),
+        }
+    }
+    out.extend(changes.filter_map(|(_, c)| c));
+    out
 }
 
 #[cfg(test)]
