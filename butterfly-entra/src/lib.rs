@@ -713,7 +713,9 @@ impl EntraProvider {
         }
         let link =
             last.ok_or_else(|| Error::invalid_data("the delta round ended without a deltaLink"))?;
-        Ok((delta::merge(prev, changes), link, members, changed))
+        let mut out = prev;
+        delta::apply(&mut out, changes);
+        Ok((out, link, members, changed))
     }
 
     /// Group members: from the previous snapshot and this backup's `members@delta` entries
@@ -734,9 +736,24 @@ impl EntraProvider {
                 .get(kid)
                 .is_some_and(|k| k.outcome == KindOutcome::Complete)
             && let Some(cursor) = self.cursors.get(kid)
-            && let Some(copied) = delta::copy_matching(&cursor, prev.resources(kid), |m| {
-                m.parent_id.as_deref().is_some_and(|p| parents.contains(p))
-            })
+            && let Some(copied) = {
+                // Members are sorted by id ("{group}/{member}"): a group's members come one
+                // after the other, so the group is looked up once for all of them.
+                let mut last: Option<(&str, bool)> = None;
+                delta::copy_matching(&cursor, prev.resources(kid), |m| {
+                    let Some(p) = m.parent_id.as_deref() else {
+                        return false;
+                    };
+                    match last {
+                        Some((lp, keep)) if lp == p => keep,
+                        _ => {
+                            let keep = parents.contains(p);
+                            last = Some((p, keep));
+                            keep
+                        }
+                    }
+                })
+            }
         {
             // Members of groups gone are left out of the copies (and of `fp`); `fp` then
             // follows every change, taken out or counted in one by one, instead of hashing
@@ -769,7 +786,8 @@ impl EntraProvider {
                     changes.insert(member.id.clone(), (!removed).then_some(member));
                 }
             }
-            let out = delta::merge(kept, changes);
+            let mut out = kept;
+            delta::apply(&mut out, changes);
             let unchanged = !applied && out.len() == prev.resources(kid).len();
             debug_assert_eq!(fp, delta::Fingerprint::of(&out));
             let fingerprint = if unchanged {
