@@ -210,10 +210,126 @@ pub(crate) fn fingerprint(resources: &[Resource]) -> String {
     Fingerprint::of(resources).to_string()
 }
 
-/// The fingerprint of `resources` when it is the one `cursor` was taken with.
-pub(crate) fn matching(cursor: &Cursor, resources: &[Resource]) -> Option<Fingerprint> {
-    let fp = Fingerprint::of(resources);
-    (fp.to_string() == cursor.fingerprint).then_some(fp)
+/// The previous resources a cursor continues from, copied for the new snapshot.
+#[derive(Debug)]
+pub(crate) struct Copied {
+    /// Copies of the kept resources, sorted by id, one per id (the last one of an id when
+    /// the resources held it more than once).
+    pub kept: Vec<Resource>,
+    /// The fingerprint of all the resources (the one the cursor was taken with).
+    pub all: Fingerprint,
+    /// The fingerprint of `kept`.
+    pub kept_fp: Fingerprint,
+}
+
+/// Copies the resources `keep` chooses when the fingerprint of all of `resources` is the one
+/// `cursor` was taken with; `None` (and nothing kept) otherwise.
+///
+/// One pass: each resource is hashed and copied while it is in cache, instead of one walk
+/// for the fingerprint and another for the copies. The copies are dropped on a mismatch.
+pub(crate) fn copy_matching<'r>(
+    cursor: &Cursor,
+    resources: &'r [Resource],
+    mut keep: impl FnMut(&'r Resource) -> bool,
+) -> Option<Copied> {
+    let mut all = Fingerprint::default();
+    let mut kept_fp = Fingerprint::default();
+    // Room for a few additions, so that applying the changes moves nothing (capacity that
+    // is never written costs no memory).
+    let mut kept: Vec<Resource> = Vec::with_capacity(resources.len() + resources.len() / 64 + 16);
+    let mut sorted = true;
+    let mut buf = Vec::with_capacity(1024);
+    for r in resources {
+        let d = digest(r, &mut buf);
+        all.apply(&d, u64::wrapping_add);
+        all.len += 1;
+        if keep(r) {
+            kept_fp.apply(&d, u64::wrapping_add);
+            kept_fp.len += 1;
+            if let Some(last) = kept.last() {
+                sorted &= last.id < r.id;
+            }
+            kept.push(r.clone());
+        }
+    }
+    if all.to_string() != cursor.fingerprint {
+        return None;
+    }
+    if !sorted {
+        // Not the order snapshots keep: one copy per id, the last one, by id.
+        let mut by_id: BTreeMap<String, Resource> = BTreeMap::new();
+        for r in kept {
+            if let Some(old) = by_id.insert(r.id.clone(), r) {
+                kept_fp.remove(&old);
+            }
+        }
+        kept = by_id.into_values().collect();
+    }
+    Some(Copied { kept, all, kept_fp })
+}
+
+/// The resource of `id` in `sorted` (sorted by id, one per id).
+pub(crate) fn find<'r>(sorted: &'r [Resource], id: &str) -> Option<&'r Resource> {
+    sorted
+        .binary_search_by(|r| r.id.as_str().cmp(id))
+        .ok()
+        .map(|i| &sorted[i])
+}
+
+/// Applies `changes` (per id, the resource now or `None` when removed) to `sorted` (sorted by
+/// id, one per id), in place: it stays sorted by id. Replacements take their resource's slot;
+/// removals close up in one pass; additions are merged in from the end, moving only the
+/// resources after the first one added (the copies have room for a few).
+pub(crate) fn apply(sorted: &mut Vec<Resource>, changes: BTreeMap<String, Option<Resource>>) {
+    let mut removed: Vec<usize> = Vec::new();
+    let mut added: Vec<Resource> = Vec::new();
+    // In id order: the removed indices and the added resources come out sorted.
+    for (id, now) in changes {
+        match (sorted.binary_search_by(|r| r.id.as_str().cmp(&id)), now) {
+            (Ok(i), Some(r)) => sorted[i] = r,
+            (Ok(i), None) => removed.push(i),
+            (Err(_), Some(r)) => added.push(r),
+            (Err(_), None) => {}
+        }
+    }
+    if !removed.is_empty() {
+        let mut gone = removed.into_iter().peekable();
+        let mut i = 0;
+        sorted.retain(|_| {
+            let keep = gone.next_if_eq(&i).is_none();
+            i += 1;
+            keep
+        });
+    }
+    if added.is_empty() {
+        return;
+    }
+    // Room at the end, then from the back: the greater of the last old resource not yet
+    // moved and the last added one goes into the last free slot.
+    let mut old = sorted.len();
+    sorted.resize_with(old + added.len(), placeholder);
+    let mut free = sorted.len();
+    while let Some(a) = added.pop() {
+        free -= 1;
+        while old > 0 && sorted[old - 1].id > a.id {
+            old -= 1;
+            sorted.swap(old, free);
+            free -= 1;
+        }
+        sorted[free] = a;
+    }
+}
+
+/// An empty resource, for a slot about to be filled (allocates nothing).
+fn placeholder() -> Resource {
+    Resource {
+        body: Value::Null,
+        id: String::new(),
+        kind: String::new(),
+        natural_key: None,
+        parent_id: None,
+        references: Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -281,6 +397,78 @@ mod tests {
         }
         // The id and the parent are framed: moving bytes between them changes the fingerprint.
         assert_ne!(fp("ab", Some("c"), json!(1)), fp("a", Some("bc"), json!(1)));
+    }
+
+    #[test]
+    fn changes_apply_in_place_as_a_map_would() {
+        const K: KindSpec = KindSpec::new("t.k", "K", Category::Directory);
+        let r = |id: &str, v: i64| Resource::new(&K, id, None, json!({"v": v}));
+        let base: Vec<Resource> = ["b", "d", "f", "h"].iter().map(|id| r(id, 0)).collect();
+        let cases: Vec<Vec<(&str, Option<i64>)>> = vec![
+            vec![],
+            vec![("d", Some(1))],
+            vec![("a", Some(1))],
+            vec![("z", Some(1))],
+            vec![
+                ("e", Some(1)),
+                ("c", Some(2)),
+                ("i", Some(3)),
+                ("a", Some(4)),
+            ],
+            vec![("b", None), ("h", None)],
+            vec![("b", None), ("d", None), ("f", None), ("h", None)],
+            vec![
+                ("b", None),
+                ("c", Some(1)),
+                ("d", Some(2)),
+                ("g", Some(3)),
+                ("x", None),
+            ],
+            vec![
+                ("a", Some(1)),
+                ("b", None),
+                ("e", Some(2)),
+                ("f", None),
+                ("i", Some(3)),
+            ],
+        ];
+        for case in cases {
+            let mut expected: BTreeMap<String, Resource> =
+                base.iter().map(|x| (x.id.clone(), x.clone())).collect();
+            let mut changes = BTreeMap::new();
+            for (id, v) in &case {
+                match v {
+                    Some(v) => expected.insert(id.to_string(), r(id, *v)),
+                    None => expected.remove(*id),
+                };
+                changes.insert(id.to_string(), v.map(|v| r(id, v)));
+            }
+            let mut got = base.clone();
+            apply(&mut got, changes);
+            let expected: Vec<Resource> = expected.into_values().collect();
+            assert_eq!(got, expected, "{case:?}");
+        }
+    }
+
+    #[test]
+    fn copies_are_taken_only_for_the_cursor_s_resources() {
+        const K: KindSpec = KindSpec::new("t.k", "K", Category::Directory);
+        let r = |id: &str, v: i64| Resource::new(&K, id, None, json!({"v": v}));
+        let prev = vec![r("a", 1), r("b", 2), r("c", 3)];
+        let cursor = |fp: String| Cursor {
+            link: String::new(),
+            fingerprint: fp,
+        };
+        let c = copy_matching(&cursor(fingerprint(&prev)), &prev, |x| x.id != "b").unwrap();
+        assert_eq!(c.kept, vec![r("a", 1), r("c", 3)]);
+        assert_eq!(c.all, Fingerprint::of(&prev));
+        assert_eq!(c.kept_fp, Fingerprint::of(&c.kept));
+        assert!(copy_matching(&cursor(fingerprint(&prev[1..])), &prev, |_| true).is_none());
+        // Out of order or twice: one per id, the last one, sorted.
+        let odd = vec![r("b", 1), r("a", 1), r("b", 2)];
+        let c = copy_matching(&cursor(fingerprint(&odd)), &odd, |_| true).unwrap();
+        assert_eq!(c.kept, vec![r("a", 1), r("b", 2)]);
+        assert_eq!(c.kept_fp, Fingerprint::of(&c.kept));
     }
 
     #[test]

@@ -642,9 +642,13 @@ impl EntraProvider {
                 .get(kid)
                 .is_some_and(|k| k.outcome == KindOutcome::Complete)
             && let Some(cursor) = self.cursors.get(kid)
-            && let Some(mut fp) = delta::matching(&cursor, prev.resources(kid))
+            && let Some(copied) = delta::copy_matching(&cursor, prev.resources(kid), |_| true)
         {
-            match self.follow_delta(row, prev, &cursor.link, &mut fp).await {
+            let mut fp = copied.all;
+            match self
+                .follow_delta(row, copied.kept, &cursor.link, &mut fp)
+                .await
+            {
                 Ok((resources, link, members, changed)) => {
                     // Nothing changed: the result is the previous snapshot's, fingerprint too;
                     // otherwise the previous one updated with the changed resources only.
@@ -723,22 +727,21 @@ impl EntraProvider {
             .ok_or_else(|| Error::invalid_data("the latest delta answer has no @odata.deltaLink"))
     }
 
-    /// Follows a delta link to its end: the previous resources with the changes applied, the
-    /// new delta link, and (groups) the `members@delta` entries per group. `fp` starts as the
-    /// previous resources' fingerprint and is kept up to date with every change.
+    /// Follows a delta link to its end: the previous resources (`prev`, sorted by id, one per
+    /// id) with the changes applied, the new delta link, and (groups) the `members@delta`
+    /// entries per group. `fp` starts as the previous resources' fingerprint and is kept up
+    /// to date with every change.
     async fn follow_delta(
         &self,
         row: &'static EntraKind,
-        prev: &Snapshot,
+        prev: Vec<Resource>,
         link: &str,
         fp: &mut delta::Fingerprint,
     ) -> Result<(Vec<Resource>, String, BTreeMap<String, Vec<Value>>, bool)> {
         let mut changed = false;
-        let mut by_id: BTreeMap<String, Resource> = prev
-            .resources(row.spec.id)
-            .iter()
-            .map(|r| (r.id.clone(), r.clone()))
-            .collect();
+        // The changed ids and what they are now (`None`: removed); merged with `prev` at the
+        // end, in one pass.
+        let mut changes: BTreeMap<String, Option<Resource>> = BTreeMap::new();
         let mut members: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         let mut pages = self.read.pages(Request::get(link), NextPage::ODataNextLink);
         let mut last = None;
@@ -749,10 +752,15 @@ impl EntraProvider {
                     return Err(Error::invalid_data("a delta item has no id"));
                 };
                 changed = true;
+                let old = match changes.get(id) {
+                    Some(now) => now.as_ref(),
+                    None => delta::find(&prev, id),
+                };
                 if item.get("@removed").is_some() {
-                    if let Some(old) = by_id.remove(id) {
-                        fp.remove(&old);
+                    if let Some(old) = old {
+                        fp.remove(old);
                     }
+                    changes.insert(id.to_string(), None);
                     members.remove(id);
                     continue;
                 }
@@ -767,7 +775,7 @@ impl EntraProvider {
                     map.retain(|k, _| !k.contains("@delta"));
                 }
                 // Graph may send only the changed properties: lay them over the old body.
-                let merged = match by_id.get(id) {
+                let merged = match old {
                     Some(old) => {
                         let mut body = old.body.clone();
                         if let (Some(b), Some(c)) = (body.as_object_mut(), clean.as_object()) {
@@ -783,9 +791,14 @@ impl EntraProvider {
                 };
                 let resource = kinds::parse_item_owned(row, None, merged)?;
                 fp.add(&resource);
-                if let Some(old) = by_id.insert(resource.id.clone(), resource) {
-                    fp.remove(&old);
+                let old = match changes.get(&resource.id) {
+                    Some(now) => now.as_ref(),
+                    None => delta::find(&prev, &resource.id),
+                };
+                if let Some(old) = old {
+                    fp.remove(old);
                 }
+                changes.insert(resource.id.clone(), Some(resource));
             }
             if let Some(l) = body.get("@odata.deltaLink").and_then(Value::as_str) {
                 last = Some(l.to_string());
@@ -793,7 +806,9 @@ impl EntraProvider {
         }
         let link =
             last.ok_or_else(|| Error::invalid_data("the delta round ended without a deltaLink"))?;
-        Ok((by_id.into_values().collect(), link, members, changed))
+        let mut out = prev;
+        delta::apply(&mut out, changes);
+        Ok((out, link, members, changed))
     }
 
     /// Group members: from the previous snapshot and this backup's `members@delta` entries
@@ -814,20 +829,34 @@ impl EntraProvider {
                 .get(kid)
                 .is_some_and(|k| k.outcome == KindOutcome::Complete)
             && let Some(cursor) = self.cursors.get(kid)
-            && let Some(mut fp) = delta::matching(&cursor, prev.resources(kid))
-        {
-            // `fp` follows `by_id`: members of groups gone and every change are taken out
-            // or counted in one by one, instead of hashing all members again.
-            let mut by_id: BTreeMap<String, Resource> = BTreeMap::new();
-            for m in prev.resources(kid) {
-                if m.parent_id.as_deref().is_some_and(|p| parents.contains(p)) {
-                    if let Some(old) = by_id.insert(m.id.clone(), m.clone()) {
-                        fp.remove(&old);
+            && let Some(copied) = {
+                // Members are sorted by id ("{group}/{member}"): a group's members come one
+                // after the other, so the group is looked up once for all of them.
+                let mut last: Option<(&str, bool)> = None;
+                delta::copy_matching(&cursor, prev.resources(kid), |m| {
+                    let Some(p) = m.parent_id.as_deref() else {
+                        return false;
+                    };
+                    match last {
+                        Some((lp, keep)) if lp == p => keep,
+                        _ => {
+                            let keep = parents.contains(p);
+                            last = Some((p, keep));
+                            keep
+                        }
                     }
-                } else {
-                    fp.remove(m);
-                }
+                })
             }
+        {
+            // Members of groups gone are left out of the copies (and of `fp`); `fp` then
+            // follows every change, taken out or counted in one by one, instead of hashing
+            // all members again. The changes are merged with the copies in one pass.
+            let delta::Copied {
+                kept,
+                kept_fp: mut fp,
+                ..
+            } = copied;
+            let mut changes: BTreeMap<String, Option<Resource>> = BTreeMap::new();
             let mut applied = false;
             for (group, entries) in &md.changes {
                 if !parents.contains(group.as_str()) {
@@ -836,19 +865,23 @@ impl EntraProvider {
                 for e in entries {
                     applied = true;
                     let member = kinds::parse_item(row, Some(group), e)?;
-                    let old = if e.get("@removed").is_some() {
-                        by_id.remove(&member.id)
-                    } else {
+                    let removed = e.get("@removed").is_some();
+                    if !removed {
                         fp.add(&member);
-                        by_id.insert(member.id.clone(), member)
+                    }
+                    let old = match changes.get(&member.id) {
+                        Some(now) => now.as_ref(),
+                        None => delta::find(&kept, &member.id),
                     };
                     if let Some(old) = old {
-                        fp.remove(&old);
+                        fp.remove(old);
                     }
+                    changes.insert(member.id.clone(), (!removed).then_some(member));
                 }
             }
-            let unchanged = !applied && by_id.len() == prev.resources(kid).len();
-            let out: Vec<Resource> = by_id.into_values().collect();
+            let mut out = kept;
+            delta::apply(&mut out, changes);
+            let unchanged = !applied && out.len() == prev.resources(kid).len();
             debug_assert_eq!(fp, delta::Fingerprint::of(&out));
             let fingerprint = if unchanged {
                 cursor.fingerprint.clone()
