@@ -14,6 +14,11 @@ use butterfly_core::Resource;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// What a cursor of this version tracks; cursors saved by another version (an older state
+/// file) are not used: the kind is read in full once and a new cursor taken. Version 2: the
+/// groups cursor tracks owners too, fingerprints are XXH3.
+pub(crate) const CURSOR_VERSION: u32 = 2;
+
 /// Where an incremental read continues from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Cursor {
@@ -21,15 +26,31 @@ pub(crate) struct Cursor {
     pub link: String,
     /// Fingerprint of the resources the cursor was taken with.
     pub fingerprint: String,
+    /// [`CURSOR_VERSION`] when it was taken (absent in state files before version 2).
+    #[serde(default)]
+    pub version: u32,
 }
 
-/// Membership changes seen in a `groups/delta` round, for the members kind of the same backup.
+impl Cursor {
+    /// A cursor of the current version.
+    pub fn new(link: String, fingerprint: String) -> Cursor {
+        Cursor {
+            link,
+            fingerprint,
+            version: CURSOR_VERSION,
+        }
+    }
+}
+
+/// Relationship changes seen in a `groups/delta` round (`members@delta`, `owners@delta`),
+/// for the members and owners kinds of the same backup.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct MemberDelta {
     /// The previous snapshot the round continued from.
     pub previous: String,
-    /// Per group id, the `members@delta` entries in order.
-    pub changes: BTreeMap<String, Vec<Value>>,
+    /// Per relationship (`members`, `owners`), per group id, the entries in order. Each kind
+    /// takes its own relationship out.
+    pub changes: BTreeMap<String, BTreeMap<String, Vec<Value>>>,
 }
 
 /// The cursors of one provider instance.
@@ -55,7 +76,12 @@ impl CursorStore {
     }
 
     pub fn get(&self, kind: &str) -> Option<Cursor> {
-        self.cursors.lock().ok()?.get(kind).cloned()
+        self.cursors
+            .lock()
+            .ok()?
+            .get(kind)
+            .filter(|c| c.version == CURSOR_VERSION)
+            .cloned()
     }
 
     pub fn set(&self, kind: &str, cursor: Option<Cursor>) {
@@ -455,10 +481,7 @@ mod tests {
         const K: KindSpec = KindSpec::new("t.k", "K", Category::Directory);
         let r = |id: &str, v: i64| Resource::new(&K, id, None, json!({"v": v}));
         let prev = vec![r("a", 1), r("b", 2), r("c", 3)];
-        let cursor = |fp: String| Cursor {
-            link: String::new(),
-            fingerprint: fp,
-        };
+        let cursor = |fp: String| Cursor::new(String::new(), fp);
         let c = copy_matching(&cursor(fingerprint(&prev)), &prev, |x| x.id != "b").unwrap();
         assert_eq!(c.kept, vec![r("a", 1), r("c", 3)]);
         assert_eq!(c.all, Fingerprint::of(&prev));
@@ -477,12 +500,22 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("state.json");
         let store = CursorStore::new(Some(file.clone()));
-        let cursor = Cursor {
-            link: "https://graph.microsoft.com/v1.0/users/delta?$deltatoken=x".into(),
-            fingerprint: "1:00".into(),
-        };
+        let cursor = Cursor::new(
+            "https://graph.microsoft.com/v1.0/users/delta?$deltatoken=x".into(),
+            "1:00".into(),
+        );
         store.set("entra.user", Some(cursor.clone()));
-        assert_eq!(CursorStore::new(Some(file)).get("entra.user"), Some(cursor));
+        assert_eq!(
+            CursorStore::new(Some(file.clone())).get("entra.user"),
+            Some(cursor)
+        );
+        // A state file from before version 2 (no version): its cursors are not used.
+        std::fs::write(
+            &file,
+            r#"{"entra.group": {"link": "https://graph.microsoft.com/v1.0/groups/delta?$deltatoken=y", "fingerprint": "1:00"}}"#,
+        )
+        .unwrap();
+        assert_eq!(CursorStore::new(Some(file)).get("entra.group"), None);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

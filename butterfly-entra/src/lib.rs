@@ -604,7 +604,9 @@ impl EntraProvider {
             None if row.spec.id == "entra.user" || row.spec.id == "entra.group" => {
                 self.fetch_tracked(row, ctx.previous.as_deref()).await
             }
-            Some(_) if row.spec.id == "entra.group_member" => self.fetch_members(row, &ctx).await,
+            Some(_) if matches!(row.spec.id, "entra.group_member" | "entra.group_owner") => {
+                self.fetch_members(row, &ctx).await
+            }
             Some(_) if row.expand.is_some() => self.fetch_expanded(row, &ctx).await,
             None => self.list_coalesced(row).await,
             Some(_) => {
@@ -659,7 +661,7 @@ impl EntraProvider {
                         cursor.fingerprint.clone()
                     };
                     self.cursors
-                        .set(kid, Some(delta::Cursor { link, fingerprint }));
+                        .set(kid, Some(delta::Cursor::new(link, fingerprint)));
                     if kid == "entra.group"
                         && let Ok(mut slot) = self.cursors.members.lock()
                     {
@@ -698,10 +700,7 @@ impl EntraProvider {
         debug_assert_eq!(fp, delta::Fingerprint::of(&resources));
         self.cursors.set(
             kid,
-            link.map(|link| delta::Cursor {
-                link,
-                fingerprint: fp.to_string(),
-            }),
+            link.map(|link| delta::Cursor::new(link, fp.to_string())),
         );
         Ok(resources)
     }
@@ -709,7 +708,7 @@ impl EntraProvider {
     fn delta_select(row: &EntraKind) -> String {
         let mut fields: Vec<&str> = row.select.to_vec();
         if row.spec.id == "entra.group" {
-            fields.push("members");
+            fields.extend(GROUP_RELATIONS);
         }
         fields.join(",")
     }
@@ -737,12 +736,18 @@ impl EntraProvider {
         prev: Vec<Resource>,
         link: &str,
         fp: &mut delta::Fingerprint,
-    ) -> Result<(Vec<Resource>, String, BTreeMap<String, Vec<Value>>, bool)> {
+    ) -> Result<(
+        Vec<Resource>,
+        String,
+        BTreeMap<String, BTreeMap<String, Vec<Value>>>,
+        bool,
+    )> {
         let mut changed = false;
         // The changed ids and what they are now (`None`: removed); merged with `prev` at the
         // end, in one pass.
         let mut changes: BTreeMap<String, Option<Resource>> = BTreeMap::new();
-        let mut members: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        // Per relationship (`members`, `owners`), per group, the entries in order.
+        let mut members: BTreeMap<String, BTreeMap<String, Vec<Value>>> = BTreeMap::new();
         let mut pages = self.read.pages(Request::get(link), NextPage::ODataNextLink);
         let mut last = None;
         while let Some(page) = pages.next().await {
@@ -761,14 +766,23 @@ impl EntraProvider {
                         fp.remove(old);
                     }
                     changes.insert(id.to_string(), None);
-                    members.remove(id);
+                    for rel in members.values_mut() {
+                        rel.remove(id);
+                    }
                     continue;
                 }
-                if let Some(m) = item.get("members@delta").and_then(Value::as_array) {
-                    members
-                        .entry(id.to_string())
-                        .or_default()
-                        .extend(m.iter().cloned());
+                for rel in GROUP_RELATIONS {
+                    if let Some(m) = item
+                        .get(format!("{rel}@delta").as_str())
+                        .and_then(Value::as_array)
+                    {
+                        members
+                            .entry(rel.to_string())
+                            .or_default()
+                            .entry(id.to_string())
+                            .or_default()
+                            .extend(m.iter().cloned());
+                    }
                 }
                 let mut clean = item.clone();
                 if let Some(map) = clean.as_object_mut() {
@@ -820,10 +834,22 @@ impl EntraProvider {
     ) -> Result<Vec<Resource>> {
         let kid = row.spec.id;
         let parents: BTreeSet<&str> = ctx.parents.iter().map(|p| p.id.as_str()).collect();
-        let pending = self.cursors.members.lock().ok().and_then(|mut s| s.take());
+        // This kind's relationship out of the round's changes (the other kind takes its own).
+        let relation = if kid == "entra.group_owner" {
+            "owners"
+        } else {
+            "members"
+        };
+        let pending = self.cursors.members.lock().ok().and_then(|mut s| {
+            let md = s.as_mut()?;
+            Some((
+                md.previous.clone(),
+                md.changes.remove(relation).unwrap_or_default(),
+            ))
+        });
         if let Some(prev) = ctx.previous.as_deref()
-            && let Some(md) = pending
-            && md.previous == prev.meta.id.as_str()
+            && let Some((pending_previous, pending_changes)) = pending
+            && pending_previous == prev.meta.id.as_str()
             && prev
                 .kinds
                 .get(kid)
@@ -858,7 +884,7 @@ impl EntraProvider {
             } = copied;
             let mut changes: BTreeMap<String, Option<Resource>> = BTreeMap::new();
             let mut applied = false;
-            for (group, entries) in &md.changes {
+            for (group, entries) in &pending_changes {
                 if !parents.contains(group.as_str()) {
                     continue;
                 }
@@ -888,13 +914,8 @@ impl EntraProvider {
             } else {
                 fp.to_string()
             };
-            self.cursors.set(
-                kid,
-                Some(delta::Cursor {
-                    link: String::new(),
-                    fingerprint,
-                }),
-            );
+            self.cursors
+                .set(kid, Some(delta::Cursor::new(String::new(), fingerprint)));
             return Ok(out);
         }
         let out = self
@@ -902,10 +923,7 @@ impl EntraProvider {
             .await?;
         self.cursors.set(
             kid,
-            Some(delta::Cursor {
-                link: String::new(),
-                fingerprint: delta::fingerprint(&out),
-            }),
+            Some(delta::Cursor::new(String::new(), delta::fingerprint(&out))),
         );
         Ok(out)
     }
@@ -1014,6 +1032,11 @@ impl EntraProvider {
 
 /// Parallel listings of users in a large tenant.
 pub const USER_PARTITIONS: usize = 8;
+
+/// The group relationships a `groups/delta` round tracks (`$select`ed, answered as
+/// `members@delta` and `owners@delta`: "You can additionally track other changes like ownership
+/// ... by selecting any group relationship of type directoryObject collection").
+const GROUP_RELATIONS: [&str; 2] = ["members", "owners"];
 
 /// The most related objects Graph returns per parent with `$expand` on directory objects
 /// (Microsoft Graph known issues: "$expand ... returns a maximum of 20 objects"; there is no

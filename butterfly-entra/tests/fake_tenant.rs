@@ -371,6 +371,11 @@ async fn incremental_backup_equals_a_full_one() {
             &members[0],
         );
         t.delete("groups", &id(&groups[3]));
+        // Owners: one added, one taken away (tracked by the groups delta round too).
+        t.add_reference(&format!("groups/{}", id(&groups[4])), "owners", &new_user);
+        let owners = t.references(&format!("groups/{}/owners", id(&groups[5])));
+        assert!(!owners.is_empty(), "the generated group has owners");
+        t.remove_reference(&format!("groups/{}", id(&groups[5])), "owners", &owners[0]);
     });
     let before = (total(&entra), gets(&entra));
     let incremental = backup::run(&entra, &BackupOptions::default().previous(Arc::new(same)))
