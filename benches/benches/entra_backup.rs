@@ -7,8 +7,11 @@
 //! another (`bench-client`), so the CPU of each is summed from `/proc/self/task/*/stat` per
 //! thread group; the whole-process figure (both, plus the main thread) is printed too.
 //!
-//! `cargo bench -p benches --bench entra_backup -- [users] [scale] [full-only]` (defaults 100000
-//! users, 10x; `full-only` stops after the full backup, for profiling it alone)
+//! `cargo bench -p benches --bench entra_backup -- [users] [scale] [full-only|users-only]`
+//! (defaults 100000 users, 10x). `full-only` stops after the full backup (for profiling it
+//! alone); `users-only` backs up `entra.user` alone, like the SDK comparison in `benches/sdk`
+//! measures a users listing, and prints its client CPU per user. Each mode is its own process,
+//! so that no backup reuses memory another one freed.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -50,7 +53,7 @@ fn main() {
     let args = positional_args();
     let users: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let scale: f64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(10.0);
-    let full_only = args.get(2).is_some_and(|a| a == "full-only");
+    let mode = args.get(2).cloned().unwrap_or_default();
     let generated = Instant::now();
     // The fake's accept loop and connections are spawned onto `fake_rt`'s workers; the
     // client's whole run is one task spawned onto `client_rt`.
@@ -66,7 +69,7 @@ fn main() {
         .expect("fake tenant starts");
     let client_rt = runtime(CLIENT_THREADS);
     client_rt
-        .block_on(client_rt.spawn(run(fake, users, scale, generated, full_only)))
+        .block_on(client_rt.spawn(run(fake, users, scale, generated, mode)))
         .expect("bench task");
     drop(client_rt);
     drop(fake_rt);
@@ -84,7 +87,7 @@ fn cpu_line(label: &str, before: [f64; 3], after: [f64; 3], users: usize) -> Str
     )
 }
 
-async fn run(fake: FakeEntra, users: usize, scale: f64, generated: Instant, full_only: bool) {
+async fn run(fake: FakeEntra, users: usize, scale: f64, generated: Instant, mode: String) {
     println!(
         "entra_backup: {users} users, Graph budgets scaled {scale}x; tenant generated in {:.1}s",
         generated.elapsed().as_secs_f64()
@@ -132,6 +135,11 @@ async fn run(fake: FakeEntra, users: usize, scale: f64, generated: Instant, full
         }
     };
 
+    if mode == "users-only" {
+        users_only(&entra, &options).await;
+        std::mem::forget(fake);
+        std::process::exit(0);
+    }
     *t0.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
     let (cpu0, req0, started, rss0) = (cpu_now(), requests(&entra), Instant::now(), rss_mib());
     let full = backup::run(&entra, &options).await.expect("full backup");
@@ -157,7 +165,7 @@ async fn run(fake: FakeEntra, users: usize, scale: f64, generated: Instant, full
         rss_mib(),
         peak_rss_mib()
     );
-    if full_only {
+    if mode == "full-only" {
         slowest("full");
         // Nothing is freed after the measurement (neither the snapshot nor the fake tenant), so
         // that a profile of this mode shows the backup's work only.
@@ -217,21 +225,21 @@ async fn run(fake: FakeEntra, users: usize, scale: f64, generated: Instant, full
         full_wall.as_secs_f64() / inc_wall.as_secs_f64().max(1e-9),
         peak_rss_mib()
     );
-    drop((incremental, inc_options, previous));
+}
 
-    // The users listing alone, like the SDK comparison measures it (benches/sdk): a full read
-    // of `entra.user` and nothing else, its client CPU divided by the users it returned.
+/// The users listing alone: a full read of `entra.user` and nothing else, its client CPU
+/// divided by the users it returned.
+async fn users_only(entra: &EntraProvider, options: &BackupOptions) {
     let users_only = options.clone().kinds(["entra.user"]);
-    let (cpu0, req0, started) = (cpu_now(), requests(&entra), Instant::now());
-    let listed = backup::run(&entra, &users_only)
-        .await
-        .expect("users backup");
+    let (cpu0, req0, started, rss0) = (cpu_now(), requests(entra), Instant::now(), rss_mib());
+    let listed = backup::run(entra, &users_only).await.expect("users backup");
     let (wall, cpu_all) = (started.elapsed(), cpu_now());
     let n = listed.resources("entra.user").len();
     println!(
-        "users only:   {n:>7} users; {} requests; wall {:.2}s",
-        requests(&entra) - req0,
-        wall.as_secs_f64()
+        "users only:  {n:>7} users; {} requests; wall {:.2}s; resident {rss0:.0} MiB before, {:.0} MiB after",
+        requests(entra) - req0,
+        wall.as_secs_f64(),
+        rss_mib()
     );
     println!("{}", cpu_line("users only", cpu0, cpu_all, n));
     std::mem::forget(listed);
