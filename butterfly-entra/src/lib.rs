@@ -387,7 +387,7 @@ impl EntraProvider {
             .query("$expand", nav)
             .query("$top", EXPAND_PAGE);
         let mut restarts = 0;
-        let (mut out, mut seen, mut rest) = 'listing: loop {
+        let (mut out, seen, mut rest) = 'listing: loop {
             let mut out: Vec<Resource> = Vec::new();
             let mut seen: BTreeSet<String> = BTreeSet::new();
             let mut rest: Vec<String> = Vec::new();
@@ -446,7 +446,6 @@ impl EntraProvider {
                 .filter(|p| !seen.contains(**p))
                 .map(|p| p.to_string()),
         );
-        seen.clear();
         if !rest.is_empty() {
             out.extend(self.batch_list(row, rest).await?);
         }
