@@ -12,6 +12,16 @@
 //! alone); `users-only` backs up `entra.user` alone, like the SDK comparison in `benches/sdk`
 //! measures a users listing, and prints its client CPU per user. Each mode is its own process,
 //! so that no backup reuses memory another one freed.
+//!
+//! The process allocates through mimalloc, as the `butterfly` CLI does: most of a backup's
+//! memory is the snapshot's JSON values, and how the allocator gets that memory from the kernel
+//! shows in the client's CPU (page faults). `--features system-alloc` uses the system allocator
+//! instead, for comparison.
+
+/// mimalloc, like the `butterfly` CLI (see the module docs).
+#[cfg(not(feature = "system-alloc"))]
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
