@@ -1385,7 +1385,7 @@ mod tests {
         assert_eq!(g[0].parent_id.as_deref(), Some("c1"));
         assert_eq!(g[0].id, "c1/cgr_1");
         let pol = parse_page(&GUARDIAN_POLICY, None, None, &json!(["all-applications"])).unwrap();
-        assert_eq!(pol[0].body, json!({"policies": ["all-applications"]}));
+        assert_eq!(*pol[0].body, json!({"policies": ["all-applications"]}));
         assert!(parse_page(&CLIENT, None, None, &json!({"nope": 1})).is_err());
         assert!(parse_page(&CLIENT, None, None, &json!([1])).is_err());
     }

@@ -752,7 +752,7 @@ fn own_id(id: &str) -> &str {
 
 impl Auth0Provider {
     async fn create_user(&self, resource: &Resource) -> Result<String> {
-        let body = &resource.body;
+        let body: &Value = &resource.body;
         let connection = body
             .pointer("/identities/0/connection")
             .and_then(Value::as_str)
@@ -880,7 +880,7 @@ impl Restorer for Auth0Provider {
         kind: &dyn ResourceKind,
         resource: &Resource,
     ) -> std::result::Result<(), CannotRestore> {
-        let body = &resource.body;
+        let body: &Value = &resource.body;
         match kind.id() {
             "auth0.client" if body["global"] == json!(true) => Err(CannotRestore(
                 "the global client (All Applications) is part of every tenant".into(),
@@ -924,7 +924,7 @@ impl Restorer for Auth0Provider {
             Some(p) => format!("{p}/{own}"),
             None => own.to_string(),
         };
-        let body = &resource.body;
+        let body: &Value = &resource.body;
         match (row.spec.id, row.write) {
             ("auth0.user", _) => self.create_user(resource).await,
             ("auth0.action", _) => self.create_action(resource).await,

@@ -816,10 +816,11 @@ pub fn diff_after_restore(
                 if r.body.get("id").and_then(Value::as_str)
                     == Some(r.id.rsplit('/').next().unwrap_or(&r.id))
                 {
-                    r.body["id"] = Value::String(new.rsplit('/').next().unwrap_or(new).to_string());
+                    std::sync::Arc::make_mut(&mut r.body)["id"] =
+                        Value::String(new.rsplit('/').next().unwrap_or(new).to_string());
                 }
                 // Secret placeholders name the resource they stand in: follow it to its new id.
-                rename_placeholders(&mut r.body, &r.id, new);
+                rename_placeholders(std::sync::Arc::make_mut(&mut r.body), &r.id, new);
                 r.id = new.clone();
             }
             if let (Some(k), Some(pid)) = (kind.and_then(|k| k.parent()), r.parent_id.clone())
@@ -830,7 +831,8 @@ pub fn diff_after_restore(
             let refs = r.references.clone();
             for x in &refs {
                 if let Some(new) = map.get(&(x.kind.clone(), x.id.clone()))
-                    && let Some(slot) = r.body.pointer_mut(&x.pointer)
+                    && let Some(slot) =
+                        std::sync::Arc::make_mut(&mut r.body).pointer_mut(&x.pointer)
                 {
                     *slot = Value::String(new.clone());
                 }

@@ -5,6 +5,8 @@
 //! [`secret_fields`](crate::kind::ResourceKind::secret_fields), and a default list of member
 //! names that are always secret ([`ALWAYS_SECRET`]), for fields a kinds table forgot.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -85,13 +87,26 @@ pub struct Redacted {
 
 /// [`redact`], also counting the placeholders the body holds afterwards, in the same walk
 /// (a backup reports that count per kind without walking every body again).
+///
+/// A body shared with another snapshot (carried over by an incremental backup) is only read,
+/// unless it holds a secret to replace: then it gets a copy of its own first, and the other
+/// snapshot keeps its body as it was.
 pub fn redact_counted(kind: &dyn ResourceKind, resource: &mut Resource) -> Redacted {
+    if Arc::get_mut(&mut resource.body).is_none()
+        && let Some(placeholders) = redacted_already(kind, &resource.body)
+    {
+        return Redacted {
+            replaced: 0,
+            placeholders,
+        };
+    }
     let Resource {
         id,
         kind: kid,
         body,
         ..
     } = resource;
+    let body = Arc::make_mut(body);
     let (rid, kid) = (&*id, &*kid);
     // Whether it replaced `v`.
     let replace = |at: &str, v: &mut Value, what: &str| {
@@ -126,6 +141,50 @@ pub fn redact_counted(kind: &dyn ResourceKind, resource: &mut Resource) -> Redac
         replaced: replaced + by_name,
         placeholders: found + by_name,
     }
+}
+
+/// When `body` holds nothing [`redact_counted`] would replace, the placeholders it holds;
+/// `None` when it would replace something. Reads only.
+fn redacted_already(kind: &dyn ResourceKind, body: &Value) -> Option<usize> {
+    let untouched = |v: &Value| v.is_null() || v.as_str() == Some("") || is_placeholder(v);
+    for field in kind.secret_fields() {
+        if !pointer::select(body, field.pointer)
+            .into_iter()
+            .all(|(_, v)| untouched(v))
+        {
+            return None;
+        }
+    }
+    scan_by_name(body)
+}
+
+/// The read-only twin of [`redact_by_name`]: the placeholders met, or `None` at the first
+/// member with a secret name and a value to replace.
+fn scan_by_name(value: &Value) -> Option<usize> {
+    let mut found = 0;
+    match value {
+        Value::Object(map) => {
+            if map.contains_key(PLACEHOLDER_TAG) {
+                return Some(1);
+            }
+            for (k, v) in map {
+                if v.is_object() || v.is_array() {
+                    found += scan_by_name(v)?;
+                } else if is_secret_name(k) && !(v.is_null() || v.as_str() == Some("")) {
+                    return None;
+                }
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                if v.is_object() || v.is_array() {
+                    found += scan_by_name(v)?;
+                }
+            }
+        }
+        _ => {}
+    }
+    Some(found)
 }
 
 /// Whether `value` is a placeholder object (without reading it).
@@ -307,6 +366,48 @@ mod tests {
             }
         );
         assert_eq!(again, r);
+        // Read, not copied: the carried-over body is still the one the earlier snapshot holds.
+        assert!(Arc::ptr_eq(&again.body, &r.body));
+    }
+
+    #[test]
+    fn a_shared_body_with_a_secret_gets_its_own_redacted_copy() {
+        let raw = Resource::new(
+            &APP,
+            "0oa3",
+            None,
+            json!({
+                "label": "CRM",
+                "credentials": {"oauthClient": {"client_secret": "SENTINEL-1"}},
+                "hook": {"password": "SENTINEL-2"}
+            }),
+        );
+        for secret in ["/credentials/oauthClient/client_secret", "/hook/password"] {
+            let mut shared = raw.clone();
+            // Only one of the two secrets is left: each path must find it on its own.
+            let other = if secret == "/hook/password" {
+                "/credentials/oauthClient/client_secret"
+            } else {
+                "/hook/password"
+            };
+            *Arc::make_mut(&mut shared.body).pointer_mut(other).unwrap() = Value::Null;
+            let kept = shared.clone();
+            assert!(Arc::ptr_eq(&kept.body, &shared.body));
+            let done = redact_counted(&APP, &mut shared);
+            assert_eq!(done.replaced, 1, "{secret}");
+            assert_eq!(done.placeholders, 1, "{secret}");
+            assert!(SecretPlaceholder::from_value(shared.body.pointer(secret).unwrap()).is_some());
+            assert!(!Arc::ptr_eq(&kept.body, &shared.body));
+            // The other holder's body is as it was.
+            assert!(
+                kept.body
+                    .pointer(secret)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .starts_with("SENTINEL")
+            );
+        }
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! One backed-up object: a [`Resource`] of some kind, with its body as JSON.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -26,7 +28,11 @@ pub struct Reference {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Resource {
     /// The object as the provider returned it, secrets replaced by placeholders.
-    pub body: Value,
+    ///
+    /// Shared, not copied, when a resource is carried over unchanged from one snapshot into the
+    /// next (an incremental backup); [`Arc::make_mut`] gives a body of its own to change.
+    /// Reading works as with a plain [`Value`] (`resource.body["id"]`, `&*resource.body`).
+    pub body: Arc<Value>,
     /// The provider's id. For sub-resources without their own id the provider builds one
     /// from the parent and child ids (`"00g1:00u2"`).
     pub id: String,
@@ -57,7 +63,7 @@ impl Resource {
             parent_id,
             natural_key: kind.natural_key_of(&body),
             references: kind.references_of(&body),
-            body,
+            body: Arc::new(body),
         }
     }
 

@@ -14,6 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -620,7 +621,7 @@ fn target_digests(target: &Snapshot, provider: &dyn Provider) -> Result<BTreeMap
     for (kind_id, data) in &target.kinds {
         let mut hasher = Sha256::new();
         for r in &data.resources {
-            let mut body = r.body.clone();
+            let mut body = Value::clone(&r.body);
             if let Some(kind) = provider.kind(kind_id) {
                 for v in kind.volatile_fields() {
                     crate::pointer::remove_all(&mut body, v);
@@ -932,7 +933,7 @@ fn prepare(
     for r in &resource.references {
         match resolve(&r.kind, &r.id) {
             Some(target) => {
-                if let Some(slot) = out.body.pointer_mut(&r.pointer) {
+                if let Some(slot) = Arc::make_mut(&mut out.body).pointer_mut(&r.pointer) {
                     *slot = Value::String(target);
                 }
             }
@@ -942,10 +943,10 @@ fn prepare(
     // Remove unresolved ids, highest array index first so earlier positions stay valid.
     drop.sort_by_key(|p| std::cmp::Reverse(pointer_sort_key(p)));
     for p in drop {
-        remove_at(&mut out.body, &p);
+        remove_at(Arc::make_mut(&mut out.body), &p);
     }
     for p in redact::placeholders(resource) {
-        remove_at(&mut out.body, &p.field);
+        remove_at(Arc::make_mut(&mut out.body), &p.field);
     }
     if let (Some(pk), Some(pid)) = (kind.parent(), &resource.parent_id) {
         out.parent_id = resolve(pk, pid).or(Some(pid.clone()));

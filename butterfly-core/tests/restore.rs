@@ -270,7 +270,7 @@ impl Restorer for Tenant {
             kind.id(),
             &id,
             resource.parent_id.as_deref(),
-            resource.body.clone(),
+            (*resource.body).clone(),
         );
         Ok(id)
     }
@@ -285,7 +285,7 @@ impl Restorer for Tenant {
             kind.id(),
             target_id,
             resource.parent_id.as_deref(),
-            resource.body.clone(),
+            (*resource.body).clone(),
         );
         Ok(())
     }

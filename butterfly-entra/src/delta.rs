@@ -346,10 +346,10 @@ pub(crate) fn apply(sorted: &mut Vec<Resource>, changes: BTreeMap<String, Option
     }
 }
 
-/// An empty resource, for a slot about to be filled (allocates nothing).
+/// An empty resource, for a slot about to be filled (allocates only its null body).
 fn placeholder() -> Resource {
     Resource {
-        body: Value::Null,
+        body: std::sync::Arc::new(Value::Null),
         id: String::new(),
         kind: String::new(),
         natural_key: None,

@@ -790,7 +790,7 @@ impl EntraProvider {
                 // Graph may send only the changed properties: lay them over the old body.
                 let merged = match old {
                     Some(old) => {
-                        let mut body = old.body.clone();
+                        let mut body = Value::clone(&old.body);
                         if let (Some(b), Some(c)) = (body.as_object_mut(), clean.as_object()) {
                             for (k, v) in c {
                                 if !k.starts_with("@odata.") {
@@ -1538,7 +1538,7 @@ mod tests {
                 .unwrap()
             })
             .collect();
-        let bounds = range_bounds(users.iter().map(|u| &u.body), 8);
+        let bounds = range_bounds(users.iter().map(|u| &*u.body), 8);
         assert_eq!(bounds.len(), 7, "{bounds:?}");
         assert!(bounds.windows(2).all(|w| w[0] < w[1]));
         assert!(
@@ -1547,7 +1547,7 @@ mod tests {
                 .all(|b| !b.contains('@') && !b.contains('\'') && b.len() <= 16)
         );
         let same: Vec<Resource> = users.iter().take(1).cloned().cycle().take(50).collect();
-        assert!(range_bounds(same.iter().map(|u| &u.body), 8).len() <= 1);
+        assert!(range_bounds(same.iter().map(|u| &*u.body), 8).len() <= 1);
     }
 
     fn snapshot(kind: &EntraKind, bodies: &[Value]) -> Snapshot {

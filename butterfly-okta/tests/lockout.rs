@@ -44,7 +44,7 @@ async fn a_rule_denying_every_admin_is_critical() {
     let id = format!("{policy}/{own}");
     let kinds = snap.kinds.get_mut("okta.policy_rule").unwrap();
     let rule = kinds.resources.iter_mut().find(|r| r.id == id).unwrap();
-    rule.body["actions"]["signon"]["access"] = json!("DENY");
+    std::sync::Arc::make_mut(&mut rule.body)["actions"]["signon"]["access"] = json!("DENY");
     let writes = fake.write_count();
     reqwest::Client::new()
         .delete(format!(
@@ -96,7 +96,7 @@ async fn removing_mfa_from_admins_is_critical() {
         .iter_mut()
         .find(|r| r.id == format!("{policy}/{own}"))
         .unwrap();
-    rule.body["actions"]["signon"]["requireFactor"] = json!(false);
+    std::sync::Arc::make_mut(&mut rule.body)["actions"]["signon"]["requireFactor"] = json!(false);
     let plan = restore::plan(
         &stale,
         &okta,

@@ -116,7 +116,8 @@ pub fn mutate(snapshot: &Snapshot, percent: f64, seed: u64) -> Snapshot {
     if let Some(users) = out.kinds.get_mut(USER.id()) {
         for r in users.resources.iter_mut() {
             if rng.random::<f64>() * 100.0 < percent {
-                r.body["profile"]["title"] = json!(format!("Title {}", rng.random_range(0..1000)));
+                std::sync::Arc::make_mut(&mut r.body)["profile"]["title"] =
+                    json!(format!("Title {}", rng.random_range(0..1000)));
                 r.refresh(&USER);
             }
         }
