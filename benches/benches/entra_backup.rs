@@ -1,7 +1,8 @@
 //! End-to-end Entra backup bench: a generated tenant served by the fake with Graph-like
 //! resource-unit budgets (per 10 s window, time scaled), backed up in full by the real client,
-//! then changed a little and backed up again incrementally from the first snapshot (delta
-//! cursors). Prints requests, wall time and CPU time per user object for both.
+//! then again incrementally with nothing changed (delta cursors), then changed a little and
+//! backed up incrementally once more. Prints requests, wall time and CPU time per user object
+//! for each.
 //!
 //! The fake runs on its own tokio runtime (threads named `bench-fake`) and the client on
 //! another (`bench-client`), so the CPU of each is summed from `/proc/self/task/*/stat` per
@@ -184,6 +185,43 @@ async fn run(fake: FakeEntra, users: usize, scale: f64, generated: Instant, mode
         std::process::exit(0);
     }
 
+    slowest("full");
+
+    // The next day, nothing changed: incremental from the full backup.
+    let full = Arc::new(full);
+    *t0.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+    let (cpu0, before, started) = (cpu_now(), entra.http_stats().requests, Instant::now());
+    let unchanged = backup::run(&entra, &options.clone().previous(full.clone()))
+        .await
+        .expect("unchanged backup");
+    let (un_wall, un_cpu_all) = (started.elapsed(), cpu_now());
+    let by_bucket: std::collections::BTreeMap<_, _> = entra
+        .http_stats()
+        .requests
+        .into_iter()
+        .map(|(bucket, n)| {
+            let was = before.get(&bucket).copied().unwrap_or(0);
+            (bucket, n - was)
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    let same = full.kinds.len() == unchanged.kinds.len()
+        && full.kinds.iter().all(|(k, d)| {
+            unchanged
+                .kinds
+                .get(k)
+                .is_some_and(|u| u.resources == d.resources)
+        });
+    println!(
+        "unchanged:   {:>7} resources, status {}; {} requests {by_bucket:?}; wall {:.2}s; same resources as the full backup: {same}",
+        unchanged.resource_count(),
+        unchanged.status(),
+        by_bucket.values().sum::<u64>(),
+        un_wall.as_secs_f64(),
+    );
+    println!("{}", cpu_line("unchanged", cpu0, un_cpu_all, users));
+    slowest("unchanged");
+
     // A day's changes: a few users edited, one created, one deleted, one membership added.
     let items = fake.items("users");
     let groups = fake.items("groups");
@@ -207,8 +245,8 @@ async fn run(fake: FakeEntra, users: usize, scale: f64, generated: Instant, mode
             t.delete("users", u);
         }
     });
-    slowest("full");
-    let previous = Arc::new(full);
+    // The delta cursors continue the unchanged backup: it is the previous snapshot now.
+    let previous = Arc::new(unchanged);
     *t0.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
     let (cpu0, req0, started) = (cpu_now(), requests(&entra), Instant::now());
     // Kept alive past the measurement: dropping the previous snapshot is not the backup's work.
