@@ -140,17 +140,43 @@ fn positive(name: &str, value: Option<String>) -> Result<Option<f64>> {
     }
 }
 
+/// The setting that points the provider at another API root (the CLI's `--base-url`).
+pub const BASE_URL_VAR: &str = "AUTH0_BASE_URL";
+
+/// Every setting [`Auth0Config::from_vars`] reads; a config file naming anything else is refused.
+pub const SETTINGS: &[&str] = &[
+    "AUTH0_DOMAIN",
+    "AUTH0_BASE_URL",
+    "AUTH0_CLIENT_ID",
+    "AUTH0_CLIENT_SECRET",
+    "AUTH0_PRIVATE_KEY",
+    "AUTH0_PRIVATE_KEY_FILE",
+    "AUTH0_PRIVATE_KEY_ID",
+    "AUTH0_AUDIENCE",
+    "AUTH0_TIER",
+    "AUTH0_RATE_SCALE",
+];
+
 impl Auth0Config {
     /// Reads `AUTH0_*` settings through `get` (the process environment, a config file, or
     /// both): `AUTH0_DOMAIN`, `AUTH0_CLIENT_ID`, then `AUTH0_CLIENT_SECRET` or
     /// `AUTH0_PRIVATE_KEY_FILE` (or `AUTH0_PRIVATE_KEY`) with optional `AUTH0_PRIVATE_KEY_ID`;
-    /// optional `AUTH0_AUDIENCE`, `AUTH0_BASE_URL`, `AUTH0_TIER` (`enterprise` or `free`) and
+    /// optional `AUTH0_AUDIENCE`, `AUTH0_BASE_URL` (without `AUTH0_DOMAIN` it names the tenant
+    /// too), `AUTH0_TIER` (`enterprise` or `free`) and
     /// `AUTH0_RATE_SCALE` (for a fake tenant whose clock runs that many times faster).
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Auth0Config> {
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
-        let domain = get("AUTH0_DOMAIN").ok_or_else(|| Error::config("AUTH0_DOMAIN is not set"))?;
-        let client_id =
-            get("AUTH0_CLIENT_ID").ok_or_else(|| Error::config("AUTH0_CLIENT_ID is not set"))?;
+        let base_url = get(BASE_URL_VAR);
+        let domain = get("AUTH0_DOMAIN").or_else(|| base_url.clone()).ok_or_else(|| {
+            Error::config(
+                "AUTH0_DOMAIN is not set: set it to the tenant or custom domain (acme.eu.auth0.com; [auth0] domain in a config file), or give the API root as AUTH0_BASE_URL (the CLI's --base-url)",
+            )
+        })?;
+        let client_id = get("AUTH0_CLIENT_ID").ok_or_else(|| {
+            Error::config(
+                "AUTH0_CLIENT_ID is not set: the machine-to-machine application's client id ([auth0] client_id in a config file)",
+            )
+        })?;
         let pem = match (get("AUTH0_PRIVATE_KEY"), get("AUTH0_PRIVATE_KEY_FILE")) {
             (Some(pem), _) => Some(pem),
             (None, Some(path)) => Some(std::fs::read_to_string(&path).map_err(|e| {
@@ -197,7 +223,7 @@ impl Auth0Config {
             domain,
             auth,
             audience: get("AUTH0_AUDIENCE"),
-            base_url: get("AUTH0_BASE_URL"),
+            base_url,
             rate_limit,
             max_share: None,
             export_threshold: None,

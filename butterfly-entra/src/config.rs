@@ -130,6 +130,25 @@ pub struct EntraConfig {
     pub delta_state_file: Option<std::path::PathBuf>,
 }
 
+/// The setting that points the provider at another API root (the CLI's `--base-url`): the
+/// Graph root.
+pub const BASE_URL_VAR: &str = "ENTRA_GRAPH_URL";
+
+/// Every setting [`EntraConfig::from_vars`] reads; a config file naming anything else is refused.
+pub const SETTINGS: &[&str] = &[
+    "ENTRA_TENANT_ID",
+    "ENTRA_CLIENT_ID",
+    "ENTRA_CLIENT_SECRET",
+    "ENTRA_CERTIFICATE",
+    "ENTRA_CERTIFICATE_FILE",
+    "ENTRA_CERTIFICATE_THUMBPRINT",
+    "ENTRA_CLOUD",
+    "ENTRA_GRAPH_URL",
+    "ENTRA_AUTHORITY_URL",
+    "ENTRA_DELTA_STATE_FILE",
+    "ENTRA_RATE_SCALE",
+];
+
 impl EntraConfig {
     /// Reads `ENTRA_*` settings through `get` (the process environment, a config table, or
     /// both): `ENTRA_TENANT_ID`, `ENTRA_CLIENT_ID`, then either `ENTRA_CLIENT_SECRET` or
@@ -139,10 +158,16 @@ impl EntraConfig {
     /// `ENTRA_RATE_SCALE` (for a fake tenant whose clock runs that many times faster).
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<EntraConfig> {
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
-        let tenant_id =
-            get("ENTRA_TENANT_ID").ok_or_else(|| Error::config("ENTRA_TENANT_ID is not set"))?;
-        let client_id =
-            get("ENTRA_CLIENT_ID").ok_or_else(|| Error::config("ENTRA_CLIENT_ID is not set"))?;
+        let tenant_id = get("ENTRA_TENANT_ID").ok_or_else(|| {
+            Error::config(
+                "ENTRA_TENANT_ID is not set: the directory (tenant) id or domain the backup app is registered in ([entra] tenant_id in a config file)",
+            )
+        })?;
+        let client_id = get("ENTRA_CLIENT_ID").ok_or_else(|| {
+            Error::config(
+                "ENTRA_CLIENT_ID is not set: the application (client) id of the backup app registration ([entra] client_id in a config file)",
+            )
+        })?;
         let cert = get("ENTRA_CERTIFICATE").or(get("ENTRA_CERTIFICATE_FILE").map(|p| p + "\0"));
         let auth = match (get("ENTRA_CLIENT_SECRET"), cert) {
             (Some(_), Some(_)) => {

@@ -79,16 +79,37 @@ pub struct OktaConfig {
     pub bucket_period: Option<Duration>,
 }
 
+/// The setting that points the provider at another API root (the CLI's `--base-url`).
+pub const BASE_URL_VAR: &str = "OKTA_BASE_URL";
+
+/// Every setting [`OktaConfig::from_vars`] reads; a config file naming anything else is refused.
+pub const SETTINGS: &[&str] = &[
+    "OKTA_ORG_URL",
+    "OKTA_BASE_URL",
+    "OKTA_API_TOKEN",
+    "OKTA_CLIENT_ID",
+    "OKTA_PRIVATE_KEY",
+    "OKTA_PRIVATE_KEY_FILE",
+    "OKTA_PRIVATE_KEY_ID",
+    "OKTA_SCOPES",
+    "OKTA_RATE_SCALE",
+];
+
 impl OktaConfig {
     /// Reads `OKTA_*` settings through `get` (the process environment, a config file, or both):
     /// `OKTA_ORG_URL`, then either `OKTA_API_TOKEN` or `OKTA_CLIENT_ID` with
     /// `OKTA_PRIVATE_KEY_FILE` (or `OKTA_PRIVATE_KEY`), `OKTA_PRIVATE_KEY_ID` and optional
-    /// `OKTA_SCOPES`; optional `OKTA_BASE_URL`; optional `OKTA_RATE_SCALE` (for a fake tenant
-    /// whose clock runs that many times faster: the per-minute buckets shrink accordingly).
+    /// `OKTA_SCOPES`; optional `OKTA_BASE_URL` (without `OKTA_ORG_URL` it is the org URL too);
+    /// optional `OKTA_RATE_SCALE` (for a fake tenant whose clock runs that many times faster:
+    /// the per-minute buckets shrink accordingly).
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<OktaConfig> {
-        let org_url = get("OKTA_ORG_URL")
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| Error::config("OKTA_ORG_URL is not set"))?;
+        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let base_url = get(BASE_URL_VAR);
+        let org_url = get("OKTA_ORG_URL").or_else(|| base_url.clone()).ok_or_else(|| {
+            Error::config(
+                "OKTA_ORG_URL is not set: set it to https://<org>.okta.com ([okta] org_url in a config file), or give the API root as OKTA_BASE_URL (the CLI's --base-url)",
+            )
+        })?;
         let auth = match (get("OKTA_API_TOKEN"), get("OKTA_CLIENT_ID")) {
             (Some(_), Some(_)) => {
                 return Err(Error::config(
@@ -137,7 +158,7 @@ impl OktaConfig {
         };
         Ok(OktaConfig {
             org_url,
-            base_url: get("OKTA_BASE_URL"),
+            base_url,
             auth,
             max_share: None,
             bucket_limits: None,

@@ -1,5 +1,9 @@
-//! Serves a generated fake tenant until stopped: how a person tries butterfly without an
-//! identity provider, and how benchmarks race other clients on equal terms.
+//! Serves a generated fake tenant until Ctrl-C or SIGTERM: how a person tries butterfly
+//! without an identity provider, and how benchmarks race other clients on equal terms.
+//!
+//! It prints the client settings as `VAR=value` lines a shell can export as they are; every
+//! other line is a `#` comment without `=` (so `grep =` keeps exactly the settings), and the
+//! last one is `# serving until Ctrl-C or SIGTERM`.
 //!
 //! ```text
 //! fake-tenant okta --users 10000 --seed 1 --port 8080 [--rate-scale 60] [--faults] [--governance]
@@ -126,15 +130,44 @@ fn started<F, E: Display>(fake: Result<F, E>) -> Result<F, ExitCode> {
     })
 }
 
-/// Prints the rate-limit line: `label` and what it says when limited, or that there are none.
-fn print_limits(label: &str, limited: Option<String>) {
-    match limited {
-        Some(how) => println!("  {label}: {how}"),
-        None => println!("  {label}: none"),
+/// A fake being served: it answers for as long as this value lives.
+struct Serving {
+    /// The started fake; dropping it stops the server.
+    _fake: Box<dyn Send>,
+    /// What to print: `VAR=value` settings and `#` comment lines (which hold no `=`, so
+    /// `grep =` keeps exactly the settings).
+    lines: Vec<String>,
+}
+
+/// Output lines in the order a user reads them.
+#[derive(Default)]
+struct Lines(Vec<String>);
+
+impl Lines {
+    /// A comment line; it must not hold `=` (scripts keep settings with `grep =`).
+    fn comment(&mut self, text: impl Into<String>) -> &mut Self {
+        let text: String = text.into();
+        self.0.push(format!("# {}", text.replace('=', ":")));
+        self
+    }
+    /// A `VAR=value` setting the client needs.
+    fn setting(&mut self, var: &str, value: impl Display) -> &mut Self {
+        self.0.push(format!("{var}={value}"));
+        self
+    }
+    /// An alternative setting, shown as a comment (`#   VAR  value`).
+    fn alternative(&mut self, var: &str, value: impl Display) -> &mut Self {
+        self.0.push(format!("#   {var}  {value}"));
+        self
     }
 }
 
-async fn okta(common: Common, governance: bool) -> Result<(), ExitCode> {
+/// The private key the fakes accept for `private_key_jwt` and certificate assertions.
+fn test_key_file() -> String {
+    format!("{}/keys/okta-test-private.pem", env!("CARGO_MANIFEST_DIR"))
+}
+
+async fn okta(common: Common, governance: bool) -> Result<Serving, ExitCode> {
     let spec = OktaOrgSpec {
         users: common.users,
         seed: common.seed,
@@ -154,28 +187,33 @@ async fn okta(common: Common, governance: bool) -> Result<(), ExitCode> {
         ..OktaOptions::default()
     };
     let fake = started(FakeOkta::start(spec, options).await)?;
-    println!(
+    let mut out = Lines::default();
+    out.comment(format!(
         "fake Okta org with {} users at {}",
         common.users,
         fake.base_url()
-    );
-    println!("  OKTA_ORG_URL={}", fake.base_url());
-    println!("  OKTA_API_TOKEN={}", fake.api_token());
-    println!(
-        "  or OAuth: OKTA_CLIENT_ID={} OKTA_PRIVATE_KEY_ID={} OKTA_PRIVATE_KEY_FILE=butterfly-testkit/keys/okta-test-private.pem",
-        fake.oauth_client_id(),
-        fake.key_id()
-    );
-    print_limits(
-        "rate limits",
-        common
-            .rate_scale
-            .map(|f| format!("Okta's per-minute buckets, time running {f}x faster")),
-    );
-    Ok(())
+    ))
+    .setting("OKTA_ORG_URL", fake.base_url())
+    .setting("OKTA_API_TOKEN", fake.api_token());
+    if let Some(f) = common.rate_scale {
+        out.setting("OKTA_RATE_SCALE", f).comment(format!(
+            "rate limits: Okta's per-minute buckets, time running {f}x faster (the client paces itself by OKTA_RATE_SCALE)"
+        ));
+    } else {
+        out.comment("rate limits: none");
+    }
+    out.comment("or OAuth 2.0 private_key_jwt instead of OKTA_API_TOKEN, with these three:")
+        .alternative("OKTA_CLIENT_ID", fake.oauth_client_id())
+        .alternative("OKTA_PRIVATE_KEY_ID", fake.key_id())
+        .alternative("OKTA_PRIVATE_KEY_FILE", test_key_file());
+    Ok(Serving {
+        _fake: Box::new(fake),
+        lines: out.0,
+    })
 }
 
-async fn auth0(common: Common, tier: Tier) -> Result<(), ExitCode> {
+async fn auth0(common: Common, tier: Tier) -> Result<Serving, ExitCode> {
+    let cli_tier = tier;
     let tier = Auth0Tier::from(tier);
     let spec = Auth0TenantSpec {
         users: common.users,
@@ -195,28 +233,38 @@ async fn auth0(common: Common, tier: Tier) -> Result<(), ExitCode> {
         ..Auth0Options::default()
     };
     let fake = started(FakeAuth0::start(spec, options).await)?;
-    println!(
+    let mut out = Lines::default();
+    out.comment(format!(
         "fake Auth0 tenant with {} users at {}",
         common.users,
         fake.base_url()
-    );
-    println!("  AUTH0_DOMAIN={}", fake.base_url());
-    println!("  AUTH0_CLIENT_ID={}", fake.client_id());
-    println!("  AUTH0_CLIENT_SECRET={}", fake.client_secret());
-    println!("  AUTH0_AUDIENCE={}", fake.audience());
-    println!(
-        "  or private_key_jwt: AUTH0_PRIVATE_KEY_FILE=butterfly-testkit/keys/okta-test-private.pem"
-    );
-    print_limits(
-        "rate limits",
-        common
-            .rate_scale
-            .map(|f| format!("Auth0's {tier:?} token bucket, time running {f}x faster")),
-    );
-    Ok(())
+    ))
+    .setting("AUTH0_DOMAIN", fake.base_url())
+    .setting("AUTH0_CLIENT_ID", fake.client_id())
+    .setting("AUTH0_CLIENT_SECRET", fake.client_secret())
+    .setting("AUTH0_AUDIENCE", fake.audience());
+    if let Some(f) = common.rate_scale {
+        let name = cli_tier
+            .to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default();
+        out.setting("AUTH0_TIER", &name)
+            .setting("AUTH0_RATE_SCALE", f)
+            .comment(format!(
+                "rate limits: Auth0's {name} token bucket, time running {f}x faster (the client paces itself by AUTH0_TIER and AUTH0_RATE_SCALE)"
+            ));
+    } else {
+        out.comment("rate limits: none");
+    }
+    out.comment("or private_key_jwt instead of AUTH0_CLIENT_SECRET:")
+        .alternative("AUTH0_PRIVATE_KEY_FILE", test_key_file());
+    Ok(Serving {
+        _fake: Box::new(fake),
+        lines: out.0,
+    })
 }
 
-async fn entra(common: Common) -> Result<(), ExitCode> {
+async fn entra(common: Common) -> Result<Serving, ExitCode> {
     let spec = EntraTenantSpec {
         users: common.users,
         seed: common.seed,
@@ -236,34 +284,59 @@ async fn entra(common: Common) -> Result<(), ExitCode> {
         ..EntraOptions::default()
     };
     let fake = started(FakeEntra::start(spec, options).await)?;
-    println!(
-        "fake Entra tenant with {} users at {}",
+    let mut out = Lines::default();
+    out.comment(format!(
+        "fake Entra tenant with {} users at {} (token endpoint {}/{}/oauth2/v2.0/token)",
         common.users,
-        fake.base_url()
-    );
-    println!("  ENTRA_GRAPH_URL={}", fake.base_url());
-    println!("  ENTRA_AUTHORITY_URL={}", fake.base_url());
-    println!("  ENTRA_TENANT_ID={}", fake.tenant_id());
-    println!("  ENTRA_CLIENT_ID={}", fake.client_id());
-    println!("  ENTRA_CLIENT_SECRET={}", fake.client_secret());
-    println!(
-        "  or a certificate: ENTRA_CERTIFICATE_FILE=butterfly-testkit/keys/okta-test-private.pem ENTRA_CERTIFICATE_THUMBPRINT={}",
-        fake.certificate_thumbprint()
-    );
-    println!(
-        "  token endpoint: {}/{}/oauth2/v2.0/token",
+        fake.base_url(),
         fake.base_url(),
         fake.tenant_id()
-    );
-    print_limits(
-        "throttling",
-        common.rate_scale.map(|f| {
-            format!(
-                "Graph resource units per 10 s window, time running {f}x faster (ENTRA_RATE_SCALE={f})"
-            )
-        }),
-    );
-    Ok(())
+    ))
+    .setting("ENTRA_GRAPH_URL", fake.base_url())
+    .setting("ENTRA_AUTHORITY_URL", fake.base_url())
+    .setting("ENTRA_TENANT_ID", fake.tenant_id())
+    .setting("ENTRA_CLIENT_ID", fake.client_id())
+    .setting("ENTRA_CLIENT_SECRET", fake.client_secret());
+    if let Some(f) = common.rate_scale {
+        out.setting("ENTRA_RATE_SCALE", f).comment(format!(
+            "throttling: Graph resource units per 10 s window, time running {f}x faster (the client paces itself by ENTRA_RATE_SCALE)"
+        ));
+    } else {
+        out.comment("throttling: none");
+    }
+    out.comment("or a certificate instead of ENTRA_CLIENT_SECRET, with these two:")
+        .alternative("ENTRA_CERTIFICATE_FILE", test_key_file())
+        .alternative(
+            "ENTRA_CERTIFICATE_THUMBPRINT",
+            fake.certificate_thumbprint(),
+        );
+    Ok(Serving {
+        _fake: Box::new(fake),
+        lines: out.0,
+    })
+}
+
+/// Waits for Ctrl-C or, on Unix, SIGTERM.
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 #[tokio::main]
@@ -273,10 +346,23 @@ async fn main() -> ExitCode {
         Provider::Auth0 { common, tier } => auth0(common, tier).await,
         Provider::Entra { common } => entra(common).await,
     };
-    if let Err(code) = served {
-        return code;
+    let serving = match served {
+        Ok(serving) => serving,
+        Err(code) => return code,
+    };
+    {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        // A reader that went away (`| head`) is no reason to stop serving.
+        for line in &serving.lines {
+            let _ = writeln!(stdout, "{line}");
+        }
+        // The last line: a script reading the settings can stop at it.
+        let _ = writeln!(stdout, "# serving until Ctrl-C or SIGTERM");
+        let _ = stdout.flush();
     }
-    println!("Ctrl-C to stop.");
-    let _ = tokio::signal::ctrl_c().await;
+    stopped().await;
+    // The fake (and its server) lives until here.
+    drop(serving);
     ExitCode::SUCCESS
 }

@@ -15,7 +15,7 @@ use butterfly_core::snapshot::{KindOutcome, SnapshotId, SnapshotStatus};
 use butterfly_core::store::{FsStore, SnapshotStore, StoreExt};
 use butterfly_core::{Error, ErrorKind, Result};
 use clap::{Parser, Subcommand};
-use examples::registry::{self, ConfigFile};
+use examples::registry::{self, ConfigFile, Sources};
 use examples::{Progress, RestoreProgress, Style, exit};
 use serde_json::json;
 
@@ -252,7 +252,12 @@ async fn run(cli: &Cli) -> Result<u8> {
     match &cli.command {
         Command::Kinds { provider, base_url } => {
             let file = config_file(cli.config.as_ref())?;
-            let provider = registry::build(provider, file.as_ref(), base_url.as_deref(), None)?;
+            let provider = registry::build(
+                provider,
+                Sources::FileThenEnv(file.as_ref()),
+                base_url.as_deref(),
+                None,
+            )?;
             let report = provider.probe(provider.kinds()).await?;
             if cli.json {
                 print_json(&report)?;
@@ -278,8 +283,12 @@ async fn run(cli: &Cli) -> Result<u8> {
         } => {
             let file = config_file(cli.config.as_ref())?;
             let state = cli.store.join("state");
-            let provider =
-                registry::build(provider, file.as_ref(), base_url.as_deref(), Some(&state))?;
+            let provider = registry::build(
+                provider,
+                Sources::FileThenEnv(file.as_ref()),
+                base_url.as_deref(),
+                Some(&state),
+            )?;
             let store = open_store(cli)?;
             let progress = Progress::new(!cli.json);
             let mut options = BackupOptions::default().observer(progress.observer());
@@ -508,16 +517,19 @@ async fn run(cli: &Cli) -> Result<u8> {
             let store = open_existing_store(cli)?;
             let id = resolve(&store, snapshot).await?;
             let snap = store.load(&id).await?;
-            let file = match target {
-                Some(path) => Some(ConfigFile::load(path)?),
+            // A --target file is the whole configuration of the target: the environment's
+            // settings (often those of the source tenant) must never leak into it.
+            let target_file = target.as_deref().map(ConfigFile::load).transpose()?;
+            let file = match &target_file {
+                Some(_) => None,
                 None => config_file(cli.config.as_ref())?,
             };
-            let provider = registry::build(
-                &snap.meta.provider,
-                file.as_ref(),
-                base_url.as_deref(),
-                None,
-            )?;
+            let sources = match &target_file {
+                Some(f) => Sources::FileOnly(f),
+                None => Sources::FileThenEnv(file.as_ref()),
+            };
+            let provider =
+                registry::build(&snap.meta.provider, sources, base_url.as_deref(), None)?;
             let options = RestoreOptions {
                 kinds: kinds.clone(),
                 update_existing: *update_existing,
