@@ -12,13 +12,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use chrono::Utc;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::http::{self, HttpEvent};
 use crate::kind::KindRef;
 use crate::provider::{FetchContext, Provider};
@@ -116,7 +117,16 @@ pub struct BackupOptions {
     /// A previous snapshot of the same tenant: providers that can back up incrementally
     /// read only what changed since (the snapshot must still equal a full backup).
     pub previous: Option<Arc<Snapshot>>,
+    /// The longest one kind may take, retries and rate-limit waits included (default
+    /// [`DEFAULT_KIND_TIMEOUT`]); a kind past it ends `failed`, and the others go on. `None`:
+    /// no limit.
+    pub kind_timeout: Option<Duration>,
 }
+
+/// The default per-kind deadline: generous for the largest listings at half an org's rate
+/// limit, short enough that a server which accepts and never answers cannot hold a nightly
+/// backup for hours.
+pub const DEFAULT_KIND_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 impl Default for BackupOptions {
     fn default() -> Self {
@@ -125,6 +135,7 @@ impl Default for BackupOptions {
             concurrency: 8,
             observer: None,
             previous: None,
+            kind_timeout: Some(DEFAULT_KIND_TIMEOUT),
         }
     }
 }
@@ -139,6 +150,7 @@ impl std::fmt::Debug for BackupOptions {
                 "previous",
                 &self.previous.as_ref().map(|s| s.meta.id.as_str()),
             )
+            .field("kind_timeout", &self.kind_timeout)
             .finish()
     }
 }
@@ -166,6 +178,12 @@ impl BackupOptions {
     /// Run at most `n` kinds at once (at least 1).
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);
+        self
+    }
+
+    /// Give each kind at most `deadline` (`None`: no limit).
+    pub fn kind_timeout(mut self, deadline: Option<Duration>) -> Self {
+        self.kind_timeout = deadline;
         self
     }
 }
@@ -212,7 +230,10 @@ struct KindResult {
 /// Runs a backup and returns the snapshot (not yet stored).
 ///
 /// The returned error is only for problems before any fetching (an unknown kind id, a
-/// parent cycle); failures of kinds are recorded as their outcomes.
+/// parent cycle); failures of kinds are recorded as their outcomes. Credentials the provider
+/// rejects (an [`Auth`](ErrorKind::Auth) failure) stop the backup early: kinds not started
+/// yet are not requested and end `failed` with the same error, and
+/// [`rejected_credentials`] tells the snapshot apart.
 pub async fn run(provider: &dyn Provider, options: &BackupOptions) -> Result<Snapshot> {
     let kinds = select_kinds(provider, options.kinds.as_deref())?;
     crate::kind::topological_order(&kinds)?;
@@ -274,23 +295,66 @@ pub async fn run(provider: &dyn Provider, options: &BackupOptions) -> Result<Sna
     // Parents shared with their children's fetches, by index into `results`.
     let mut shared: Vec<(usize, Arc<Vec<Resource>>)> = Vec::new();
     let mut running = FuturesUnordered::new();
+    // The first credential rejection, after which no new kind is requested.
+    let mut rejected: Option<String> = None;
     loop {
         while running.len() < options.concurrency.max(1) {
             let Some((kind, ctx)) = ready.pop() else {
                 break;
             };
-            emit(BackupEvent::KindStarted {
-                kind: kind.id().to_string(),
+            if rejected.is_none() {
+                emit(BackupEvent::KindStarted {
+                    kind: kind.id().to_string(),
+                });
+            }
+            let rejected = rejected.clone();
+            let fetch = http::with_events(sink.clone(), fetch_kind(provider, kind, ctx, options));
+            running.push(async move {
+                if let Some(error) = rejected {
+                    // The credentials were rejected: asking again per kind only repeats the
+                    // 401, so this kind is not requested.
+                    return KindResult {
+                        kind,
+                        outcome: KindOutcome::Failed {
+                            kind: ErrorKind::Auth,
+                            error,
+                        },
+                        resources: Vec::new(),
+                        secrets: 0,
+                    };
+                }
+                match options.kind_timeout {
+                    None => fetch.await,
+                    Some(deadline) => {
+                        tokio::time::timeout(deadline, fetch)
+                            .await
+                            .unwrap_or_else(|_| KindResult {
+                                kind,
+                                outcome: KindOutcome::Failed {
+                                    kind: ErrorKind::Transient,
+                                    error: format!(
+                                        "not finished within the per-kind deadline of {} s",
+                                        deadline.as_secs_f64()
+                                    ),
+                                },
+                                resources: Vec::new(),
+                                secrets: 0,
+                            })
+                    }
+                }
             });
-            running.push(http::with_events(
-                sink.clone(),
-                fetch_kind(provider, kind, ctx, options),
-            ));
         }
         let Some(result) = running.next().await else {
             break;
         };
         let mut result: KindResult = result;
+        if let KindOutcome::Failed {
+            kind: ErrorKind::Auth,
+            error,
+        } = &result.outcome
+        {
+            rejected.get_or_insert_with(|| error.clone());
+        }
         emit(BackupEvent::KindFinished {
             kind: result.kind.id().to_string(),
             outcome: result.outcome.clone(),
@@ -469,13 +533,46 @@ async fn fetch_kind(
     }
 }
 
+/// The error to report instead of a snapshot when the provider rejected the credentials:
+/// no kind was read and at least one failed with [`Auth`](ErrorKind::Auth). Such a snapshot
+/// says nothing about the tenant, so it is one error, not a failure per kind.
+pub fn rejected_credentials(snapshot: &Snapshot) -> Option<Error> {
+    let read_any = snapshot
+        .kinds
+        .values()
+        .any(|k| matches!(k.outcome, KindOutcome::Complete));
+    if read_any {
+        return None;
+    }
+    snapshot.kinds.values().find_map(|k| match &k.outcome {
+        KindOutcome::Failed {
+            kind: ErrorKind::Auth,
+            error,
+        } => Some(Error::new(
+            ErrorKind::Auth,
+            format!(
+                "{} rejected the credentials for tenant {}, nothing was backed up: {error}",
+                snapshot.meta.provider, snapshot.meta.tenant
+            ),
+        )),
+        _ => None,
+    })
+}
+
 /// Runs a backup and saves it into `store`.
+///
+/// A backup whose credentials were rejected ([`rejected_credentials`]) is an
+/// [`Auth`](ErrorKind::Auth) error and is not saved: it would only hide the last good
+/// snapshot.
 pub async fn run_and_save<S: SnapshotStore + ?Sized>(
     provider: &dyn Provider,
     store: &S,
     options: &BackupOptions,
 ) -> Result<(Snapshot, SaveReport)> {
     let snapshot = run(provider, options).await?;
+    if let Some(err) = rejected_credentials(&snapshot) {
+        return Err(err);
+    }
     let report = store.save(&snapshot).await?;
     Ok((snapshot, report))
 }

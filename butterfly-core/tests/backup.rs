@@ -320,3 +320,106 @@ fn kind_trait_objects_are_usable() {
         Some("x")
     );
 }
+
+/// A provider whose every kind either hangs (a server that accepts and never answers) or is
+/// refused with a 401, counting the kinds it was asked for.
+struct Unanswering {
+    hang: bool,
+    asked: AtomicUsize,
+}
+
+#[async_trait]
+impl Provider for Unanswering {
+    fn name(&self) -> &str {
+        "t"
+    }
+    fn tenant(&self) -> &str {
+        "test-tenant"
+    }
+    fn kinds(&self) -> &[KindRef] {
+        KINDS
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
+    }
+    async fn probe(&self, _kinds: &[KindRef]) -> butterfly_core::Result<AccessReport> {
+        Ok(AccessReport::default())
+    }
+    fn fetch<'a>(&'a self, _kind: KindRef, _ctx: FetchContext) -> ResourceStream<'a> {
+        self.asked.fetch_add(1, Ordering::SeqCst);
+        if self.hang {
+            futures::stream::pending().boxed()
+        } else {
+            futures::stream::iter([Err(Error::new(
+                ErrorKind::Auth,
+                "invalid token (401 E0000011)",
+            ))])
+            .boxed()
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_kind_that_never_answers_fails_at_its_deadline() {
+    let provider = Unanswering {
+        hang: true,
+        asked: AtomicUsize::new(0),
+    };
+    let options = BackupOptions::default()
+        .kinds(["t.group", "t.app"])
+        .kind_timeout(Some(std::time::Duration::from_millis(200)));
+    let started = std::time::Instant::now();
+    let snap = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        backup::run(&provider, &options),
+    )
+    .await
+    .expect("the backup ends by itself")
+    .unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    for kind in ["t.group", "t.app"] {
+        match &snap.kinds[kind].outcome {
+            KindOutcome::Failed { kind, error } => {
+                assert_eq!(*kind, ErrorKind::Transient);
+                assert!(error.contains("deadline"), "{error}");
+            }
+            other => panic!("{kind}: {other:?}"),
+        }
+    }
+    assert_eq!(snap.status(), SnapshotStatus::Failed);
+}
+
+#[tokio::test]
+async fn rejected_credentials_are_one_error_and_save_nothing() {
+    let provider = Unanswering {
+        hang: false,
+        asked: AtomicUsize::new(0),
+    };
+    // One kind at a time: after the first 401 no other kind is requested.
+    let options = BackupOptions::default().concurrency(1);
+    let snap = backup::run(&provider, &options).await.unwrap();
+    assert_eq!(provider.asked.load(Ordering::SeqCst), 1, "one kind asked");
+    assert!(
+        snap.kinds.len() == KINDS.len(),
+        "every kind still has an outcome"
+    );
+    let err = backup::rejected_credentials(&snap).expect("recognised as rejected credentials");
+    assert_eq!(err.kind(), ErrorKind::Auth);
+    assert!(err.to_string().contains("E0000011"), "{err}");
+
+    let store = MemoryStore::new();
+    let err = backup::run_and_save(&provider, &store, &options)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Auth);
+    assert!(
+        store.list(None).await.unwrap().is_empty(),
+        "nothing saved: a rejected backup must not become the latest snapshot"
+    );
+
+    // A snapshot with one kind read is not "rejected credentials".
+    let good = backup::run(&TestProvider::new(3), &BackupOptions::default())
+        .await
+        .unwrap();
+    assert!(backup::rejected_credentials(&good).is_none());
+}

@@ -136,9 +136,10 @@ async fn retries_honour_retry_after_seconds_date_and_empty() {
         .lock()
         .unwrap()
         .iter()
-        .map(|e| match e {
-            HttpEvent::Retry { wait, .. } => *wait,
-            HttpEvent::RateLimitWait { wait, .. } => *wait,
+        .filter_map(|e| match e {
+            HttpEvent::Retry { wait, .. } => Some(*wait),
+            // The limiter's pacing between the retries is reported too; not counted here.
+            HttpEvent::RateLimitWait { .. } => None,
         })
         .collect();
     assert_eq!(waits.len(), 3);
@@ -623,4 +624,44 @@ async fn serve_on(listener: TcpListener, script: Vec<Reply>, fallback: Option<Re
         }
     });
     Server { base, requests }
+}
+
+#[tokio::test]
+async fn pacing_by_the_limiter_counts_as_rate_limit_waiting() {
+    // 120 per minute at share 0.5 is one request a second: five requests wait about 4 s in
+    // all in the limiter, without a single 429 or gate wait.
+    let s = serve(vec![], Some(ok(json!({})))).await;
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let c = HttpClient::builder(&s.base)
+        .bucket(BucketSpec {
+            name: "paced".into(),
+            limit: 120,
+            period: Duration::from_secs(60),
+        })
+        .classify(Arc::new(|_: &reqwest::Method, _: &str| "paced".to_string()))
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    http::with_events(Arc::new(move |e| sink.lock().unwrap().push(e)), async {
+        for i in 0..5 {
+            c.get(&format!("x/{i}")).await.unwrap();
+        }
+    })
+    .await;
+    let waited: Duration = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            HttpEvent::RateLimitWait { wait, .. } => Some(*wait),
+            HttpEvent::Retry { .. } => None,
+        })
+        .sum();
+    assert!(
+        waited >= Duration::from_secs(2),
+        "the limiter's pacing is reported: {waited:?}"
+    );
+    assert!(c.stats().waited_ms >= 2000, "{:?}", c.stats());
+    assert_eq!(c.stats().rate_limited, 0);
 }

@@ -36,6 +36,7 @@ use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 use url::Url;
 
 pub use auth::{AuthHook, StaticAuth, TokenCache};
@@ -719,9 +720,24 @@ impl HttpClient {
             .clone()
             .unwrap_or_else(|| (self.inner.classify)(&req.method, &path));
         let bucket = self.bucket(&bucket_name);
+        // The span is attached to the future, not entered across awaits: an entered guard held
+        // over an await leaks into whatever else the thread polls, nesting spans without end.
         let span =
             tracing::debug_span!("http", method = %req.method, path = %path, bucket = %bucket_name);
-        let _enter = span.enter();
+        self.send_in_span(&req, url, &path, &bucket_name, &bucket)
+            .instrument(span)
+            .await
+    }
+
+    /// The retry loop of [`send`](Self::send), run inside its span.
+    async fn send_in_span(
+        &self,
+        req: &Request,
+        url: Url,
+        path: &str,
+        bucket_name: &str,
+        bucket: &Bucket,
+    ) -> Result<Response> {
         let mut auth_retried = false;
         let mut attempt: u32 = 0;
         loop {
@@ -732,7 +748,20 @@ impl HttpClient {
                 .unwrap_or_else(|p| p.into_inner())
                 .1
                 .clone();
+            // Pacing by the limiter is time spent on rate limits too: count it, so progress
+            // shows where a slow backup's time goes.
+            let paced_from = std::time::Instant::now();
             limiter.until_ready().await;
+            let paced = paced_from.elapsed();
+            if paced >= Duration::from_millis(1) {
+                self.inner
+                    .waited_ms
+                    .fetch_add(paced.as_millis() as u64, Ordering::Relaxed);
+                emit(HttpEvent::RateLimitWait {
+                    bucket: bucket_name.to_string(),
+                    wait: paced,
+                });
+            }
             let permit = self
                 .inner
                 .in_flight
@@ -797,11 +826,13 @@ impl HttpClient {
                 }
                 Err(err) => (None, self.backoff(attempt), err),
             };
-            // A refused connection rarely heals within a backoff: give up after two retries.
-            let refused = status.is_none() && err.message() == CANNOT_CONNECT;
+            // A refused connection, or a server that accepts and never answers, rarely heals
+            // within a backoff: give up after two retries.
+            let unreachable =
+                status.is_none() && (err.message() == CANNOT_CONNECT || err.message() == TIMED_OUT);
             if attempt >= self.inner.retry.max_retries
                 || !err.is_retryable()
-                || (refused && attempt >= 2)
+                || (unreachable && attempt >= 2)
             {
                 return Err(err.context(format!(
                     "{} {path} after {} attempts",
@@ -822,7 +853,7 @@ impl HttpClient {
                 "retrying"
             );
             emit(HttpEvent::Retry {
-                bucket: bucket_name.clone(),
+                bucket: bucket_name.to_string(),
                 attempt,
                 status,
                 wait,
@@ -995,10 +1026,11 @@ fn strip_url(e: reqwest::Error) -> reqwest::Error {
 }
 
 const CANNOT_CONNECT: &str = "cannot connect";
+const TIMED_OUT: &str = "the request timed out";
 
 fn transport_error(e: reqwest::Error) -> Error {
     let what = if e.is_timeout() {
-        "the request timed out"
+        TIMED_OUT
     } else if e.is_connect() {
         CANNOT_CONNECT
     } else {
