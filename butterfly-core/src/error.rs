@@ -304,6 +304,7 @@ pub fn scrub(text: &str) -> String {
             if SENSITIVE
                 .iter()
                 .any(|s| name.to_ascii_lowercase().contains(s))
+                && !names_a_path(&out, &name, c)
             {
                 out.push(c as char);
                 i += 1;
@@ -366,6 +367,26 @@ fn looks_like_jwt(s: &str) -> bool {
     token.split('.').count() == 3 && token.len() > 20
 }
 
+/// Whether `name`, just before separator `sep` at the end of `out`, is a file rather than a
+/// field: a setting that names a file (`OKTA_PRIVATE_KEY_FILE`), or, before a `:`, a file name
+/// or path (`/keys/okta-private.pem: No such file or directory`). Its value is a path or an
+/// I/O error, not a credential.
+fn names_a_path(out: &str, name: &str, sep: u8) -> bool {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with("_file") || lower.ends_with("-file") {
+        return true;
+    }
+    if sep != b':' {
+        return false;
+    }
+    let before = out
+        .strip_suffix('"')
+        .unwrap_or(out)
+        .strip_suffix(name)
+        .and_then(|b| b.chars().last());
+    name.contains('.') || matches!(before, Some('/' | '\\'))
+}
+
 /// The identifier just before a `=` or `:` in `out` (skipping one closing quote).
 fn trailing_name(out: &str) -> &str {
     let trimmed = out.strip_suffix('"').unwrap_or(out);
@@ -396,6 +417,17 @@ mod tests {
             assert!(!clean.contains("SECRET"), "{case} -> {clean}");
         }
         assert_eq!(scrub("plain words: 42 users"), "plain words: 42 users");
+        // File names and settings that name files are not credentials: an I/O error about
+        // them stays readable.
+        for readable in [
+            "cannot read OKTA_PRIVATE_KEY_FILE /etc/butterfly/okta-private.pem: No such file or directory (os error 2)",
+            "cannot read /keys/private: Permission denied (os error 13)",
+            "OKTA_PRIVATE_KEY_FILE: not set",
+        ] {
+            assert_eq!(scrub(readable), readable);
+        }
+        // A field that merely ends like a path is still a field.
+        assert!(!scrub("private_key: SECRETpem").contains("SECRET"));
         assert_eq!(
             scrub("grant_type=client_credentials"),
             "grant_type=client_credentials"
