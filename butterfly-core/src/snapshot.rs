@@ -624,57 +624,79 @@ impl Snapshot {
     /// Rebuilds a snapshot from its manifest and a way to read blobs, verifying every
     /// resource's hash, every chunk's range and count, and every kind's digest. A mismatch is
     /// an [`Integrity`](ErrorKind::Integrity) error naming the kind and resource.
+    ///
+    /// Fails on the first damaged kind; [`decode_kind`](Self::decode_kind) decodes one kind
+    /// on its own, so the intact kinds of a damaged snapshot can still be read.
     pub fn decode(
         manifest: &Manifest,
         mut blob: impl FnMut(&BlobId) -> Result<Vec<u8>>,
     ) -> Result<Snapshot> {
         manifest.verify()?;
         let mut snapshot = Snapshot::new(manifest.meta.clone());
-        for (kind_id, km) in &manifest.kinds {
-            let mut resources = Vec::with_capacity(km.count);
-            let mut kind_digest = Sha256::new();
-            for chunk in &km.chunks {
-                let bytes = blob(&chunk.blob).map_err(|e| {
-                    e.context(format!(
-                        "reading {kind_id} resources {}..{} of snapshot {}",
-                        chunk.first_id, chunk.last_id, manifest.meta.id
-                    ))
-                })?;
-                // Parse before judging the blob hash, so a flipped byte names its resource.
-                let address_ok = chunk.blob.verify(&bytes);
-                let before = resources.len();
-                decode_chunk(&bytes, kind_id, chunk, &mut resources, &mut kind_digest)
-                    .map_err(|e| e.context(format!("reading snapshot {}", manifest.meta.id)))?;
-                address_ok.map_err(|e| {
-                    e.context(format!(
-                        "{kind_id} resources {}..{} of snapshot {}",
-                        chunk.first_id, chunk.last_id, manifest.meta.id
-                    ))
-                })?;
-                if resources.len() - before != chunk.count {
-                    return Err(Error::integrity(format!(
-                        "chunk of {kind_id} starting at {} holds {} resources, manifest says {}",
-                        chunk.first_id,
-                        resources.len() - before,
-                        chunk.count
-                    )));
-                }
-            }
-            if resources.len() != km.count || hex::encode(kind_digest.finalize()) != km.sha256 {
-                return Err(Error::integrity(format!(
-                    "{kind_id} in snapshot {} does not match its digest",
-                    manifest.meta.id
-                )));
-            }
-            snapshot.kinds.insert(
-                kind_id.clone(),
-                KindData {
-                    outcome: km.outcome.clone(),
-                    resources,
-                },
-            );
+        for kind_id in manifest.kinds.keys() {
+            let data = Snapshot::decode_kind(manifest, kind_id, &mut blob)?;
+            snapshot.kinds.insert(kind_id.clone(), data);
         }
         Ok(snapshot)
+    }
+
+    /// Rebuilds one kind of a snapshot, reading only that kind's blobs and verifying them as
+    /// [`decode`](Self::decode) does.
+    ///
+    /// The manifest's own hash is not checked again here (it is checked once per manifest by
+    /// [`Manifest::from_bytes`], by every store's `get_manifest` and by `decode`); call
+    /// [`Manifest::verify`] first for a manifest from anywhere else. A kind the manifest does
+    /// not list is a [`NotFound`](ErrorKind::NotFound) error.
+    pub fn decode_kind(
+        manifest: &Manifest,
+        kind_id: &str,
+        mut blob: impl FnMut(&BlobId) -> Result<Vec<u8>>,
+    ) -> Result<KindData> {
+        let km = manifest.kinds.get(kind_id).ok_or_else(|| {
+            Error::not_found(format!(
+                "snapshot {} has no kind {kind_id}",
+                manifest.meta.id
+            ))
+        })?;
+        let mut resources = Vec::with_capacity(km.count);
+        let mut kind_digest = Sha256::new();
+        for chunk in &km.chunks {
+            let bytes = blob(&chunk.blob).map_err(|e| {
+                e.context(format!(
+                    "reading {kind_id} resources {}..{} of snapshot {}",
+                    chunk.first_id, chunk.last_id, manifest.meta.id
+                ))
+            })?;
+            // Parse before judging the blob hash, so a flipped byte names its resource.
+            let address_ok = chunk.blob.verify(&bytes);
+            let before = resources.len();
+            decode_chunk(&bytes, kind_id, chunk, &mut resources, &mut kind_digest)
+                .map_err(|e| e.context(format!("reading snapshot {}", manifest.meta.id)))?;
+            address_ok.map_err(|e| {
+                e.context(format!(
+                    "{kind_id} resources {}..{} of snapshot {}",
+                    chunk.first_id, chunk.last_id, manifest.meta.id
+                ))
+            })?;
+            if resources.len() - before != chunk.count {
+                return Err(Error::integrity(format!(
+                    "chunk of {kind_id} starting at {} holds {} resources, manifest says {}",
+                    chunk.first_id,
+                    resources.len() - before,
+                    chunk.count
+                )));
+            }
+        }
+        if resources.len() != km.count || hex::encode(kind_digest.finalize()) != km.sha256 {
+            return Err(Error::integrity(format!(
+                "{kind_id} in snapshot {} does not match its digest",
+                manifest.meta.id
+            )));
+        }
+        Ok(KindData {
+            outcome: km.outcome.clone(),
+            resources,
+        })
     }
 }
 
@@ -790,6 +812,36 @@ mod tests {
         let err = Snapshot::decode(&enc.manifest, |id| Ok(blobs[id].clone())).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Integrity);
         assert!(err.to_string().contains("u000003"), "{err}");
+    }
+
+    #[test]
+    fn one_kind_decodes_without_the_others_blobs() {
+        let mut s = Snapshot::new(meta());
+        s.insert_kind("t.user", KindOutcome::Complete, users(300));
+        s.insert_kind("t.group", KindOutcome::Complete, vec![]);
+        let enc = s.encode().unwrap();
+        let user_blobs: std::collections::HashSet<_> = enc.manifest.kinds["t.user"]
+            .chunks
+            .iter()
+            .map(|c| c.blob.clone())
+            .collect();
+        let blobs: BTreeMap<_, _> = enc.blobs.iter().cloned().collect();
+        let mut asked = Vec::new();
+        let data = Snapshot::decode_kind(&enc.manifest, "t.user", |id| {
+            asked.push(id.clone());
+            Ok(blobs[id].clone())
+        })
+        .unwrap();
+        assert_eq!(data, s.kinds["t.user"]);
+        assert!(asked.iter().all(|b| user_blobs.contains(b)));
+        // The empty kind reads no blob at all, so a store without any still yields it.
+        let empty = Snapshot::decode_kind(&enc.manifest, "t.group", |_| {
+            Err(Error::not_found("no blob"))
+        })
+        .unwrap();
+        assert!(empty.resources.is_empty());
+        let err = Snapshot::decode_kind(&enc.manifest, "t.none", |_| unreachable!()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound);
     }
 
     #[test]

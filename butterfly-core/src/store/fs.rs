@@ -8,7 +8,11 @@
 //! ```
 //! Every file is written to `tmp/`, synced, then renamed: a reader never sees half a file,
 //! and since the manifest is renamed last, a backup killed at any moment leaves no visible
-//! snapshot (only unreferenced blobs, which garbage collection removes).
+//! snapshot (only unreferenced blobs, which garbage collection removes, and a temporary file,
+//! which the next open removes).
+//!
+//! The store holds personal data, so on Unix its directories are created `0700` and its files
+//! `0600` (an existing directory keeps the permissions it has).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -25,6 +29,50 @@ pub const DEFAULT_DIR: &str = "./butterfly-data";
 /// Temporary files older than this are leftovers of a killed writer and are removed on open.
 const STALE_TMP: Duration = Duration::from_secs(60 * 60);
 
+/// A temporary file whose writer process is gone is removed on open once it is this old. The
+/// wait covers a writer in another PID namespace or on another host sharing the directory,
+/// whose process id means nothing here: writing one file never takes this long.
+const DEAD_WRITER_TMP: Duration = Duration::from_secs(60);
+
+/// Creates a directory (and missing parents) readable by its owner only.
+fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(path)
+}
+
+/// Creates a new file readable by its owner only (never opens an existing one).
+fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+/// The id of the process that wrote a temporary file named `<pid>.<random>`.
+fn tmp_writer(file_name: &str) -> Option<u32> {
+    file_name.split_once('.')?.0.parse().ok()
+}
+
+/// Whether a process is known to be gone: `None` where that cannot be told (without Linux's
+/// `/proc`).
+fn process_is_gone(pid: u32) -> Option<bool> {
+    if cfg!(target_os = "linux") && Path::new("/proc/self").exists() {
+        Some(!Path::new("/proc").join(pid.to_string()).exists())
+    } else {
+        None
+    }
+}
+
 /// A [`SnapshotStore`] in a local directory.
 #[derive(Debug, Clone)]
 pub struct FsStore {
@@ -37,7 +85,7 @@ impl FsStore {
         let root = dir.as_ref().to_path_buf();
         for sub in ["blobs", "snapshots", "tmp"] {
             let p = root.join(sub);
-            std::fs::create_dir_all(&p).map_err(|e| {
+            create_private_dir(&p).map_err(|e| {
                 Error::io(format!("cannot create store directory {}", p.display()), e)
             })?;
         }
@@ -66,17 +114,27 @@ impl FsStore {
         self.root.join("snapshots").join(format!("{id}.json"))
     }
 
+    /// Removes temporary files left by killed writers: those whose writer process is gone
+    /// (where that can be told), and any older than [`STALE_TMP`]. Never a file of ours.
     fn clean_tmp(&self) {
         let Ok(entries) = std::fs::read_dir(self.root.join("tmp")) else {
             return;
         };
         for entry in entries.flatten() {
-            let stale = entry
+            let writer = tmp_writer(&entry.file_name().to_string_lossy());
+            if writer == Some(std::process::id()) {
+                continue;
+            }
+            let gone = writer.and_then(process_is_gone) == Some(true);
+            let Some(age) = entry
                 .metadata()
                 .and_then(|m| m.modified())
                 .ok()
                 .and_then(|t| SystemTime::now().duration_since(t).ok())
-                .is_some_and(|age| age > STALE_TMP);
+            else {
+                continue;
+            };
+            let stale = age > STALE_TMP || (gone && age > DEAD_WRITER_TMP);
             if stale {
                 let _ = std::fs::remove_file(entry.path());
             }
@@ -93,13 +151,19 @@ impl FsStore {
         ));
         let io = |what: &str, e: std::io::Error| Error::io(format!("{what} {}", dest.display()), e);
         {
-            let mut f = std::fs::File::create(&tmp)
+            let mut f = create_private_file(&tmp)
                 .map_err(|e| io("cannot create a temporary file for", e))?;
-            f.write_all(bytes).map_err(|e| io("cannot write", e))?;
-            f.sync_all().map_err(|e| io("cannot sync", e))?;
+            let written = f
+                .write_all(bytes)
+                .map_err(|e| io("cannot write", e))
+                .and_then(|()| f.sync_all().map_err(|e| io("cannot sync", e)));
+            if let Err(e) = written {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e);
+            }
         }
         if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| io("cannot create the directory of", e))?;
+            create_private_dir(parent).map_err(|e| io("cannot create the directory of", e))?;
         }
         std::fs::rename(&tmp, dest).map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
@@ -160,6 +224,14 @@ impl SnapshotStore for FsStore {
             return Ok(());
         }
         let (store, bytes) = (self.clone(), bytes.to_vec());
+        blocking(move || store.write_atomic(&path, &bytes)).await
+    }
+
+    async fn replace_blob(&self, id: &BlobId, bytes: &[u8]) -> Result<()> {
+        id.verify(bytes)?;
+        // The rename of the atomic write replaces the damaged file in one step: readers see
+        // the old file or the new one, never none.
+        let (store, path, bytes) = (self.clone(), self.blob_path(id), bytes.to_vec());
         blocking(move || store.write_atomic(&path, &bytes)).await
     }
 

@@ -49,6 +49,17 @@ impl MemoryStore {
         }
     }
 
+    /// Overwrites a stored manifest's bytes (for tamper tests); `false` if there is none.
+    pub fn tamper_manifest(&self, id: &SnapshotId, f: impl FnOnce(&mut Vec<u8>)) -> bool {
+        match self.lock().manifests.get_mut(id) {
+            Some(bytes) => {
+                f(bytes);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave the maps half-updated: every update is
         // a single insert or remove, so the poisoned data is still consistent.
@@ -78,6 +89,14 @@ impl SnapshotStore for MemoryStore {
             .blobs
             .entry(id.clone())
             .or_insert_with(|| (bytes.to_vec(), Instant::now()));
+        Ok(())
+    }
+
+    async fn replace_blob(&self, id: &BlobId, bytes: &[u8]) -> Result<()> {
+        id.verify(bytes)?;
+        self.lock()
+            .blobs
+            .insert(id.clone(), (bytes.to_vec(), Instant::now()));
         Ok(())
     }
 
