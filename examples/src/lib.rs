@@ -14,9 +14,10 @@
 
 pub mod registry;
 
-use std::io::IsTerminal;
-use std::sync::Arc;
+use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use butterfly_core::backup::{BackupEvent, Observer};
 use butterfly_core::{Error, ErrorKind};
@@ -96,22 +97,96 @@ impl Style {
     }
 }
 
-/// A progress display for backups: kinds done / total, resources fetched, retries and
-/// rate-limit waits. Draws only on a terminal (stderr); otherwise it is silent.
+/// Where backup progress goes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ProgressOutput {
+    /// A live bar on stderr (a terminal).
+    Bar,
+    /// A line on stderr every `every` (no terminal: cron, CI, a file), as text or, with
+    /// `json`, as one JSON object per line (`{"progress": {…}}`).
+    Lines {
+        /// How often.
+        every: Duration,
+        /// JSON objects instead of text.
+        json: bool,
+    },
+    /// Nothing.
+    Hidden,
+}
+
+/// How often a progress line is printed without a terminal, unless `BUTTERFLY_PROGRESS_SECS`
+/// says otherwise.
+pub const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+
+impl ProgressOutput {
+    /// A bar on a terminal; otherwise a line every [`PROGRESS_EVERY`] (or
+    /// `BUTTERFLY_PROGRESS_SECS` seconds), as JSON with `json`.
+    pub fn detect(json: bool) -> ProgressOutput {
+        if !json && std::io::stderr().is_terminal() {
+            return ProgressOutput::Bar;
+        }
+        let every = std::env::var("BUTTERFLY_PROGRESS_SECS")
+            .ok()
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map(Duration::from_secs_f64)
+            .unwrap_or(PROGRESS_EVERY);
+        ProgressOutput::Lines { every, json }
+    }
+}
+
+/// Counters behind a progress display.
+#[derive(Default)]
+struct Counters {
+    kinds: AtomicUsize,
+    kinds_done: AtomicUsize,
+    fetched: AtomicUsize,
+    retries: AtomicUsize,
+    waited_ms: AtomicU64,
+}
+
+impl Counters {
+    fn text(&self, elapsed: Duration) -> String {
+        format!(
+            "{}/{} kinds, {} resources, {} retries, {:.1}s waiting on rate limits, {:.0}s elapsed",
+            self.kinds_done.load(Ordering::Relaxed),
+            self.kinds.load(Ordering::Relaxed),
+            self.fetched.load(Ordering::Relaxed),
+            self.retries.load(Ordering::Relaxed),
+            self.waited_ms.load(Ordering::Relaxed) as f64 / 1000.0,
+            elapsed.as_secs_f64()
+        )
+    }
+
+    fn json(&self, elapsed: Duration) -> serde_json::Value {
+        serde_json::json!({"progress": {
+            "kinds": self.kinds.load(Ordering::Relaxed),
+            "kinds_done": self.kinds_done.load(Ordering::Relaxed),
+            "resources": self.fetched.load(Ordering::Relaxed),
+            "retries": self.retries.load(Ordering::Relaxed),
+            "rate_limit_wait_ms": self.waited_ms.load(Ordering::Relaxed),
+            "elapsed_ms": elapsed.as_millis() as u64,
+        }})
+    }
+}
+
+/// A progress display for backups: kinds done / total, resources fetched, retries and time
+/// spent waiting on rate limits (the limiter's pacing included, summed over concurrent
+/// requests). A bar on a terminal; elsewhere a line at a steady interval, so a slow backup
+/// never looks like a hang.
 #[derive(Clone)]
 pub struct Progress {
     bar: ProgressBar,
-    fetched: Arc<AtomicUsize>,
-    retries: Arc<AtomicUsize>,
-    waited_ms: Arc<AtomicU64>,
+    counters: Arc<Counters>,
+    ticker: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
 impl Progress {
-    /// A new display; hidden when `enabled` is false or stderr is not a terminal.
-    pub fn new(enabled: bool) -> Progress {
+    /// A new display. `Lines` needs a Tokio runtime (the lines come from a task).
+    pub fn new(output: ProgressOutput) -> Progress {
         let bar = ProgressBar::with_draw_target(
             Some(0),
-            if enabled && std::io::stderr().is_terminal() {
+            if output == ProgressOutput::Bar {
                 ProgressDrawTarget::stderr()
             } else {
                 ProgressDrawTarget::hidden()
@@ -122,11 +197,32 @@ impl Progress {
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );
+        let counters = Arc::new(Counters::default());
+        let ticker = match output {
+            ProgressOutput::Lines { every, json } => {
+                let counters = counters.clone();
+                let started = Instant::now();
+                Some(tokio::spawn(async move {
+                    let mut tick =
+                        tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+                    loop {
+                        tick.tick().await;
+                        let line = if json {
+                            counters.json(started.elapsed()).to_string()
+                        } else {
+                            format!("backup: {}", counters.text(started.elapsed()))
+                        };
+                        let mut err = std::io::stderr().lock();
+                        let _ = writeln!(err, "{line}");
+                    }
+                }))
+            }
+            _ => None,
+        };
         Progress {
             bar,
-            fetched: Arc::default(),
-            retries: Arc::default(),
-            waited_ms: Arc::default(),
+            counters,
+            ticker: Arc::new(Mutex::new(ticker)),
         }
     }
 
@@ -136,29 +232,86 @@ impl Progress {
         Arc::new(move |e: &BackupEvent| p.on(e))
     }
 
+    /// Stops the periodic lines and removes the bar.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+        if let Some(t) = self.ticker.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            t.abort();
+        }
+    }
+
     fn on(&self, event: &BackupEvent) {
+        let c = &self.counters;
         match event {
-            BackupEvent::Started { kinds, .. } => self.bar.set_length(*kinds as u64),
+            BackupEvent::Started { kinds, .. } => {
+                c.kinds.store(*kinds, Ordering::Relaxed);
+                self.bar.set_length(*kinds as u64);
+            }
             BackupEvent::KindFinished { count, .. } => {
-                self.fetched.fetch_add(*count, Ordering::Relaxed);
+                c.fetched.fetch_add(*count, Ordering::Relaxed);
+                c.kinds_done.fetch_add(1, Ordering::Relaxed);
                 self.bar.inc(1);
             }
             BackupEvent::Retry { .. } => {
-                self.retries.fetch_add(1, Ordering::Relaxed);
+                c.retries.fetch_add(1, Ordering::Relaxed);
             }
             BackupEvent::RateLimitWait { wait_ms, .. } => {
-                self.waited_ms.fetch_add(*wait_ms, Ordering::Relaxed);
+                c.waited_ms.fetch_add(*wait_ms, Ordering::Relaxed);
             }
-            BackupEvent::Finished { .. } => self.bar.finish_and_clear(),
+            BackupEvent::Finished { .. } => self.finish(),
             _ => {}
         }
-        self.bar.set_message(format!(
-            "{} resources, {} retries, {:.1}s rate-limit waits",
-            self.fetched.load(Ordering::Relaxed),
-            self.retries.load(Ordering::Relaxed),
-            self.waited_ms.load(Ordering::Relaxed) as f64 / 1000.0
-        ));
+        if !self.bar.is_hidden() {
+            self.bar.set_message(format!(
+                "{} resources, {} retries, {:.1}s rate-limit waits",
+                c.fetched.load(Ordering::Relaxed),
+                c.retries.load(Ordering::Relaxed),
+                c.waited_ms.load(Ordering::Relaxed) as f64 / 1000.0
+            ));
+        }
     }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        // The last clone stops the ticker (a backup that ended in an error sends no Finished).
+        if Arc::strong_count(&self.ticker) == 1 {
+            self.finish();
+        }
+    }
+}
+
+/// Writes to stdout; a reader that went away (`butterfly show latest | head -1`) ends the
+/// process quietly with exit code 0, as a closed pipe should, instead of a panic. Any other
+/// write error is reported on stderr and exits with [`exit::FAILED`].
+pub fn write_stdout(args: std::fmt::Arguments<'_>) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(i32::from(exit::OK));
+        }
+        let _ = writeln!(std::io::stderr(), "error: cannot write the output: {e}");
+        std::process::exit(i32::from(exit::FAILED));
+    }
+}
+
+/// `print!` through [`write_stdout`]: no panic on a closed pipe.
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// `println!` through [`write_stdout`]: no panic on a closed pipe.
+#[macro_export]
+macro_rules! outln {
+    () => {
+        $crate::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
 }
 
 /// A progress bar for a restore's writes (hidden off a terminal): steps done / writes

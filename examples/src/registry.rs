@@ -25,8 +25,11 @@ pub struct ProviderEntry {
     pub severity_rules: fn() -> Vec<SeverityRule>,
     /// Builds the provider from its settings; `state_dir` is where it keeps state between runs
     /// when its settings name no other place.
-    pub build: fn(&Vars, Option<&Path>) -> Result<Box<dyn Provider>>,
+    pub build: BuildFn,
 }
+
+/// Builds a provider from its settings and an optional state directory.
+pub type BuildFn = fn(&Vars, Option<&Path>) -> Result<Box<dyn Provider>>;
 
 impl ProviderEntry {
     /// The environment prefix (`"OKTA_"`).

@@ -449,3 +449,258 @@ async fn entra_and_auth0_through_the_cli() {
     let err = one_line_error(&out);
     assert!(err.contains("https") && !err.contains("SECRET"), "{err}");
 }
+
+async fn small_okta(users: usize, seed: u64, options: OktaOptions) -> FakeOkta {
+    FakeOkta::start(
+        OktaOrgSpec {
+            users,
+            seed,
+            governance: false,
+        },
+        options,
+    )
+    .await
+    .unwrap()
+}
+
+fn okta_env(fake: &FakeOkta) -> Vec<(String, String)> {
+    vec![
+        ("OKTA_ORG_URL".into(), fake.base_url()),
+        ("OKTA_API_TOKEN".into(), fake.api_token().into()),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restore_target_file_wins_over_the_environment() {
+    // Source org A (whose settings are in the environment) and a different org B.
+    let a = small_okta(30, 21, OktaOptions::default()).await;
+    let b = small_okta(30, 22, OktaOptions::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli {
+        store: dir.path(),
+        env: okta_env(&a),
+    };
+    let out = cli.run(&["backup", "okta", "--kinds", "okta.group", "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+
+    let target = dir.path().join("target-b.toml");
+    std::fs::write(
+        &target,
+        format!(
+            "[okta]\norg_url = \"{}\"\napi_token = \"{}\"\n",
+            b.base_url(),
+            b.api_token()
+        ),
+    )
+    .unwrap();
+    let target = target.to_str().unwrap();
+    // B lacks one of A's groups (both orgs are generated with the same group names).
+    let group = b
+        .items("/api/v1/groups")
+        .into_iter()
+        .find(|g| g["type"] == "OKTA_GROUP")
+        .unwrap();
+    let response = reqwest::Client::new()
+        .delete(format!(
+            "{}/api/v1/groups/{}",
+            b.base_url(),
+            group["id"].as_str().unwrap()
+        ))
+        .header("authorization", format!("SSWS {}", b.api_token()))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    let b_writes = b.write_count();
+    // Planned against B, the plan re-creates that group. Planned against A (the defect), it
+    // would create nothing.
+    let out = cli.run(&[
+        "restore",
+        "latest",
+        "--dry-run",
+        "--target",
+        target,
+        "--json",
+    ]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let plan = json(&out);
+    let creates = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["action"] == "create")
+        .count();
+    assert!(creates > 0, "planned against the target file's org: {plan}");
+    let settings = plan["target"]["settings"].as_str().unwrap();
+    assert!(
+        settings.contains("target-b.toml") && settings.contains("OKTA_ORG_URL"),
+        "the plan says where its settings come from and what it ignored: {settings}"
+    );
+    // The text plan names the target before anything else.
+    let out = cli.run(&["restore", "latest", "--dry-run", "--target", target]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .next()
+            .is_some_and(|l| l.starts_with("target: okta tenant")),
+        "{text}"
+    );
+    // Executing asks for the tenant name only after showing the target; a wrong answer
+    // writes nothing to either org.
+    let out = cli.run_with_stdin(
+        &["restore", "latest", "--execute", "--target", target],
+        "not-the-tenant\n",
+    );
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("target: okta tenant"));
+    assert_eq!(a.write_count(), 0);
+    assert_eq!(b.write_count(), b_writes);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_command_ends_quietly_on_a_closed_pipe() {
+    let fake = small_okta(120, 23, OktaOptions::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli {
+        store: dir.path(),
+        env: okta_env(&fake),
+    };
+    let out = cli.run(&["backup", "okta"]);
+    assert_eq!(code(&out), 0);
+    for args in [
+        vec!["show", "latest"],
+        vec!["show", "latest", "--kind", "okta.user"],
+        vec!["list"],
+        vec!["status"],
+        vec!["show", "latest", "--json"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_butterfly"))
+            .env_clear()
+            .arg("--store")
+            .arg(dir.path())
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // `| head -0`: the reader is gone before the first line is written.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(code(&out), 0, "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: quiet, got {err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn config_json_errors_logging_and_progress() {
+    let fake = small_okta(40, 24, OktaOptions::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli {
+        store: dir.path(),
+        env: okta_env(&fake),
+    };
+    // Unknown keys and tables in a config file are refused, naming them.
+    for (text, named) in [
+        ("[okta]\norg_urll = \"https://acme.okta.com\"\n", "org_urll"),
+        ("[oktaa]\norg_url = \"https://acme.okta.com\"\n", "[oktaa]"),
+    ] {
+        let cfg = dir.path().join("typo.toml");
+        std::fs::write(&cfg, text).unwrap();
+        let out = cli.run(&["--config", cfg.to_str().unwrap(), "kinds", "okta"]);
+        assert_eq!(code(&out), 2);
+        let err = one_line_error(&out);
+        assert!(err.contains(named), "{err}");
+    }
+
+    // With --json, errors (usage errors too) are JSON on stderr; stdout stays empty.
+    let out = cli.run(&["show", "20260101T000000Z-okta-00000000", "--json"]);
+    assert_eq!(code(&out), 4);
+    assert!(out.stdout.is_empty());
+    let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["error"]["kind"], "not_found");
+    let out = cli.run(&["backup", "--json"]);
+    assert_eq!(code(&out), 2);
+    assert!(out.stdout.is_empty());
+    let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(err["error"]["kind"], "usage");
+
+    // RUST_LOG is honoured too, and a log written to a pipe or file has no colour codes.
+    let logged = Cli {
+        store: dir.path(),
+        env: [okta_env(&fake), vec![("RUST_LOG".into(), "debug".into())]].concat(),
+    };
+    let out = logged.run(&["backup", "okta", "--kinds", "okta.group"]);
+    assert_eq!(code(&out), 0);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("DEBUG"), "RUST_LOG=debug logs: {log}");
+    assert!(!log.contains('\u{1b}'), "no escape codes off a terminal");
+
+    // Without a terminal, progress lines come at a steady interval (here every 50 ms), with
+    // the time spent waiting on rate limits.
+    let paced_fake = small_okta(
+        200,
+        25,
+        OktaOptions {
+            rate_limits: Some(butterfly_testkit::okta::okta_rate_limits(30.0)),
+            ..OktaOptions::default()
+        },
+    )
+    .await;
+    let paced = Cli {
+        store: dir.path(),
+        env: [
+            okta_env(&paced_fake),
+            vec![
+                ("OKTA_RATE_SCALE".into(), "30".into()),
+                ("BUTTERFLY_PROGRESS_SECS".into(), "0.05".into()),
+            ],
+        ]
+        .concat(),
+    };
+    let out = paced.run(&["backup", "okta", "--kinds", "okta.user,okta.group,okta.app"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("backup: ")).collect();
+    assert!(!lines.is_empty(), "progress lines: {err}");
+    assert!(
+        lines.iter().all(|l| l.contains("waiting on rate limits")),
+        "{lines:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_credentials_are_one_error_and_leave_latest_alone() {
+    let fake = small_okta(20, 26, OktaOptions::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli {
+        store: dir.path(),
+        env: okta_env(&fake),
+    };
+    let out = cli.run(&["backup", "okta", "--json"]);
+    assert_eq!(code(&out), 0);
+    let good = json(&out)["snapshot"].as_str().unwrap().to_string();
+
+    let wrong = Cli {
+        store: dir.path(),
+        env: vec![
+            ("OKTA_ORG_URL".into(), fake.base_url()),
+            ("OKTA_API_TOKEN".into(), "SECRET-wrong-token".into()),
+        ],
+    };
+    let out = wrong.run(&["backup", "okta"]);
+    assert_eq!(code(&out), 1);
+    let err = one_line_error(&out);
+    assert!(err.contains("rejected the credentials"), "{err}");
+    assert!(!err.contains("SECRET"), "{err}");
+    assert!(
+        out.stdout.is_empty(),
+        "no per-kind lines: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = cli.run(&["list", "--json"]);
+    let list = json(&out);
+    assert_eq!(list.as_array().unwrap().len(), 1, "nothing saved: {list}");
+    assert_eq!(list[0]["id"], good.as_str());
+}

@@ -741,7 +741,7 @@ impl HttpClient {
         let mut auth_retried = false;
         let mut attempt: u32 = 0;
         loop {
-            self.pass_gate(&bucket).await;
+            self.pass_gate(bucket).await;
             let limiter = bucket
                 .limiter
                 .read()
@@ -769,11 +769,11 @@ impl HttpClient {
                 .await
                 .map_err(|_| Error::new(ErrorKind::Transient, "HTTP client closed"))?;
             bucket.requests.fetch_add(1, Ordering::Relaxed);
-            let result = self.attempt(&req, &url).await;
+            let result = self.attempt(req, &url).await;
             drop(permit);
             let (status, wait, err) = match result {
                 Ok((status, headers, body)) => {
-                    self.observe(&bucket, &headers);
+                    self.observe(bucket, &headers);
                     match status {
                         200..=299 => {
                             tracing::debug!(status, attempt, "ok");

@@ -16,7 +16,7 @@ use butterfly_core::store::{FsStore, SnapshotStore, StoreExt};
 use butterfly_core::{Error, ErrorKind, Result};
 use clap::{Parser, Subcommand};
 use examples::registry::{self, ConfigFile, Sources};
-use examples::{Progress, RestoreProgress, Style, exit};
+use examples::{Progress, ProgressOutput, RestoreProgress, Style, exit, out, outln};
 use serde_json::json;
 
 /// The CLI allocates through mimalloc. A backup's memory is mostly the snapshot's JSON values,
@@ -98,6 +98,10 @@ enum Command {
         /// tenant's last snapshot (Entra's `/delta`).
         #[arg(long)]
         full: bool,
+        /// The longest one kind may take, in seconds, retries and rate-limit waits included
+        /// (0: no limit); a kind past it ends failed and the others go on.
+        #[arg(long, value_name = "SECS", default_value_t = butterfly_core::backup::DEFAULT_KIND_TIMEOUT.as_secs())]
+        kind_timeout: u64,
     },
     /// List snapshots, newest first.
     List {
@@ -168,21 +172,30 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() {
-                exit::USAGE
+            if !e.use_stderr() {
+                // --help and --version.
+                let _ = e.print();
+                return ExitCode::from(exit::OK);
+            }
+            // `--json` asks for machine-readable errors, usage errors included.
+            if std::env::args_os().any(|a| a == "--json") {
+                let message = e.render().to_string();
+                let first = message
+                    .lines()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("usage error")
+                    .trim_start_matches("error: ");
+                eprintln!(
+                    "{}",
+                    json!({"error": {"kind": "usage", "message": first, "usage": message}})
+                );
             } else {
-                exit::OK
-            });
+                let _ = e.print();
+            }
+            return ExitCode::from(exit::USAGE);
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("BUTTERFLY_LOG")
-                .unwrap_or_else(|_| "off".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -196,8 +209,9 @@ fn main() -> ExitCode {
     match runtime.block_on(run(&cli)) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
+            // Errors go to stderr in both modes, so stdout holds only results.
             if cli.json {
-                println!(
+                eprintln!(
                     "{}",
                     json!({"error": {"kind": err.kind(), "message": err.to_string()}})
                 );
@@ -209,10 +223,23 @@ fn main() -> ExitCode {
     }
 }
 
+/// Logging to stderr, off unless `BUTTERFLY_LOG` (or else `RUST_LOG`) sets a filter; colour
+/// codes only on a terminal, never into a file or pipe.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BUTTERFLY_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| "off".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .with_writer(std::io::stderr)
+        .init();
+}
+
 fn print_json(value: &impl serde::Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| Error::invalid_data("cannot write JSON").with_source(e))?;
-    println!("{text}");
+    outln!("{text}");
     Ok(())
 }
 
@@ -270,7 +297,7 @@ async fn run(cli: &Cli) -> Result<u8> {
                         }
                         Access::Unsupported { reason } => format!("unsupported ({reason})"),
                     };
-                    println!("{kind:<42} {line}");
+                    outln!("{kind:<42} {line}");
                 }
             }
             Ok(exit::OK)
@@ -280,6 +307,7 @@ async fn run(cli: &Cli) -> Result<u8> {
             kinds,
             base_url,
             full,
+            kind_timeout,
         } => {
             let file = config_file(cli.config.as_ref())?;
             let state = cli.store.join("state");
@@ -290,9 +318,11 @@ async fn run(cli: &Cli) -> Result<u8> {
                 Some(&state),
             )?;
             let store = open_store(cli)?;
-            let progress = Progress::new(!cli.json);
+            let progress = Progress::new(ProgressOutput::detect(cli.json));
             let mut options = BackupOptions::default().observer(progress.observer());
             options.kinds = kinds.clone();
+            options.kind_timeout =
+                (*kind_timeout > 0).then(|| std::time::Duration::from_secs(*kind_timeout));
             // Incremental where the provider can: it reads only what changed since the last
             // snapshot of this tenant (and still produces what a full backup would).
             let mut incremental_from = None;
@@ -331,9 +361,9 @@ async fn run(cli: &Cli) -> Result<u8> {
                         KindOutcome::Unsupported { reason } => format!("unsupported ({reason})"),
                         KindOutcome::Failed { error, .. } => style.bad(&format!("failed: {error}")),
                     };
-                    println!("{kind:<42} {:>8}  {outcome}", data.resources.len());
+                    outln!("{kind:<42} {:>8}  {outcome}", data.resources.len());
                 }
-                println!(
+                outln!(
                     "\n{} {}: {} resources, {} new blobs ({} bytes), {} reused",
                     style.bold("snapshot"),
                     saved.id,
@@ -343,9 +373,9 @@ async fn run(cli: &Cli) -> Result<u8> {
                     saved.reused_blobs
                 );
                 if let Some(from) = &incremental_from {
-                    println!("incremental from {from} (use --full for a full read)");
+                    outln!("incremental from {from} (use --full for a full read)");
                 }
-                println!("status: {}", status_text(&style, status));
+                outln!("status: {}", status_text(&style, status));
             }
             Ok(match status {
                 SnapshotStatus::Success => exit::OK,
@@ -360,7 +390,7 @@ async fn run(cli: &Cli) -> Result<u8> {
                 print_json(&list)?;
             } else {
                 for s in &list {
-                    println!(
+                    outln!(
                         "{}  {:<6} {:<32} {:>8} resources  {}",
                         s.id,
                         s.provider,
@@ -370,7 +400,7 @@ async fn run(cli: &Cli) -> Result<u8> {
                     );
                 }
                 if list.is_empty() {
-                    println!("no snapshots");
+                    outln!("no snapshots");
                 }
             }
             Ok(exit::OK)
@@ -392,7 +422,7 @@ async fn run(cli: &Cli) -> Result<u8> {
                 print_json(&rows)?;
             } else {
                 for s in &latest {
-                    println!(
+                    outln!(
                         "{:<6} {:<32} last backup {} ago  {}  {} resources in {} kinds  ({})",
                         s.provider,
                         s.tenant,
@@ -404,7 +434,7 @@ async fn run(cli: &Cli) -> Result<u8> {
                     );
                 }
                 if latest.is_empty() {
-                    println!("no backups yet");
+                    outln!("no backups yet");
                 }
             }
             Ok(exit::OK)
@@ -424,13 +454,13 @@ async fn run(cli: &Cli) -> Result<u8> {
                     if cli.json {
                         print_json(data)?;
                     } else {
-                        println!(
+                        outln!(
                             "{kind}: {} ({} resources)",
                             data.outcome.label(),
                             data.resources.len()
                         );
                         for r in &data.resources {
-                            println!("  {:<24} {}", r.id, r.label());
+                            outln!("  {:<24} {}", r.id, r.label());
                         }
                     }
                 }
@@ -439,21 +469,24 @@ async fn run(cli: &Cli) -> Result<u8> {
                     if cli.json {
                         print_json(&manifest)?;
                     } else {
-                        println!(
+                        outln!(
                             "snapshot {} of {} {}",
-                            id, manifest.meta.provider, manifest.meta.tenant
+                            id,
+                            manifest.meta.provider,
+                            manifest.meta.tenant
                         );
-                        println!(
+                        outln!(
                             "taken {} .. {}",
-                            manifest.meta.started_at, manifest.meta.finished_at
+                            manifest.meta.started_at,
+                            manifest.meta.finished_at
                         );
-                        println!(
+                        outln!(
                             "status {}; content sha256 {}",
                             status_text(&style, manifest.status),
                             manifest.content_sha256
                         );
                         for (k, m) in &manifest.kinds {
-                            println!("  {k:<42} {:>8}  {}", m.count, m.outcome.label());
+                            outln!("  {k:<42} {:>8}  {}", m.count, m.outcome.label());
                         }
                     }
                 }
@@ -467,7 +500,7 @@ async fn run(cli: &Cli) -> Result<u8> {
             if cli.json {
                 print_json(&report)?;
             } else {
-                println!(
+                outln!(
                     "{}: {} blobs and {} resources verified",
                     style.good("ok"),
                     report.blobs,
@@ -498,7 +531,7 @@ async fn run(cli: &Cli) -> Result<u8> {
             if cli.json {
                 print_json(&shown)?;
             } else {
-                print!("{}", shown.render_text(*min_severity));
+                out!("{}", shown.render_text(*min_severity));
             }
             let failing = fail_on.is_some_and(|f| changes.max_severity().is_some_and(|m| m >= f));
             Ok(if failing { exit::WARNINGS } else { exit::OK })
@@ -530,23 +563,57 @@ async fn run(cli: &Cli) -> Result<u8> {
             };
             let provider =
                 registry::build(&snap.meta.provider, sources, base_url.as_deref(), None)?;
+            // Say where the writes would go before anything else, from the target's settings.
+            let settings_from = match (target, &cli.config) {
+                (Some(path), _) => {
+                    let ignored = registry::env_names(&snap.meta.provider);
+                    if ignored.is_empty() {
+                        format!("settings from {}", path.display())
+                    } else {
+                        format!(
+                            "settings from {} only; the environment's {} ignored",
+                            path.display(),
+                            ignored.join(", ")
+                        )
+                    }
+                }
+                (None, Some(path)) => {
+                    format!("settings from {} and the environment", path.display())
+                }
+                (None, None) => "settings from the environment".to_string(),
+            };
+            let target_line = format!(
+                "target: {} tenant {} ({settings_from})",
+                provider.name(),
+                provider.tenant()
+            );
             let options = RestoreOptions {
                 kinds: kinds.clone(),
                 update_existing: *update_existing,
                 ..RestoreOptions::default()
             };
             let plan = restore::plan(&snap, provider.as_ref(), &options).await?;
+            let target_json = json!({"provider": provider.name(), "tenant": provider.tenant(), "settings": settings_from});
             if !*execute {
                 if cli.json {
-                    print_json(&plan)?;
+                    // The plan as before, with the target beside its steps.
+                    let mut value = serde_json::to_value(&plan).map_err(|e| {
+                        Error::invalid_data("cannot write the plan as JSON").with_source(e)
+                    })?;
+                    if let Some(fields) = value.as_object_mut() {
+                        fields.insert("target".into(), target_json);
+                    }
+                    print_json(&value)?;
                 } else {
-                    print!("{}", plan.render_text());
-                    println!("\n(dry run: nothing was written)");
+                    outln!("{}", style.bold(&target_line));
+                    out!("{}", plan.render_text());
+                    outln!("\n(dry run: nothing was written)");
                 }
                 return Ok(exit::OK);
             }
             if !cli.json {
-                print!("{}", plan.render_text());
+                outln!("{}", style.bold(&target_line));
+                out!("{}", plan.render_text());
             }
             if plan.writes() > 0 && !*yes {
                 confirm(provider.tenant())?;
@@ -565,9 +632,9 @@ async fn run(cli: &Cli) -> Result<u8> {
             progress.finish();
             let report = report?;
             if cli.json {
-                print_json(&json!({"plan": plan, "report": report}))?;
+                print_json(&json!({"target": target_json, "plan": plan, "report": report}))?;
             } else {
-                print!("\n{}", report.render_text());
+                out!("\n{}", report.render_text());
             }
             Ok(if report.failed > 0 || !report.unverified.is_empty() {
                 exit::FAILED

@@ -32,7 +32,7 @@ use butterfly_okta::{OktaAuth, OktaConfig, OktaProvider};
 use butterfly_testkit::auth0::{Auth0Options, Auth0TenantSpec, FakeAuth0};
 use butterfly_testkit::entra::{EntraOptions, EntraTenantSpec, FakeEntra};
 use butterfly_testkit::okta::{FakeOkta, OktaOptions, OktaOrgSpec};
-use examples::{Progress, Style};
+use examples::{Progress, ProgressOutput, Style, out, outln};
 use secrecy::SecretString;
 use serde_json::Value;
 
@@ -57,7 +57,7 @@ trait DemoTenant: Send + Sync {
 }
 
 fn heading(style: &Style, n: u32, text: &str) {
-    println!("\n{}", style.bold(&format!("── {n}. {text} ──")));
+    outln!("\n{}", style.bold(&format!("── {n}. {text} ──")));
 }
 
 fn fake_failed(e: std::io::Error) -> Error {
@@ -432,7 +432,7 @@ impl DemoTenant for Auth0Demo {
 }
 
 async fn backup_into(provider: &dyn Provider, store: &FsStore, label: &str) -> Result<Snapshot> {
-    let progress = Progress::new(true);
+    let progress = Progress::new(ProgressOutput::detect(false));
     let started = Instant::now();
     let (snapshot, saved) = backup::run_and_save(
         provider,
@@ -440,7 +440,7 @@ async fn backup_into(provider: &dyn Provider, store: &FsStore, label: &str) -> R
         &BackupOptions::default().observer(progress.observer()),
     )
     .await?;
-    println!(
+    outln!(
         "{label}: snapshot {} — {} resources in {} kinds, {} ({:.1}s); wrote {} new blobs, reused {}",
         saved.id,
         snapshot.resource_count(),
@@ -463,19 +463,19 @@ struct Outcome {
 async fn scenario(tenant: &dyn DemoTenant, store: &FsStore, style: &Style) -> Result<Outcome> {
     let title = tenant.title();
     let provider = tenant.provider();
-    println!(
+    outln!(
         "\n{}",
         style.bold(&format!("═══ {title}: back up, lose, restore ═══"))
     );
     heading(style, 1, &format!("Start a fake {title} tenant"));
-    println!("{}", tenant.describe());
+    outln!("{}", tenant.describe());
 
     heading(style, 2, "Back up");
     let first = backup_into(provider, store, "backup 1").await?;
 
     heading(style, 3, "Incident: an admin deletes configuration");
     for line in tenant.incident().await? {
-        println!("  - {line}");
+        outln!("  - {line}");
     }
 
     heading(style, 4, "Back up again and diff");
@@ -486,14 +486,14 @@ async fn scenario(tenant: &dyn DemoTenant, store: &FsStore, style: &Style) -> Re
         provider.kinds(),
         &provider.severity_rules(),
     );
-    print!("{}", changes.render_text(Severity::Medium));
+    out!("{}", changes.render_text(Severity::Medium));
     let low = changes
         .changes
         .iter()
         .filter(|c| c.severity < Severity::Medium)
         .count();
     if low > 0 {
-        println!("(+{low} lower-severity changes: `butterfly diff` shows them all)");
+        outln!("(+{low} lower-severity changes: `butterfly diff` shows them all)");
     }
 
     heading(style, 5, "Restore plan (dry run)");
@@ -501,19 +501,19 @@ async fn scenario(tenant: &dyn DemoTenant, store: &FsStore, style: &Style) -> Re
     let plan = restore::plan(&first, provider, &RestoreOptions::default()).await?;
     let text = plan.render_text();
     let shown: Vec<&str> = text.lines().take(60).collect();
-    println!("{}", shown.join("\n"));
+    outln!("{}", shown.join("\n"));
     if text.lines().count() > 60 {
-        println!(
+        outln!(
             "… ({} more lines; `butterfly restore --dry-run` prints them all)",
             text.lines().count() - 60
         );
     }
     let dry_run_writes = tenant.writes() - writes_before;
-    println!("writes sent by the dry run: {dry_run_writes}");
+    outln!("writes sent by the dry run: {dry_run_writes}");
 
     heading(style, 6, "Execute the plan");
     let report = restore::execute(&plan, &first, provider, ExecuteOptions::default()).await?;
-    println!(
+    outln!(
         "{} created, {} updated, {} failed, {} unverified references",
         report.created,
         report.updated,
@@ -529,20 +529,20 @@ async fn scenario(tenant: &dyn DemoTenant, store: &FsStore, style: &Style) -> Re
     let third = backup_into(provider, store, "backup 3").await?;
     let (remaining, paired) =
         diff::diff_after_restore(&first, &third, provider.kinds(), &provider.severity_rules());
-    println!(
+    outln!(
         "{paired} resources came back under new ids ({title} assigns ids; references were remapped)."
     );
     if remaining.changes.is_empty() {
-        println!(
+        outln!(
             "{}",
             style.good(&format!(
                 "The {title} tenant matches the first backup: nothing else differs."
             ))
         );
     } else {
-        print!("{}", remaining.render_text(Severity::Info));
+        out!("{}", remaining.render_text(Severity::Info));
     }
-    println!(
+    outln!(
         "Documented differences of any {title} restore: {}.",
         tenant.documented_differences()
     );
@@ -556,12 +556,12 @@ async fn scenario(tenant: &dyn DemoTenant, store: &FsStore, style: &Style) -> Re
 async fn run() -> Result<()> {
     let style = Style::detect();
     let started = Instant::now();
-    println!(
+    outln!(
         "{}",
         style.bold("butterfly demo: back up, lose, and restore identity-provider configuration")
     );
     let store = FsStore::open_default()?;
-    println!("store: {}", store.describe());
+    outln!("store: {}", store.describe());
     // `demo [okta] [entra] [auth0]`: the named providers only (default: all of them).
     let mut only: Vec<String> = std::env::args().skip(1).collect();
     if only.is_empty() {
@@ -588,7 +588,7 @@ async fn run() -> Result<()> {
             bad.push(tenant.title().to_string());
         }
     }
-    println!(
+    outln!(
         "\nDone in {:.1}s. Snapshots are in ./butterfly-data: try `cargo run -p examples --bin butterfly -- list`.",
         started.elapsed().as_secs_f64()
     );
