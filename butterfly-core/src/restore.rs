@@ -11,6 +11,14 @@
 //! ```
 //!
 //! Environment sync is the same two calls with a target provider for another tenant.
+//!
+//! A resource that is re-created comes back under a new id, so existing resources that named
+//! it would be left dangling. The plan lists them: by default it repairs them
+//! ([`StepAction::Repair`]: the target's own body with only those references set to the new
+//! id, nothing else it was not asked to change); with [`RestoreOptions::repair_references`]
+//! off they are [`DanglingReference`]s. After execution every reference of every resource of
+//! the plan, written or left alone, is checked against the target, and the ones that resolve
+//! to nothing are the report's unverified references.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
@@ -106,7 +114,7 @@ pub trait Restorer: Send + Sync {
 }
 
 /// What to restore.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RestoreOptions {
     /// Kind ids to restore; `None` means every kind of the snapshot the provider knows.
     pub kinds: Option<Vec<String>>,
@@ -116,6 +124,30 @@ pub struct RestoreOptions {
     pub update_existing: bool,
     /// Do not create missing resources (default: create them).
     pub skip_missing: bool,
+    /// Repair existing resources whose references point at a resource the plan re-creates
+    /// (default: on). Without it a group rule that named a deleted group keeps the old id
+    /// after the group comes back under a new one; with it the plan adds a
+    /// [`StepAction::Repair`] step that writes the new id into those references and nothing
+    /// else. Off, such references are listed as [`DanglingReference`]s and reported as
+    /// unverified after execution.
+    #[serde(default = "on")]
+    pub repair_references: bool,
+}
+
+fn on() -> bool {
+    true
+}
+
+impl Default for RestoreOptions {
+    fn default() -> Self {
+        RestoreOptions {
+            kinds: None,
+            ids: None,
+            update_existing: false,
+            skip_missing: false,
+            repair_references: true,
+        }
+    }
 }
 
 /// What a step will do.
@@ -128,6 +160,14 @@ pub enum StepAction {
     Update {
         /// Field-level changes the update applies.
         changes: Vec<FieldChange>,
+    },
+    /// Write only the references of an existing resource that point at resources this plan
+    /// re-creates: the target's current body with those reference values replaced by the new
+    /// ids (known at execution). Other differences are left as they are, because updating
+    /// existing resources was not asked for.
+    Repair {
+        /// The references written.
+        repairs: Vec<ReferenceRepair>,
     },
     /// Nothing to do.
     Skip {
@@ -152,6 +192,7 @@ impl StepAction {
         match self {
             StepAction::Create => "create",
             StepAction::Update { .. } => "update",
+            StepAction::Repair { .. } => "repair refs",
             StepAction::Skip { .. } => "skip",
             StepAction::CannotRestore { .. } => "cannot restore",
             StepAction::Ambiguous { .. } => "ambiguous",
@@ -160,8 +201,48 @@ impl StepAction {
 
     /// Whether the step writes.
     pub fn writes(&self) -> bool {
-        matches!(self, StepAction::Create | StepAction::Update { .. })
+        matches!(
+            self,
+            StepAction::Create | StepAction::Update { .. } | StepAction::Repair { .. }
+        )
     }
+}
+
+/// One reference of an existing target resource that a [`StepAction::Repair`] step rewrites to
+/// the new id of a resource the plan re-creates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferenceRepair {
+    /// Pointer in the target's body that receives the new id.
+    pub pointer: String,
+    /// Kind of the re-created resource.
+    pub kind: String,
+    /// Its id in the source snapshot.
+    pub source_id: String,
+    /// Its label (natural key or id).
+    pub label: String,
+    /// The step that re-creates it; its new id is written here.
+    pub created_by: usize,
+    /// What the target holds at `pointer` now: the old, dangling id, or `None` when the target
+    /// no longer names anything there (the id is then added).
+    pub current: Option<String>,
+}
+
+/// A reference of an existing target resource that the plan leaves unresolved: it names a
+/// resource missing from the target, or it should name a re-created resource and will not be
+/// repaired. Execution reports the dangling ones among its unverified references.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DanglingReference {
+    /// Pointer in the target's body (for a reference the target no longer holds, the pointer
+    /// in the snapshot's body).
+    pub pointer: String,
+    /// Referenced kind.
+    pub kind: String,
+    /// The id the target holds there, if any.
+    pub current: Option<String>,
+    /// The step that re-creates the resource it should name, when there is one.
+    pub recreated_by: Option<usize>,
+    /// Why it is left as it is.
+    pub reason: String,
 }
 
 /// How a reference inside a step's body will be resolved.
@@ -214,6 +295,9 @@ pub struct PlanStep {
     pub action: StepAction,
     /// References (and the parent, with an empty pointer) and how they resolve.
     pub references: Vec<PlannedReference>,
+    /// For an existing resource: references the plan leaves unresolved in the target.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dangling: Vec<DanglingReference>,
 }
 
 /// A restore plan: the dry run. Serializes to JSON; [`RestorePlan::render_text`] for humans.
@@ -265,6 +349,24 @@ impl RestorePlan {
             .filter(|(_, r)| r.resolution == Resolution::Unresolved)
     }
 
+    /// References of existing resources that the plan repairs, with their step.
+    pub fn repairs(&self) -> impl Iterator<Item = (&PlanStep, &ReferenceRepair)> {
+        self.steps.iter().flat_map(|s| {
+            let repairs: &[ReferenceRepair] = match &s.action {
+                StepAction::Repair { repairs } => repairs,
+                _ => &[],
+            };
+            repairs.iter().map(move |r| (s, r))
+        })
+    }
+
+    /// References of existing resources that the plan leaves unresolved, with their step.
+    pub fn dangling(&self) -> impl Iterator<Item = (&PlanStep, &DanglingReference)> {
+        self.steps
+            .iter()
+            .flat_map(|s| s.dangling.iter().map(move |d| (s, d)))
+    }
+
     /// Counts per kind and action.
     pub fn counts(&self) -> BTreeMap<(String, &'static str), usize> {
         let mut out = BTreeMap::new();
@@ -282,7 +384,18 @@ impl RestorePlan {
             "Restore plan: snapshot {} ({}) -> {} [{}]",
             self.source, self.source_tenant, self.target_tenant, self.provider
         );
-        let _ = writeln!(t, "{} steps, {} writes", self.steps.len(), self.writes());
+        let _ = write!(t, "{} steps, {} writes", self.steps.len(), self.writes());
+        let (repairs, dangling) = (self.repairs().count(), self.dangling().count());
+        if repairs > 0 {
+            let _ = write!(t, ", {repairs} references of existing resources repaired");
+        }
+        if dangling > 0 {
+            let _ = write!(
+                t,
+                ", {dangling} references of existing resources UNRESOLVED"
+            );
+        }
+        let _ = writeln!(t);
         for g in &self.guard {
             let level = match g.level {
                 GuardLevel::Critical => "CRITICAL",
@@ -319,6 +432,28 @@ impl RestorePlan {
                 );
             }
         }
+        let dangling: Vec<_> = self.dangling().collect();
+        if !dangling.is_empty() {
+            let _ = writeln!(
+                t,
+                "\nUnresolved references of existing resources (left as they are):"
+            );
+            for (s, d) in dangling {
+                let holds = d
+                    .current
+                    .as_deref()
+                    .map_or("nothing".to_string(), |c| format!("{c:?}"));
+                let names = match d.recreated_by {
+                    Some(step) => format!("{} re-created by step {step}", d.kind),
+                    None => format!("{} missing from the target", d.kind),
+                };
+                let _ = writeln!(
+                    t,
+                    "  - step {} {} {}: {} holds {holds}, should name {names}: {}",
+                    s.index, s.kind, s.label, d.pointer, d.reason
+                );
+            }
+        }
         let _ = writeln!(t, "\nSteps:");
         for s in self
             .steps
@@ -350,6 +485,23 @@ impl RestorePlan {
                         );
                     }
                 }
+                StepAction::Repair { repairs } => {
+                    for r in repairs {
+                        let (from, how) = match &r.current {
+                            Some(old) => (format!("{old:?} (dangling)"), "written"),
+                            None => ("nothing".to_string(), "added"),
+                        };
+                        let _ = writeln!(
+                            t,
+                            "          ~ ref {}: {from} -> {} '{}', re-created by step {} (its new id is {how} at execution)",
+                            r.pointer, r.kind, r.label, r.created_by
+                        );
+                    }
+                    let _ = writeln!(
+                        t,
+                        "          only these references are written; other fields stay as they are in the target"
+                    );
+                }
                 StepAction::CannotRestore { reason } => {
                     let _ = writeln!(t, "          {reason}");
                 }
@@ -362,6 +514,10 @@ impl RestorePlan {
                     );
                 }
                 _ => {}
+            }
+            if matches!(s.action, StepAction::Repair { .. }) {
+                // The repair lines above say what its references become.
+                continue;
             }
             for r in &s.references {
                 let how = match &r.resolution {
@@ -446,16 +602,17 @@ pub struct LedgerEntry {
     pub outcome: StepOutcome,
 }
 
-/// A reference that did not resolve after execution.
+/// A reference that did not resolve after execution: one the restore wrote, or one of an
+/// existing resource in the plan that the restore left as it was.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnverifiedReference {
-    /// Step that wrote it.
+    /// Step of the resource that holds it (that wrote it, or that left it alone).
     pub step: usize,
     /// Pointer in the body.
     pub pointer: String,
     /// Kind of the referenced resource.
     pub kind: String,
-    /// Target id written.
+    /// Target id it holds.
     pub target_id: String,
 }
 
@@ -466,11 +623,15 @@ pub struct RestoreReport {
     pub ledger: Vec<LedgerEntry>,
     /// Resources created.
     pub created: usize,
-    /// Resources updated.
+    /// Resources updated (reference repairs included).
     pub updated: usize,
+    /// Of the updates, existing resources whose references were repaired.
+    #[serde(default)]
+    pub repaired: usize,
     /// Steps that failed (including dependency failures).
     pub failed: usize,
-    /// References written that do not resolve in the target after execution.
+    /// References that do not resolve in the target after execution: those written, and
+    /// those of existing resources of the plan that were left as they were.
     pub unverified: Vec<UnverifiedReference>,
     /// Secrets to rotate or re-enter.
     pub rotation_checklist: Vec<SecretPlaceholder>,
@@ -492,9 +653,10 @@ impl RestoreReport {
         let mut t = String::new();
         let _ = writeln!(
             t,
-            "Restore executed: {} created, {} updated, {} failed, {} unverified references",
+            "Restore executed: {} created, {} updated ({} reference repairs), {} failed, {} unverified references",
             self.created,
             self.updated,
+            self.repaired,
             self.failed,
             self.unverified.len()
         );
@@ -517,9 +679,17 @@ impl RestoreReport {
             let _ = writeln!(t, "  {:>4}. {} {line}", e.step, e.kind);
         }
         for u in &self.unverified {
+            let entry = self.ledger.iter().find(|e| e.step == u.step);
+            let of = entry.map_or(String::new(), |e| {
+                format!(" {} {}", e.kind, e.new_id.as_deref().unwrap_or(&e.old_id))
+            });
+            let left = match entry.map(|e| &e.outcome) {
+                Some(StepOutcome::Created | StepOutcome::Updated) => "",
+                _ => " (left as it was)",
+            };
             let _ = writeln!(
                 t,
-                "  unverified: step {} {} -> {} {}",
+                "  unverified: step {}{of} {} -> {} {} does not exist{left}",
                 u.step, u.pointer, u.kind, u.target_id
             );
         }
@@ -814,11 +984,14 @@ pub async fn plan(
                     candidates: matches.iter().map(|m| m.id.clone()).collect(),
                 }
             } else if let Some(existing) = matches.first() {
+                // A reference to a resource the plan creates compares as a marker, so the
+                // change reads "old id -> new id from step N" rather than a removal.
                 let prepared = prepare(resource, *kind, &|k, id| match map
                     .get(&(k.to_string(), id.to_string()))
                 {
                     Some(Mapped::Existing(t)) => Some(t.clone()),
-                    _ => None,
+                    Some(Mapped::Planned(s)) => Some(format!("<new id from step {s}>")),
+                    None => None,
                 });
                 let changes = comparable_changes(
                     *kind,
@@ -888,9 +1061,19 @@ pub async fn plan(
                     .map(|m| m.id.clone()),
                 action,
                 references,
+                dangling: Vec::new(),
             });
         }
     }
+    plan_repairs(
+        &mut steps,
+        &map,
+        source,
+        &target_snapshot,
+        target,
+        restorer,
+        options,
+    );
 
     let mut id_map: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for ((kind, sid), m) in &map {
@@ -919,6 +1102,246 @@ pub async fn plan(
         plan.guard = r.guard(&plan, source, &target_snapshot);
     }
     Ok(plan)
+}
+
+/// Existing resources whose references the plan leaves pointing at nothing.
+///
+/// For every step of a resource that exists in the target and is not written (skipped, or
+/// cannot be restored): each reference of the snapshot's resource to a resource the plan
+/// re-creates is placed in the target's body (over the dangling id it holds, else added), and
+/// the target's other dangling references are noted. With
+/// [`RestoreOptions::repair_references`] and a writable kind, the step becomes a
+/// [`StepAction::Repair`] (or, when a re-created resource comes later in the plan, a repair
+/// step is appended after it); otherwise everything is recorded as [`DanglingReference`]s.
+fn plan_repairs(
+    steps: &mut Vec<PlanStep>,
+    map: &HashMap<(String, String), Mapped>,
+    source: &Snapshot,
+    target_snapshot: &Snapshot,
+    target: &dyn Provider,
+    restorer: Option<&dyn Restorer>,
+    options: &RestoreOptions,
+) {
+    let readable = |k: &str| {
+        target_snapshot
+            .kinds
+            .get(k)
+            .is_some_and(|d| d.outcome == KindOutcome::Complete)
+    };
+    for i in 0..steps.len() {
+        let step = &steps[i];
+        if !matches!(
+            step.action,
+            StepAction::Skip { .. } | StepAction::CannotRestore { .. }
+        ) {
+            continue;
+        }
+        let (Some(target_id), Some(kind)) = (&step.target_id, target.kind(&step.kind)) else {
+            continue;
+        };
+        let (Some(resource), Some(current)) = (
+            source.get(&step.kind, &step.source_id),
+            target_snapshot.get(&step.kind, target_id),
+        ) else {
+            continue;
+        };
+        let mut missing: Vec<&crate::resource::Reference> = current
+            .references
+            .iter()
+            .filter(|r| readable(&r.kind) && target_snapshot.get(&r.kind, &r.id).is_none())
+            .collect();
+        let mut repairs = Vec::new();
+        let mut dangling = Vec::new();
+        let mut appended: HashMap<String, usize> = HashMap::new();
+        for r in &resource.references {
+            let Some(Mapped::Planned(created_by)) = map.get(&(r.kind.clone(), r.id.clone())) else {
+                continue;
+            };
+            let created_by = *created_by;
+            // Over the dangling id at the same place, else the same dangling id elsewhere (a
+            // restore into the same tenant), else into a free place.
+            let at = missing
+                .iter()
+                .position(|m| m.pointer == r.pointer && m.kind == r.kind)
+                .or_else(|| {
+                    missing
+                        .iter()
+                        .position(|m| m.kind == r.kind && m.id == r.id)
+                });
+            let slot = match at {
+                Some(at) => {
+                    let m = missing.remove(at);
+                    Ok((m.pointer.clone(), Some(m.id.clone())))
+                }
+                None => free_slot(&current.body, &r.pointer, &mut appended).map(|p| (p, None)),
+            };
+            match slot {
+                Ok((pointer, held)) => repairs.push(ReferenceRepair {
+                    pointer,
+                    kind: r.kind.clone(),
+                    source_id: r.id.clone(),
+                    label: steps[created_by].label.clone(),
+                    created_by,
+                    current: held,
+                }),
+                Err((held, reason)) => dangling.push(DanglingReference {
+                    pointer: r.pointer.clone(),
+                    kind: r.kind.clone(),
+                    current: held,
+                    recreated_by: Some(created_by),
+                    reason,
+                }),
+            }
+        }
+        let refusal = if repairs.is_empty() {
+            None
+        } else if !options.repair_references {
+            Some("not repaired: reference repair is turned off".to_string())
+        } else if let StepAction::CannotRestore { reason } = &step.action {
+            Some(format!("not repaired: {reason}"))
+        } else if !kind.restore_support().can_update() {
+            Some(format!(
+                "not repaired: {} cannot be updated through the API",
+                step.kind
+            ))
+        } else if let Some(r) = redact::placeholders(current).first() {
+            Some(format!(
+                "not repaired: writing it back would clear its {} (update it with the new id by hand)",
+                r.secret
+            ))
+        } else {
+            match restorer.map(|r| r.check(kind, resource)) {
+                None => Some(format!(
+                    "not repaired: the {} provider is read-only",
+                    target.name()
+                )),
+                Some(Err(CannotRestore(reason))) => Some(format!("not repaired: {reason}")),
+                Some(Ok(())) => None,
+            }
+        };
+        if let Some(reason) = refusal {
+            dangling.extend(repairs.drain(..).map(|r| DanglingReference {
+                pointer: r.pointer,
+                kind: r.kind,
+                current: r.current,
+                recreated_by: Some(r.created_by),
+                reason: reason.clone(),
+            }));
+        }
+        dangling.extend(missing.into_iter().map(|m| DanglingReference {
+            pointer: m.pointer.clone(),
+            kind: m.kind.clone(),
+            current: Some(m.id.clone()),
+            recreated_by: None,
+            reason:
+                "names a resource missing from the target that this plan does not restore".into(),
+        }));
+        let step = &mut steps[i];
+        step.dangling = dangling;
+        if repairs.is_empty() {
+            continue;
+        }
+        if repairs.iter().all(|r| r.created_by < i) {
+            step.action = StepAction::Repair { repairs };
+        } else {
+            // A re-created resource comes later (a reference without a declared dependency):
+            // repair after it.
+            let index = steps.len();
+            let step = &mut steps[i];
+            step.action = StepAction::Skip {
+                reason: format!("exists; its references are repaired by step {index}"),
+            };
+            let repair = PlanStep {
+                index,
+                action: StepAction::Repair { repairs },
+                dangling: Vec::new(),
+                ..step.clone()
+            };
+            steps.push(repair);
+        }
+    }
+}
+
+/// Where a reference missing from a target body can be added: an array element is appended to
+/// its array, a field is set when absent. `Err` holds what the target has there instead.
+fn free_slot(
+    body: &Value,
+    pointer: &str,
+    appended: &mut HashMap<String, usize>,
+) -> std::result::Result<String, (Option<String>, String)> {
+    let Some((parent, last)) = pointer.rsplit_once('/') else {
+        return Err((None, "not repaired: no place for it in the target".into()));
+    };
+    if last.parse::<usize>().is_ok() {
+        let len = match body.pointer(parent) {
+            Some(Value::Array(items)) => items.len(),
+            None | Some(Value::Null) => 0,
+            Some(other) => {
+                return Err((
+                    None,
+                    format!(
+                        "not repaired: the target holds {} where the list of references was",
+                        diff::short(&Some(other.clone()), 40)
+                    ),
+                ));
+            }
+        };
+        let next = appended.entry(parent.to_string()).or_insert(len);
+        let at = format!("{parent}/{next}");
+        *next += 1;
+        return Ok(at);
+    }
+    match body.pointer(pointer) {
+        None | Some(Value::Null) => Ok(pointer.to_string()),
+        Some(Value::String(other)) => Err((
+            Some(other.clone()),
+            "not repaired: the target names another resource there (--update-existing restores the snapshot's value)".into(),
+        )),
+        Some(other) => Err((
+            None,
+            format!(
+                "not repaired: the target holds {} there",
+                diff::short(&Some(other.clone()), 40)
+            ),
+        )),
+    }
+}
+
+/// Sets `pointer` in `value` to `new`, creating missing objects and arrays on the way; an
+/// array index one past the end appends.
+fn set_at(value: &mut Value, pointer: &str, new: Value) -> bool {
+    let Some((parent, last)) = pointer.rsplit_once('/') else {
+        return false;
+    };
+    if value.pointer(parent).is_none_or(Value::is_null) {
+        let empty = if last.parse::<usize>().is_ok() {
+            Value::Array(Vec::new())
+        } else {
+            Value::Object(Default::default())
+        };
+        if parent.is_empty() || !set_at(value, parent, empty) {
+            return false;
+        }
+    }
+    let last = crate::pointer::unescape(last);
+    match value.pointer_mut(parent) {
+        Some(Value::Object(map)) => {
+            map.insert(last, new);
+            true
+        }
+        Some(Value::Array(items)) => match last.parse::<usize>() {
+            Ok(i) if i < items.len() => {
+                items[i] = new;
+                true
+            }
+            Ok(i) if i == items.len() => {
+                items.push(new);
+                true
+            }
+            _ => false,
+        },
+        _ => false,
+    }
 }
 
 /// The source resource as it will be written: references rewritten to target ids (unresolved
@@ -953,6 +1376,47 @@ fn prepare(
     }
     out.refresh(kind);
     out
+}
+
+/// The target's current body with each repaired reference set to the new id of the resource
+/// re-created for it (secret placeholders removed, so they never reach the provider).
+fn repaired_body(
+    now: &Snapshot,
+    kind: &dyn ResourceKind,
+    target_id: &str,
+    repairs: &[ReferenceRepair],
+    map: &HashMap<(String, String), String>,
+) -> Result<Resource> {
+    let current = now.get(kind.id(), target_id).ok_or_else(|| {
+        Error::new(
+            ErrorKind::NotFound,
+            format!("{} {target_id} is gone from the target", kind.id()),
+        )
+    })?;
+    let mut out = current.clone();
+    let body = Arc::make_mut(&mut out.body);
+    for r in repairs {
+        let new_id = map
+            .get(&(r.kind.clone(), r.source_id.clone()))
+            .ok_or_else(|| {
+                Error::invalid_data(format!(
+                    "no new id for {} {} (step {})",
+                    r.kind, r.source_id, r.created_by
+                ))
+            })?;
+        if !set_at(body, &r.pointer, Value::String(new_id.clone())) {
+            return Err(Error::invalid_data(format!(
+                "cannot write {} into {} {target_id}",
+                r.pointer,
+                kind.id()
+            )));
+        }
+    }
+    for p in redact::placeholders(current) {
+        remove_at(body, &p.field);
+    }
+    out.refresh(kind);
+    Ok(out)
 }
 
 /// Orders pointers token by token, numbers numerically (`/a/9` before `/a/10`).
@@ -1111,7 +1575,7 @@ pub async fn execute_observed(
     let mut failed_steps: BTreeSet<usize> = BTreeSet::new();
     let mut ledger = Vec::with_capacity(plan.steps.len());
     let mut written: Vec<(usize, Resource)> = Vec::new();
-    let (mut created, mut updated) = (0, 0);
+    let (mut created, mut updated, mut repaired) = (0, 0, 0);
     let push = |ledger: &mut Vec<LedgerEntry>, e: LedgerEntry| {
         on_step(&e);
         ledger.push(e);
@@ -1131,10 +1595,19 @@ pub async fn execute_observed(
             );
             continue;
         }
-        if let Some(dep) = step.references.iter().find_map(|r| match r.resolution {
-            Resolution::InPlan { step } if failed_steps.contains(&step) => Some(step),
-            _ => None,
-        }) {
+        let repairs: &[ReferenceRepair] = match &step.action {
+            StepAction::Repair { repairs } => repairs,
+            _ => &[],
+        };
+        let depends = step
+            .references
+            .iter()
+            .filter_map(|r| match r.resolution {
+                Resolution::InPlan { step } => Some(step),
+                _ => None,
+            })
+            .chain(repairs.iter().map(|r| r.created_by));
+        if let Some(dep) = depends.into_iter().find(|step| failed_steps.contains(step)) {
             failed_steps.insert(step.index);
             push(
                 &mut ledger,
@@ -1159,19 +1632,30 @@ pub async fn execute_observed(
             );
             continue;
         };
-        let prepared = prepare(resource, kind, &|k, id| {
-            map.get(&(k.to_string(), id.to_string())).cloned()
-        });
-        let result = match (&step.action, &step.target_id) {
-            (StepAction::Create, _) => restorer.create(kind, &prepared).await.map(Some),
-            (StepAction::Update { .. }, Some(t)) => restorer
-                .update(kind, t, &prepared)
+        let prepared = match (&step.action, &step.target_id) {
+            (StepAction::Repair { repairs }, Some(t)) => {
+                repaired_body(&now, kind, t, repairs, &map)
+            }
+            _ => Ok(prepare(resource, kind, &|k, id| {
+                map.get(&(k.to_string(), id.to_string())).cloned()
+            })),
+        };
+        let result = match (&step.action, &step.target_id, prepared) {
+            (_, _, Err(e)) => Err(e),
+            (StepAction::Create, _, Ok(prepared)) => restorer
+                .create(kind, &prepared)
                 .await
-                .map(|_| Some(t.clone())),
+                .map(|id| (Some(id), prepared)),
+            (StepAction::Update { .. } | StepAction::Repair { .. }, Some(t), Ok(prepared)) => {
+                restorer
+                    .update(kind, t, &prepared)
+                    .await
+                    .map(|_| (Some(t.clone()), prepared))
+            }
             _ => Err(Error::invalid_data("update step without a target id")),
         };
         match result {
-            Ok(new_id) => {
+            Ok((new_id, prepared)) => {
                 let new_id = new_id.unwrap_or_default();
                 map.insert((step.kind.clone(), step.source_id.clone()), new_id.clone());
                 if step.action == StepAction::Create {
@@ -1179,6 +1663,9 @@ pub async fn execute_observed(
                     push(&mut ledger, entry(StepOutcome::Created, Some(new_id)));
                 } else {
                     updated += 1;
+                    if !repairs.is_empty() {
+                        repaired += 1;
+                    }
                     push(&mut ledger, entry(StepOutcome::Updated, Some(new_id)));
                 }
                 written.push((step.index, prepared));
@@ -1200,31 +1687,65 @@ pub async fn execute_observed(
         }
     }
 
-    // Verify: every reference written resolves in the target now.
+    // Verify: every reference written resolves in the target now, and so does every reference
+    // of the plan's existing resources that were left as they were (or whose write failed).
+    let after = if written.is_empty() {
+        now
+    } else {
+        read_target(target, &kinds).await?
+    };
+    let dangles = |r: &crate::resource::Reference| {
+        after.get(&r.kind, &r.id).is_none()
+            && target.kind(&r.kind).is_some()
+            && plan.target_state.contains_key(&r.kind)
+    };
     let mut unverified = Vec::new();
-    if !written.is_empty() {
-        let after = read_target(target, &kinds).await?;
-        for (step, resource) in &written {
-            for r in &resource.references {
-                if after.get(&r.kind, &r.id).is_none()
-                    && target.kind(&r.kind).is_some()
-                    && plan.target_state.contains_key(&r.kind)
-                {
-                    unverified.push(UnverifiedReference {
-                        step: *step,
-                        pointer: r.pointer.clone(),
-                        kind: r.kind.clone(),
-                        target_id: r.id.clone(),
-                    });
-                }
-            }
+    for (step, resource) in &written {
+        for r in resource.references.iter().filter(|r| dangles(r)) {
+            unverified.push(UnverifiedReference {
+                step: *step,
+                pointer: r.pointer.clone(),
+                kind: r.kind.clone(),
+                target_id: r.id.clone(),
+            });
         }
     }
+    // Only where the target's listing of the referenced kind is complete, as in the plan.
+    let complete = |k: &str| {
+        after
+            .kinds
+            .get(k)
+            .is_some_and(|d| d.outcome == KindOutcome::Complete)
+    };
+    let written: BTreeSet<usize> = written.iter().map(|(step, _)| *step).collect();
+    for step in plan.steps.iter().filter(|s| !written.contains(&s.index)) {
+        let Some(resource) = step
+            .target_id
+            .as_ref()
+            .and_then(|t| after.get(&step.kind, t))
+        else {
+            continue;
+        };
+        for r in resource
+            .references
+            .iter()
+            .filter(|r| dangles(r) && complete(&r.kind))
+        {
+            unverified.push(UnverifiedReference {
+                step: step.index,
+                pointer: r.pointer.clone(),
+                kind: r.kind.clone(),
+                target_id: r.id.clone(),
+            });
+        }
+    }
+    unverified.sort_by(|a, b| (a.step, &a.pointer).cmp(&(b.step, &b.pointer)));
     Ok(RestoreReport {
         failed: failed_steps.len(),
         ledger,
         created,
         updated,
+        repaired,
         unverified,
         rotation_checklist: plan.rotation_checklist.clone(),
     })

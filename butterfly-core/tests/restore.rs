@@ -9,8 +9,8 @@ use butterfly_core::backup::{self, BackupOptions};
 use butterfly_core::kind::{KindRef, ReferenceField, SecretField};
 use butterfly_core::provider::ResourceStream;
 use butterfly_core::restore::{
-    self, ExecuteOptions, GuardFinding, GuardLevel, Resolution, RestoreOptions, RestorePlan,
-    Restorer, StepAction, StepOutcome,
+    self, DanglingReference, ExecuteOptions, GuardFinding, GuardLevel, ReferenceRepair, Resolution,
+    RestoreOptions, RestorePlan, Restorer, StepAction, StepOutcome, UnverifiedReference,
 };
 use butterfly_core::{
     AccessReport, Capabilities, Category, Error, ErrorKind, FetchContext, KindSpec, Provider,
@@ -19,8 +19,14 @@ use butterfly_core::{
 use futures::StreamExt;
 use serde_json::{Value, json};
 
+/// A zone may name the group that owns it: a reference without a declared dependency, so a
+/// zone comes before groups in a plan.
 const ZONE: KindSpec = KindSpec {
     natural_key: &["/name"],
+    reference_fields: &[ReferenceField {
+        pointer: "/ownerGroup",
+        kind: "m.group",
+    }],
     ..KindSpec::new("m.zone", "Zones", Category::Security)
 };
 const GROUP: KindSpec = KindSpec {
@@ -631,7 +637,12 @@ async fn failures_stop_dependents_but_not_independent_branches() {
         outcomes[1],
         ("m.member", StepOutcome::DependencyFailed { .. })
     ));
-    assert_eq!(report.failed, 2);
+    // The Sales policy's reference repair waits for the group too.
+    assert!(matches!(
+        outcomes[2],
+        ("m.policy", StepOutcome::DependencyFailed { .. })
+    ));
+    assert_eq!(report.failed, 3);
     assert!(report.render_text().contains("E0000001"));
 }
 
@@ -749,4 +760,293 @@ async fn structural_fields_tell_siblings_apart() {
         remaining.render_text(butterfly_core::diff::Severity::Info)
     );
     assert_eq!(paired, 5);
+}
+
+/// Deletes the "sales" group (and its membership) that the "Sales" policy names; the policy
+/// itself stays in the tenant, still holding the deleted group's id.
+fn delete_sales_group(tenant: &Tenant) {
+    tenant.delete("m.group", "g-sales");
+    tenant.delete("m.member", "g-sales:u-dee");
+}
+
+fn step_creating<'p>(plan: &'p RestorePlan, kind: &str, label: &str) -> &'p restore::PlanStep {
+    plan.steps
+        .iter()
+        .find(|s| s.kind == kind && s.label == label && s.action == StepAction::Create)
+        .unwrap_or_else(|| panic!("no step creates {kind} {label}: {}", plan.render_text()))
+}
+
+#[tokio::test]
+async fn existing_references_to_a_recreated_resource_are_repaired() {
+    let tenant = Tenant::seeded("acme", "");
+    let before = snapshot_of(&tenant).await;
+    delete_sales_group(&tenant);
+    // Drift the admin made since the snapshot: a restore without update_existing keeps it.
+    let (_, mut body) = tenant.find("m.policy", "name", "Sales").unwrap();
+    body["requireMfa"] = json!(true);
+    tenant.put("m.policy", "p-sales", None, body);
+
+    let plan = restore::plan(&before, &tenant, &RestoreOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        tenant.writes.load(Ordering::SeqCst),
+        0,
+        "the dry run writes nothing"
+    );
+    let group_step = step_creating(&plan, "m.group", "sales").index;
+    let policy = plan.steps.iter().find(|s| s.label == "Sales").unwrap();
+    assert_eq!(
+        policy.action,
+        StepAction::Repair {
+            repairs: vec![ReferenceRepair {
+                pointer: "/groups/0".into(),
+                kind: "m.group".into(),
+                source_id: "g-sales".into(),
+                label: "sales".into(),
+                created_by: group_step,
+                current: Some("g-sales".into()),
+            }]
+        },
+        "{}",
+        plan.render_text()
+    );
+    assert!(
+        policy.index > group_step,
+        "the repair runs after the create"
+    );
+    assert_eq!(plan.repairs().count(), 1);
+    assert_eq!(plan.dangling().count(), 0, "{}", plan.render_text());
+    let text = plan.render_text();
+    assert!(
+        text.contains(&format!(
+            "repair refs     m.policy Sales (target p-sales)\n          ~ ref /groups/0: \"g-sales\" (dangling) -> m.group 'sales', re-created by step {group_step} (its new id is written at execution)"
+        )),
+        "the plan says what the reference becomes:\n{text}"
+    );
+
+    let report = restore::execute(&plan, &before, &tenant, ExecuteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.failed, 0, "{}", report.render_text());
+    assert_eq!((report.created, report.updated, report.repaired), (2, 1, 1));
+    assert!(report.unverified.is_empty(), "{}", report.render_text());
+    assert_eq!(tenant.writes.load(Ordering::SeqCst), 3);
+    let (new_group, _) = tenant.find("m.group", "name", "sales").unwrap();
+    assert_ne!(new_group, "g-sales");
+    let (_, policy) = tenant.find("m.policy", "name", "Sales").unwrap();
+    assert_eq!(policy["groups"], json!([new_group]), "points at the new id");
+    assert_eq!(
+        policy["requireMfa"],
+        json!(true),
+        "only the reference is written: the drift stays"
+    );
+
+    // Idempotent: nothing left to create or repair.
+    let again = restore::plan(&before, &tenant, &RestoreOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(again.writes(), 0, "{}", again.render_text());
+    assert_eq!(again.dangling().count(), 0);
+}
+
+#[tokio::test]
+async fn with_update_existing_the_change_names_the_step_that_creates_the_reference() {
+    let tenant = Tenant::seeded("acme", "");
+    let before = snapshot_of(&tenant).await;
+    delete_sales_group(&tenant);
+    let plan = restore::plan(
+        &before,
+        &tenant,
+        &RestoreOptions {
+            update_existing: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let group_step = step_creating(&plan, "m.group", "sales").index;
+    let policy = plan.steps.iter().find(|s| s.label == "Sales").unwrap();
+    let StepAction::Update { changes } = &policy.action else {
+        panic!("expected an update: {}", plan.render_text());
+    };
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0].pointer, "/groups/0");
+    assert_eq!(
+        changes[0].new,
+        Some(json!(format!("<new id from step {group_step}>")))
+    );
+    let report = restore::execute(&plan, &before, &tenant, ExecuteOptions::default())
+        .await
+        .unwrap();
+    assert!(report.unverified.is_empty(), "{}", report.render_text());
+    let (new_group, _) = tenant.find("m.group", "name", "sales").unwrap();
+    let (_, policy) = tenant.find("m.policy", "name", "Sales").unwrap();
+    assert_eq!(policy["groups"], json!([new_group]));
+}
+
+#[tokio::test]
+async fn without_repair_the_dangling_reference_is_reported_not_hidden() {
+    let tenant = Tenant::seeded("acme", "");
+    let before = snapshot_of(&tenant).await;
+    delete_sales_group(&tenant);
+    let options = RestoreOptions {
+        repair_references: false,
+        ..Default::default()
+    };
+    let plan = restore::plan(&before, &tenant, &options).await.unwrap();
+    let group_step = step_creating(&plan, "m.group", "sales").index;
+    let policy = plan.steps.iter().find(|s| s.label == "Sales").unwrap();
+    assert!(
+        matches!(policy.action, StepAction::Skip { .. }),
+        "{:?}",
+        policy.action
+    );
+    let dangling: Vec<_> = plan.dangling().map(|(s, d)| (s.index, d.clone())).collect();
+    assert_eq!(
+        dangling,
+        vec![(
+            policy.index,
+            DanglingReference {
+                pointer: "/groups/0".into(),
+                kind: "m.group".into(),
+                current: Some("g-sales".into()),
+                recreated_by: Some(group_step),
+                reason: "not repaired: reference repair is turned off".into(),
+            }
+        )]
+    );
+    let text = plan.render_text();
+    assert!(
+        text.contains("1 references of existing resources UNRESOLVED")
+            && text.contains(&format!("m.policy Sales: /groups/0 holds \"g-sales\", should name m.group re-created by step {group_step}")),
+        "{text}"
+    );
+
+    let report = restore::execute(&plan, &before, &tenant, ExecuteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        report.unverified,
+        vec![UnverifiedReference {
+            step: policy.index,
+            pointer: "/groups/0".into(),
+            kind: "m.group".into(),
+            target_id: "g-sales".into(),
+        }],
+        "{}",
+        report.render_text()
+    );
+    assert!(
+        report.render_text().contains("1 unverified references"),
+        "{}",
+        report.render_text()
+    );
+    let (_, policy) = tenant.find("m.policy", "name", "Sales").unwrap();
+    assert_eq!(policy["groups"], json!(["g-sales"]), "left as it was");
+}
+
+#[tokio::test]
+async fn a_repair_never_writes_back_a_body_whose_secret_it_cannot_restore() {
+    let tenant = Tenant::seeded("acme", "");
+    let before = snapshot_of(&tenant).await;
+    // "MFA for eng" names eng and has a hook secret that a backup only holds as a placeholder.
+    tenant.delete("m.group", "g-eng");
+    tenant.delete("m.member", "g-eng:u-bob");
+    tenant.delete("m.member", "g-eng:u-cyd");
+    let plan = restore::plan(&before, &tenant, &RestoreOptions::default())
+        .await
+        .unwrap();
+    let step = plan
+        .steps
+        .iter()
+        .find(|s| s.label == "MFA for eng")
+        .unwrap();
+    assert!(matches!(step.action, StepAction::Skip { .. }));
+    assert_eq!(step.dangling.len(), 1, "{}", plan.render_text());
+    assert!(
+        step.dangling[0].reason.contains("hook secret"),
+        "{:?}",
+        step.dangling
+    );
+    let report = restore::execute(&plan, &before, &tenant, ExecuteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.unverified.len(), 1, "{}", report.render_text());
+    let (_, policy) = tenant.find("m.policy", "name", "MFA for eng").unwrap();
+    assert_eq!(
+        policy["hook"]["secret"],
+        json!("SENTINEL-hook"),
+        "untouched"
+    );
+}
+
+#[tokio::test]
+async fn a_repair_waits_for_a_resource_created_later_in_the_plan() {
+    let tenant = Tenant::seeded("acme", "");
+    // Zones come before groups (no declared dependency), yet this one names a group.
+    tenant.put(
+        "m.zone",
+        "z-lab",
+        None,
+        json!({"name": "lab", "ownerGroup": "g-sales"}),
+    );
+    let before = snapshot_of(&tenant).await;
+    delete_sales_group(&tenant);
+    let plan = restore::plan(&before, &tenant, &RestoreOptions::default())
+        .await
+        .unwrap();
+    let group_step = step_creating(&plan, "m.group", "sales").index;
+    let zone_steps: Vec<_> = plan.steps.iter().filter(|s| s.label == "lab").collect();
+    assert_eq!(zone_steps.len(), 2, "{}", plan.render_text());
+    assert!(zone_steps[0].index < group_step);
+    assert!(
+        matches!(&zone_steps[0].action, StepAction::Skip { reason } if reason.contains(&format!("repaired by step {}", zone_steps[1].index)))
+    );
+    assert!(zone_steps[1].index > group_step);
+    assert!(matches!(zone_steps[1].action, StepAction::Repair { .. }));
+    let report = restore::execute(&plan, &before, &tenant, ExecuteOptions::default())
+        .await
+        .unwrap();
+    assert!(report.unverified.is_empty(), "{}", report.render_text());
+    assert_eq!(report.repaired, 2, "the zone and the policy");
+    let (new_group, _) = tenant.find("m.group", "name", "sales").unwrap();
+    let (_, zone) = tenant.find("m.zone", "name", "lab").unwrap();
+    assert_eq!(zone["ownerGroup"], json!(new_group));
+}
+
+#[tokio::test]
+async fn a_failed_create_leaves_the_repair_undone_and_reported() {
+    let tenant = Tenant::seeded("acme", "");
+    let before = snapshot_of(&tenant).await;
+    delete_sales_group(&tenant);
+    let tenant = Tenant {
+        fail_kind: Some("m.group"),
+        ..tenant
+    };
+    let plan = restore::plan(&before, &tenant, &RestoreOptions::default())
+        .await
+        .unwrap();
+    let report = restore::execute(&plan, &before, &tenant, ExecuteOptions::default())
+        .await
+        .unwrap();
+    let policy = plan.steps.iter().find(|s| s.label == "Sales").unwrap();
+    let entry = report
+        .ledger
+        .iter()
+        .find(|e| e.step == policy.index)
+        .unwrap();
+    assert!(
+        matches!(entry.outcome, StepOutcome::DependencyFailed { .. }),
+        "{entry:?}"
+    );
+    assert_eq!(report.repaired, 0);
+    assert!(
+        report
+            .unverified
+            .iter()
+            .any(|u| u.step == policy.index && u.target_id == "g-sales"),
+        "{}",
+        report.render_text()
+    );
 }

@@ -1,9 +1,10 @@
 //! Restore through the core engine against the fake Okta org: the incident round trip,
-//! idempotence, sync between two orgs, and the dry run writing nothing.
+//! idempotence, sync between two orgs, the dry run writing nothing, and the repair of a group
+//! rule that still names a deleted group.
 
 use butterfly_core::backup::{self, BackupOptions};
 use butterfly_core::diff::{self, Severity};
-use butterfly_core::restore::{self, ExecuteOptions, RestoreOptions, StepAction};
+use butterfly_core::restore::{self, ExecuteOptions, ReferenceRepair, RestoreOptions, StepAction};
 use butterfly_core::{Provider, Snapshot};
 use butterfly_okta::OktaProvider;
 use butterfly_testkit::okta::{FakeOkta, OktaOptions, OktaOrgSpec};
@@ -232,4 +233,127 @@ async fn sync_between_two_orgs() {
     assert!(report.unverified.is_empty(), "{:?}", report.unverified);
     let second = restore::plan(&source, &pb, &options).await.unwrap();
     assert_eq!(second.writes(), 0, "{}", second.render_text());
+}
+
+/// Issue 22, point 5: a group is deleted, the group rule that assigns users to it stays and
+/// still names the old id. Okta keeps the id in the rule (real Okta also marks the rule
+/// `INVALID` with `allGroupsValid: false`; the fake keeps its status). A restore of groups and
+/// group rules without `update_existing` re-creates the group under a new id and, by default,
+/// repairs the rule so that it names the new group.
+#[tokio::test]
+async fn a_group_rule_naming_a_recreated_group_is_repaired() {
+    let fake = FakeOkta::start(
+        OktaOrgSpec {
+            users: 300,
+            seed: 5,
+            governance: false,
+        },
+        OktaOptions::default(),
+    )
+    .await
+    .unwrap();
+    let okta = provider(&fake);
+    let original = snapshot(&okta).await;
+    let groups = fake.items("/api/v1/groups");
+    let rule = first(&fake.items("/api/v1/groups/rules"), |r| {
+        r["status"] == "ACTIVE"
+            && r["actions"]["assignUserToGroups"]["groupIds"]
+                .as_array()
+                .is_some_and(|ids| ids.len() == 1)
+    })
+    .clone();
+    let old_group = rule["actions"]["assignUserToGroups"]["groupIds"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let group_name = first(&groups, |g| g["id"] == old_group.as_str())["profile"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    delete(&fake, &format!("/api/v1/groups/{old_group}")).await;
+    let kept = first(&fake.items("/api/v1/groups/rules"), |r| {
+        r["id"] == rule["id"]
+    })
+    .clone();
+    assert_eq!(
+        kept["actions"]["assignUserToGroups"]["groupIds"],
+        serde_json::json!([old_group]),
+        "the rule stays and still names the deleted group"
+    );
+
+    let options = RestoreOptions {
+        kinds: Some(vec!["okta.group".into(), "okta.group_rule".into()]),
+        ..RestoreOptions::default()
+    };
+    assert!(!options.update_existing && options.repair_references);
+    let writes_before = fake.write_count();
+    let plan = restore::plan(&original, &okta, &options).await.unwrap();
+    assert_eq!(fake.write_count(), writes_before, "the dry run sent writes");
+    let text = plan.render_text();
+    let group_step = plan
+        .steps
+        .iter()
+        .find(|s| s.kind == "okta.group" && s.action == StepAction::Create)
+        .unwrap_or_else(|| panic!("the group is not re-created: {text}"));
+    assert_eq!(group_step.label, group_name);
+    let rule_step = plan
+        .steps
+        .iter()
+        .find(|s| s.kind == "okta.group_rule" && s.target_id.as_deref() == rule["id"].as_str())
+        .unwrap();
+    assert_eq!(
+        rule_step.action,
+        StepAction::Repair {
+            repairs: vec![ReferenceRepair {
+                pointer: "/actions/assignUserToGroups/groupIds/0".into(),
+                kind: "okta.group".into(),
+                source_id: old_group.clone(),
+                label: group_name.clone(),
+                created_by: group_step.index,
+                current: Some(old_group.clone()),
+            }]
+        },
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "~ ref /actions/assignUserToGroups/groupIds/0: \"{old_group}\" (dangling) -> okta.group '{group_name}', re-created by step {}",
+            group_step.index
+        )),
+        "{text}"
+    );
+    assert_eq!(plan.dangling().count(), 0, "{text}");
+
+    let report = restore::execute(&plan, &original, &okta, ExecuteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.failed, 0, "{}", report.render_text());
+    assert_eq!(report.repaired, 1, "{}", report.render_text());
+    assert!(report.unverified.is_empty(), "{}", report.render_text());
+
+    // Read the org itself, not the report: the rule names the re-created group.
+    let new_group = first(&fake.items("/api/v1/groups"), |g| {
+        g["profile"]["name"] == group_name.as_str()
+    })["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(new_group, old_group);
+    let repaired = first(&fake.items("/api/v1/groups/rules"), |r| {
+        r["id"] == rule["id"]
+    })
+    .clone();
+    assert_eq!(
+        repaired["actions"]["assignUserToGroups"]["groupIds"],
+        serde_json::json!([new_group])
+    );
+    assert_eq!(repaired["status"], "ACTIVE");
+    assert_eq!(
+        repaired["conditions"], rule["conditions"],
+        "only the reference changed"
+    );
+
+    // Idempotent: a fresh plan has nothing left to create or repair.
+    let again = restore::plan(&original, &okta, &options).await.unwrap();
+    assert_eq!(again.writes(), 0, "{}", again.render_text());
 }
