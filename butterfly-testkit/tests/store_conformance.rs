@@ -15,9 +15,26 @@ async fn memory_store_conforms() {
 }
 
 #[tokio::test]
+async fn memory_store_contains_damage() {
+    store_suite::run_damage(MemoryStore::new).await;
+}
+
+#[tokio::test]
 async fn fs_store_conforms() {
     let dirs: std::sync::Mutex<Vec<tempfile::TempDir>> = Default::default();
     store_suite::run_all(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsStore::open(dir.path()).unwrap();
+        dirs.lock().unwrap().push(dir);
+        store
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fs_store_contains_damage() {
+    let dirs: std::sync::Mutex<Vec<tempfile::TempDir>> = Default::default();
+    store_suite::run_damage(|| {
         let dir = tempfile::tempdir().unwrap();
         let store = FsStore::open(dir.path()).unwrap();
         dirs.lock().unwrap().push(dir);
