@@ -12,7 +12,7 @@ use butterfly_core::diff::{self, Severity};
 use butterfly_core::provider::Access;
 use butterfly_core::restore::{self, ExecuteOptions, RestoreOptions};
 use butterfly_core::snapshot::{KindOutcome, SnapshotId, SnapshotStatus};
-use butterfly_core::store::{FsStore, SnapshotStore, StoreExt};
+use butterfly_core::store::{DamagedKind, DamagedSnapshot, FsStore, SnapshotStore, StoreExt};
 use butterfly_core::{Error, ErrorKind, Result};
 use clap::{Parser, Subcommand};
 use examples::registry::{self, ConfigFile, Sources};
@@ -119,10 +119,15 @@ enum Command {
         #[arg(long)]
         kind: Option<String>,
     },
-    /// Check the integrity of every blob and resource of a snapshot.
+    /// Check the integrity of every blob and resource of a snapshot, or of the whole store;
+    /// every damaged object is reported (exit code 5 when there is one).
     Verify {
-        /// Snapshot id or `latest`.
-        snapshot: String,
+        /// Snapshot id or `latest` (the default).
+        #[arg(conflicts_with = "all")]
+        snapshot: Option<String>,
+        /// Check every snapshot and blob of the store.
+        #[arg(long)]
+        all: bool,
     },
     /// Differences between two snapshots, ranked by severity.
     Diff {
@@ -243,17 +248,57 @@ fn print_json(value: &impl serde::Serialize) -> Result<()> {
     Ok(())
 }
 
-async fn resolve(store: &FsStore, text: &str) -> Result<SnapshotId> {
+/// A snapshot id, or `latest`: the newest readable snapshot whose backup did not fail (a
+/// failed backup holds almost nothing; a damaged manifest is reported, not chosen).
+async fn resolve(cli: &Cli, store: &FsStore, text: &str) -> Result<SnapshotId> {
     if text == "latest" {
-        return store
-            .list(None)
-            .await?
+        let listing = store.list_checked(None).await?;
+        warn_damaged(cli, &listing.damaged);
+        return listing
+            .snapshots
             .into_iter()
-            .next()
+            .find(|s| s.status != SnapshotStatus::Failed)
             .map(|s| s.id)
-            .ok_or_else(|| Error::not_found("the store holds no snapshot"));
+            .ok_or_else(|| {
+                Error::not_found("the store holds no snapshot of a backup that did not fail")
+            });
     }
     text.parse()
+}
+
+/// A warning on stderr: a line of text, or with `--json` a JSON object on a line.
+fn warn(cli: &Cli, message: &str) {
+    if cli.json {
+        eprintln!("{}", json!({"warning": message}));
+    } else {
+        eprintln!("warning: {message}");
+    }
+}
+
+/// Warns about damaged snapshots met while listing (`butterfly verify --all` has the detail).
+fn warn_damaged(cli: &Cli, damaged: &[DamagedSnapshot]) {
+    for d in damaged {
+        warn(
+            cli,
+            &format!(
+                "snapshot {} is damaged and was skipped ({}); run `butterfly verify --all`",
+                d.id, d.error
+            ),
+        );
+    }
+}
+
+/// Warns about kinds left out of a salvaged snapshot.
+fn warn_damaged_kinds(cli: &Cli, what: &str, damaged: &[DamagedKind]) {
+    for d in damaged {
+        warn(
+            cli,
+            &format!(
+                "{what}: {} of snapshot {} is damaged and left out ({})",
+                d.kind, d.snapshot, d.error
+            ),
+        );
+    }
 }
 
 fn open_store(cli: &Cli) -> Result<FsStore> {
@@ -330,9 +375,21 @@ async fn run(cli: &Cli) -> Result<u8> {
                 && provider.capabilities().incremental
                 && let Some(last) = store.latest(provider.name(), provider.tenant()).await?
             {
-                let previous = store.load(&last.id).await?;
-                options = options.previous(std::sync::Arc::new(previous));
-                incremental_from = Some(last.id);
+                match store.load(&last.id).await {
+                    Ok(previous) => {
+                        options = options.previous(std::sync::Arc::new(previous));
+                        incremental_from = Some(last.id);
+                    }
+                    // A damaged baseline is no reason to skip tonight's backup: read it all.
+                    Err(e) if e.kind() == ErrorKind::Integrity => warn(
+                        cli,
+                        &format!(
+                            "the last snapshot {} is damaged ({e}); reading everything",
+                            last.id
+                        ),
+                    ),
+                    Err(e) => return Err(e),
+                }
             }
             let (snapshot, saved) =
                 backup::run_and_save(provider.as_ref(), &store, &options).await?;
@@ -372,6 +429,15 @@ async fn run(cli: &Cli) -> Result<u8> {
                     saved.new_bytes,
                     saved.reused_blobs
                 );
+                if saved.repaired_blobs > 0 {
+                    outln!(
+                        "{}",
+                        style.warn(&format!(
+                            "{} stored blobs were damaged and have been rewritten from this backup",
+                            saved.repaired_blobs
+                        ))
+                    );
+                }
                 if let Some(from) = &incremental_from {
                     outln!("incremental from {from} (use --full for a full read)");
                 }
@@ -385,7 +451,9 @@ async fn run(cli: &Cli) -> Result<u8> {
         }
         Command::List { provider } => {
             let store = open_existing_store(cli)?;
-            let list = store.list(provider.as_deref()).await?;
+            let listing = store.list_checked(provider.as_deref()).await?;
+            warn_damaged(cli, &listing.damaged);
+            let list = listing.snapshots;
             if cli.json {
                 print_json(&list)?;
             } else {
@@ -399,7 +467,10 @@ async fn run(cli: &Cli) -> Result<u8> {
                         status_text(&style, s.status)
                     );
                 }
-                if list.is_empty() {
+                for d in &listing.damaged {
+                    outln!("{}  {}", d.id, style.bad(&format!("damaged: {}", d.error)));
+                }
+                if list.is_empty() && listing.damaged.is_empty() {
                     outln!("no snapshots");
                 }
             }
@@ -407,7 +478,9 @@ async fn run(cli: &Cli) -> Result<u8> {
         }
         Command::Status => {
             let store = open_existing_store(cli)?;
-            let list = store.list(None).await?;
+            let listing = store.list_checked(None).await?;
+            warn_damaged(cli, &listing.damaged);
+            let list = listing.snapshots;
             let mut seen = std::collections::BTreeSet::new();
             let now = chrono::Utc::now();
             let latest: Vec<_> = list
@@ -441,15 +514,27 @@ async fn run(cli: &Cli) -> Result<u8> {
         }
         Command::Show { snapshot, kind } => {
             let store = open_existing_store(cli)?;
-            let id = resolve(&store, snapshot).await?;
-            let snap = store.load(&id).await?;
+            let id = resolve(cli, &store, snapshot).await?;
             match kind {
                 Some(kind) => {
-                    let data = snap.kinds.get(kind).ok_or_else(|| {
-                        Error::not_found(format!(
+                    // Only this kind's blobs are read: damage elsewhere does not matter here.
+                    let manifest = store.get_manifest(&id).await?;
+                    if !manifest.kinds.contains_key(kind) {
+                        return Err(Error::not_found(format!(
                             "snapshot {id} has no kind {kind}; it has: {}",
-                            snap.kinds.keys().cloned().collect::<Vec<_>>().join(", ")
-                        ))
+                            manifest
+                                .kinds
+                                .keys()
+                                .cloned()
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )));
+                    }
+                    let snap = store
+                        .load_kinds(&id, Some(std::slice::from_ref(kind)))
+                        .await?;
+                    let data = snap.kinds.get(kind).ok_or_else(|| {
+                        Error::integrity(format!("{kind} of snapshot {id} was not read"))
                     })?;
                     if cli.json {
                         print_json(data)?;
@@ -493,21 +578,97 @@ async fn run(cli: &Cli) -> Result<u8> {
             }
             Ok(exit::OK)
         }
-        Command::Verify { snapshot } => {
+        Command::Verify { snapshot, all } => {
             let store = open_existing_store(cli)?;
-            let id = resolve(&store, snapshot).await?;
-            let report = store.verify(&id).await?;
+            if *all {
+                let check = store.verify_all().await?;
+                if cli.json {
+                    print_json(&check)?;
+                } else {
+                    for d in &check.damaged_manifests {
+                        outln!("{} snapshot {}: {}", style.bad("damaged"), d.id, d.error);
+                    }
+                    for b in &check.damaged_blobs {
+                        let users: Vec<String> = b
+                            .used_by
+                            .iter()
+                            .map(|u| format!("{} of {}", u.kind, u.snapshot))
+                            .collect();
+                        outln!(
+                            "{} blob {} ({:?}): {}; used by {}",
+                            style.bad("damaged"),
+                            b.blob,
+                            b.problem,
+                            b.error,
+                            if users.is_empty() {
+                                "no snapshot".to_string()
+                            } else {
+                                users.join(", ")
+                            }
+                        );
+                    }
+                    for k in &check.damaged_kinds {
+                        outln!(
+                            "{} {} of snapshot {}: {}",
+                            style.bad("damaged"),
+                            k.kind,
+                            k.snapshot,
+                            k.error
+                        );
+                    }
+                    let summary = format!(
+                        "{} snapshots, {} kinds, {} blobs and {} resources checked",
+                        check.snapshots, check.kinds, check.blobs, check.resources
+                    );
+                    if check.is_clean() {
+                        outln!("{}: {summary}", style.good("ok"));
+                    } else {
+                        outln!(
+                            "{}: {summary}; {} damaged manifests, {} damaged blobs, {} damaged kinds",
+                            style.bad("damaged"),
+                            check.damaged_manifests.len(),
+                            check.damaged_blobs.len(),
+                            check.damaged_kinds.len()
+                        );
+                    }
+                }
+                return Ok(if check.is_clean() {
+                    exit::OK
+                } else {
+                    exit::INTEGRITY
+                });
+            }
+            let snapshot = snapshot.as_deref().unwrap_or("latest");
+            let id = resolve(cli, &store, snapshot).await?;
+            let report = store.verify_report(&id).await?;
             if cli.json {
                 print_json(&report)?;
             } else {
-                outln!(
-                    "{}: {} blobs and {} resources verified",
-                    style.good("ok"),
-                    report.blobs,
-                    report.resources
-                );
+                for k in &report.damaged {
+                    outln!("{} {}: {}", style.bad("damaged"), k.kind, k.error);
+                }
+                if report.damaged.is_empty() {
+                    outln!(
+                        "{}: {} blobs and {} resources verified",
+                        style.good("ok"),
+                        report.blobs,
+                        report.resources
+                    );
+                } else {
+                    outln!(
+                        "{}: {} damaged kinds; {} blobs and {} resources verified",
+                        style.bad("damaged"),
+                        report.damaged.len(),
+                        report.blobs,
+                        report.resources
+                    );
+                }
             }
-            Ok(exit::OK)
+            Ok(if report.damaged.is_empty() {
+                exit::OK
+            } else {
+                exit::INTEGRITY
+            })
         }
         Command::Diff {
             from,
@@ -516,8 +677,28 @@ async fn run(cli: &Cli) -> Result<u8> {
             fail_on,
         } => {
             let store = open_existing_store(cli)?;
-            let (a, b) = (resolve(&store, from).await?, resolve(&store, to).await?);
-            let (a, b) = (store.load(&a).await?, store.load(&b).await?);
+            let (a, b) = (
+                resolve(cli, &store, from).await?,
+                resolve(cli, &store, to).await?,
+            );
+            // Damaged kinds are left out of both sides (not shown as removed or added).
+            let (a, b) = (
+                store.load_salvage(&a, None).await?,
+                store.load_salvage(&b, None).await?,
+            );
+            warn_damaged_kinds(cli, "diff", &a.damaged);
+            warn_damaged_kinds(cli, "diff", &b.damaged);
+            let damaged: Vec<String> = a
+                .damaged
+                .iter()
+                .chain(&b.damaged)
+                .map(|d| d.kind.clone())
+                .collect();
+            let (mut a, mut b) = (a.snapshot, b.snapshot);
+            for kind in &damaged {
+                a.kinds.remove(kind);
+                b.kinds.remove(kind);
+            }
             if a.meta.provider != b.meta.provider {
                 return Err(Error::config(format!(
                     "cannot diff a {} snapshot with a {} snapshot",
@@ -548,8 +729,26 @@ async fn run(cli: &Cli) -> Result<u8> {
             override_lockout,
         } => {
             let store = open_existing_store(cli)?;
-            let id = resolve(&store, snapshot).await?;
-            let snap = store.load(&id).await?;
+            let id = resolve(cli, &store, snapshot).await?;
+            // Kinds whose blobs are intact are restored; damaged ones are left out, with a
+            // warning (and an error when nothing asked for is intact).
+            // Every kind is read (a restore of some kinds still resolves references through
+            // the others).
+            let salvaged = store.load_salvage(&id, None).await?;
+            if !salvaged.damaged.is_empty() {
+                let asked = |k: &str| kinds.as_ref().is_none_or(|ks| ks.iter().any(|x| x == k));
+                let intact_asked = salvaged.snapshot.kinds.keys().any(|k| asked(k));
+                if !intact_asked {
+                    let names: Vec<&str> =
+                        salvaged.damaged.iter().map(|d| d.kind.as_str()).collect();
+                    return Err(Error::integrity(format!(
+                        "snapshot {id} cannot be restored: every kind asked for is damaged ({}); run `butterfly verify --all`",
+                        names.join(", ")
+                    )));
+                }
+                warn_damaged_kinds(cli, "restore", &salvaged.damaged);
+            }
+            let snap = salvaged.snapshot;
             // A --target file is the whole configuration of the target: the environment's
             // settings (often those of the source tenant) must never leak into it.
             let target_file = target.as_deref().map(ConfigFile::load).transpose()?;
