@@ -852,3 +852,54 @@ async fn a_damaged_store_is_repaired_reported_and_stays_usable() {
         "the damaged manifest is reported"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_restore_plan_repairs_or_reports_references_to_a_recreated_group() {
+    let fake = small_okta(40, 28, OktaOptions::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli {
+        store: dir.path(),
+        env: okta_env(&fake),
+    };
+    let out = cli.run(&["backup", "okta", "--kinds", "okta.group,okta.group_rule"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    // Delete a group that a group rule assigns users to; the rule stays.
+    let rule = fake.items("/api/v1/groups/rules")[0].clone();
+    let group = rule["actions"]["assignUserToGroups"]["groupIds"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let response = reqwest::Client::new()
+        .delete(format!("{}/api/v1/groups/{group}", fake.base_url()))
+        .header("authorization", format!("SSWS {}", fake.api_token()))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    let kinds = ["--kinds", "okta.group,okta.group_rule"];
+    let plan = |extra: &[&str]| {
+        let mut args = vec!["restore", "latest", "--dry-run", "--json"];
+        args.extend_from_slice(&kinds);
+        args.extend_from_slice(extra);
+        let out = cli.run(&args);
+        assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+        json(&out)
+    };
+    let rule_step = |plan: &Value| {
+        plan["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["kind"] == "okta.group_rule" && s["target_id"] == rule["id"])
+            .cloned()
+            .unwrap_or_else(|| panic!("a step for the rule: {plan}"))
+    };
+    let repaired = plan(&[]);
+    let step = rule_step(&repaired);
+    assert_eq!(step["action"], "repair", "{step}");
+    assert_eq!(step["repairs"][0]["current"], group.as_str(), "{step}");
+    let reported = plan(&["--no-repair-references"]);
+    let step = rule_step(&reported);
+    assert_ne!(step["action"], "repair", "{step}");
+    assert_eq!(step["dangling"][0]["current"], group.as_str(), "{step}");
+}

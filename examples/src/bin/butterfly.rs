@@ -158,6 +158,10 @@ enum Command {
         /// Update resources that exist but differ.
         #[arg(long)]
         update_existing: bool,
+        /// Leave existing resources that still name a re-created resource's old id as they
+        /// are (reported as unresolved references) instead of repairing those references.
+        #[arg(long)]
+        no_repair_references: bool,
         /// Settings file (TOML) of another tenant to restore into (environment sync).
         #[arg(long)]
         target: Option<PathBuf>,
@@ -723,6 +727,7 @@ async fn run(cli: &Cli) -> Result<u8> {
             execute,
             kinds,
             update_existing,
+            no_repair_references,
             target,
             base_url,
             yes,
@@ -789,6 +794,7 @@ async fn run(cli: &Cli) -> Result<u8> {
             let options = RestoreOptions {
                 kinds: kinds.clone(),
                 update_existing: *update_existing,
+                repair_references: !*no_repair_references,
                 ..RestoreOptions::default()
             };
             let plan = restore::plan(&snap, provider.as_ref(), &options).await?;
