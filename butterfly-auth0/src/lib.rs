@@ -41,6 +41,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod descriptor;
 pub mod kinds;
 
 use std::collections::BTreeSet;
@@ -58,6 +59,7 @@ use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
 
 pub use config::{Auth0Auth, Auth0Config, TokenBucket, map_error};
+pub use descriptor::DESCRIPTOR;
 use kinds::{Auth0Kind, Listing, Write};
 
 /// The one rate-limit bucket of the Management API (Auth0 limits per tenant).

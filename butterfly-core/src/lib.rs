@@ -62,6 +62,7 @@ pub mod kind;
 pub mod pointer;
 pub mod provider;
 pub mod redact;
+pub mod registry;
 pub mod resource;
 pub mod restore;
 pub mod snapshot;

@@ -41,6 +41,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod descriptor;
 mod delta;
 pub mod kinds;
 
@@ -60,6 +61,7 @@ use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
 
 pub use config::{Cloud, EntraAuth, EntraConfig, map_error};
+pub use descriptor::DESCRIPTOR;
 use kinds::{EntraKind, Listing, Write};
 
 /// Graph resource units per budget period the client plans with by default (the identity

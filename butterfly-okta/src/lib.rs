@@ -31,6 +31,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod descriptor;
 pub mod kinds;
 
 use std::collections::BTreeSet;
@@ -51,6 +52,7 @@ use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
 
 pub use config::{OktaAuth, OktaConfig, map_error};
+pub use descriptor::DESCRIPTOR;
 use kinds::{Listing, OktaKind, Write};
 
 /// Okta's documented per-minute limits of the buckets the client spreads requests over.

@@ -1,115 +1,47 @@
 //! The providers this binary knows: their kinds (to read stored snapshots) and how to build
 //! a live provider from a TOML file, environment variables and flags.
 //!
-//! Each provider is one row of [`PROVIDERS`]; everything else here iterates that table.
+//! The providers are the [`registry`] of their crates' descriptors; everything here iterates
+//! it, and nothing matches on a provider's name.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use butterfly_core::diff::SeverityRule;
+use butterfly_core::registry::{BuildOptions, ProviderDescriptor, Registry, Settings};
 use butterfly_core::{Error, KindRef, Provider, Result};
 use serde::Deserialize;
 
-/// How one provider is read from settings and built.
-pub struct ProviderEntry {
-    /// Name on the command line and in snapshots (`"okta"`).
-    pub name: &'static str,
-    /// Every setting the provider reads (`OKTA_ORG_URL`, …); the prefix before the first `_`
-    /// is the provider's environment prefix.
-    pub settings: &'static [&'static str],
-    /// The setting `--base-url` fills in.
-    pub base_url_var: &'static str,
-    /// The provider's kinds.
-    pub kinds: fn() -> &'static [KindRef],
-    /// The provider's severity rules for diffs.
-    pub severity_rules: fn() -> Vec<SeverityRule>,
-    /// Builds the provider from its settings; `state_dir` is where it keeps state between runs
-    /// when its settings name no other place.
-    pub build: BuildFn,
+/// The providers this binary knows, in the order it lists them. Adding a provider is one
+/// line here.
+pub fn registry() -> Registry {
+    Registry::new([
+        &butterfly_okta::DESCRIPTOR,
+        &butterfly_entra::DESCRIPTOR,
+        &butterfly_auth0::DESCRIPTOR,
+    ])
 }
 
-/// Builds a provider from its settings and an optional state directory.
-pub type BuildFn = fn(&Vars, Option<&Path>) -> Result<Box<dyn Provider>>;
-
-impl ProviderEntry {
-    /// The environment prefix (`"OKTA_"`).
-    pub fn prefix(&self) -> String {
-        format!("{}_", self.name.to_ascii_uppercase())
-    }
-}
-
-/// A provider's settings by variable name (`OKTA_ORG_URL` → value).
-pub type Vars = BTreeMap<String, String>;
-
-/// The providers this binary can build, one row each.
-pub static PROVIDERS: &[ProviderEntry] = &[
-    ProviderEntry {
-        name: "okta",
-        settings: butterfly_okta::config::SETTINGS,
-        base_url_var: butterfly_okta::config::BASE_URL_VAR,
-        kinds: butterfly_okta::kinds::all,
-        severity_rules: butterfly_okta::severity_rules,
-        build: |vars, _| {
-            let config = butterfly_okta::OktaConfig::from_vars(|k| vars.get(k).cloned())?;
-            Ok(Box::new(butterfly_okta::OktaProvider::new(config)?))
-        },
-    },
-    ProviderEntry {
-        name: "entra",
-        settings: butterfly_entra::config::SETTINGS,
-        base_url_var: butterfly_entra::config::BASE_URL_VAR,
-        kinds: butterfly_entra::kinds::all,
-        severity_rules: butterfly_entra::severity_rules,
-        build: |vars, state_dir| {
-            let mut config = butterfly_entra::EntraConfig::from_vars(|k| vars.get(k).cloned())?;
-            if config.delta_state_file.is_none()
-                && let Some(dir) = state_dir
-            {
-                let tenant: String = config
-                    .tenant_id
-                    .chars()
-                    .map(|c| {
-                        if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                            c
-                        } else {
-                            '_'
-                        }
-                    })
-                    .collect();
-                config.delta_state_file = Some(dir.join(format!("entra-{tenant}.delta.json")));
-            }
-            Ok(Box::new(butterfly_entra::EntraProvider::new(config)?))
-        },
-    },
-    ProviderEntry {
-        name: "auth0",
-        settings: butterfly_auth0::config::SETTINGS,
-        base_url_var: butterfly_auth0::config::BASE_URL_VAR,
-        kinds: butterfly_auth0::kinds::all,
-        severity_rules: butterfly_auth0::severity_rules,
-        build: |vars, _| {
-            let config = butterfly_auth0::Auth0Config::from_vars(|k| vars.get(k).cloned())?;
-            Ok(Box::new(butterfly_auth0::Auth0Provider::new(config)?))
-        },
-    },
-];
-
-/// The row of a provider, or a `Config` error listing the known ones.
-pub fn entry(provider: &str) -> Result<&'static ProviderEntry> {
-    PROVIDERS
-        .iter()
-        .find(|p| p.name == provider)
-        .ok_or_else(|| {
-            Error::config(format!(
-                "unknown provider {provider:?}; this binary knows: {}",
-                names().join(", ")
-            ))
-        })
+/// The descriptor of a provider, or a `Config` error listing the known ones.
+pub fn entry(provider: &str) -> Result<&'static ProviderDescriptor> {
+    registry().get(provider)
 }
 
 /// The names of the known providers.
 pub fn names() -> Vec<&'static str> {
-    PROVIDERS.iter().map(|p| p.name).collect()
+    registry().names()
+}
+
+/// The settings part of `--help`: every provider's settings with what they hold.
+pub fn settings_help() -> String {
+    let mut out = String::new();
+    for p in registry().iter() {
+        out.push_str(&format!("{} ([{}] in a --config file):\n", p.title, p.name));
+        for s in p.settings {
+            out.push_str(&format!("  {:<30} {}\n", s.name, s.help));
+        }
+    }
+    out
 }
 
 /// The `--config` file: one table per provider, keys as the provider's variables in lower
@@ -164,14 +96,14 @@ impl ConfigFile {
                         .join(", ")
                 )
             })?;
-            let prefix = entry.prefix();
+            let prefix = entry.env_prefix();
             for key in table.keys() {
                 let var = format!("{prefix}{}", key.to_ascii_uppercase());
-                if !entry.settings.contains(&var.as_str()) {
+                if !entry.knows(&var) {
                     let known: Vec<String> = entry
                         .settings
                         .iter()
-                        .filter_map(|s| s.strip_prefix(prefix.as_str()))
+                        .filter_map(|s| s.name.strip_prefix(prefix.as_str()))
                         .map(str::to_ascii_lowercase)
                         .collect();
                     return Err(format!(
@@ -184,30 +116,34 @@ impl ConfigFile {
         Ok(file)
     }
 
-    /// The settings of one provider as `KEY=value` pairs with the provider's env prefix.
-    pub fn env_pairs(&self, provider: &str) -> Vars {
+    /// The settings of one provider, named with the provider's env prefix.
+    pub fn settings(&self, provider: &str) -> Settings {
         let prefix = format!("{}_", provider.to_ascii_uppercase());
-        let mut out = BTreeMap::new();
-        for (k, v) in self.tables.get(provider).into_iter().flatten() {
-            let value = match v {
-                toml::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            out.insert(format!("{prefix}{}", k.to_ascii_uppercase()), value);
-        }
-        out
+        Settings::from_pairs(
+            self.tables
+                .get(provider)
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| {
+                    let value = match v {
+                        toml::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    (format!("{prefix}{}", k.to_ascii_uppercase()), value)
+                }),
+        )
     }
 }
 
 /// The kinds of a provider, for reading stored snapshots without credentials.
 pub fn kinds(provider: &str) -> Result<&'static [KindRef]> {
-    Ok((entry(provider)?.kinds)())
+    Ok(entry(provider)?.kinds())
 }
 
 /// The provider's severity rules for diffs (none for an unknown provider).
 pub fn severity_rules(provider: &str) -> Vec<SeverityRule> {
     entry(provider)
-        .map(|e| (e.severity_rules)())
+        .map(|e| e.severity_rules())
         .unwrap_or_default()
 }
 
@@ -232,19 +168,22 @@ pub fn build(
     state_dir: Option<&Path>,
 ) -> Result<Box<dyn Provider>> {
     let entry = entry(provider)?;
-    let mut vars = match sources {
+    let mut settings = match sources {
         Sources::FileThenEnv(file) => {
-            let mut vars = file.map(|f| f.env_pairs(provider)).unwrap_or_default();
-            let prefix = entry.prefix();
-            vars.extend(std::env::vars().filter(|(k, _)| k.starts_with(&prefix)));
-            vars
+            let mut settings = file.map(|f| f.settings(provider)).unwrap_or_default();
+            settings.overlay(Settings::from_env(&entry.env_prefix()));
+            settings
         }
-        Sources::FileOnly(file) => file.env_pairs(provider),
+        Sources::FileOnly(file) => file.settings(provider),
     };
     if let Some(url) = base_url {
-        vars.insert(entry.base_url_var.to_string(), url.to_string());
+        settings.set(entry.base_url_setting, url);
     }
-    (entry.build)(&vars, state_dir)
+    let options = match state_dir {
+        Some(dir) => BuildOptions::with_state_dir(dir),
+        None => BuildOptions::default(),
+    };
+    entry.build(&settings, &options)
 }
 
 /// The provider's variables set in the process environment (names only), for telling a user
@@ -253,11 +192,8 @@ pub fn env_names(provider: &str) -> Vec<String> {
     let Ok(entry) = entry(provider) else {
         return Vec::new();
     };
-    let prefix = entry.prefix();
-    let mut names: Vec<String> = std::env::vars()
-        .map(|(k, _)| k)
-        .filter(|k| k.starts_with(&prefix))
-        .collect();
-    names.sort();
-    names
+    Settings::from_env(&entry.env_prefix())
+        .names()
+        .map(str::to_string)
+        .collect()
 }

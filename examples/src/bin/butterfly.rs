@@ -14,7 +14,7 @@ use butterfly_core::restore::{self, ExecuteOptions, RestoreOptions};
 use butterfly_core::snapshot::{KindOutcome, SnapshotId, SnapshotStatus};
 use butterfly_core::store::{DamagedKind, DamagedSnapshot, FsStore, SnapshotStore, StoreExt};
 use butterfly_core::{Error, ErrorKind, Result};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use examples::registry::{self, ConfigFile, Sources};
 use examples::{Progress, ProgressOutput, RestoreProgress, Style, exit, out, outln};
 use serde_json::json;
@@ -26,35 +26,25 @@ use serde_json::json;
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const AFTER_HELP: &str = "\
-Configuration (per provider; a --config TOML file uses the same names in lower case, without
-the prefix, under an [okta], [entra] or [auth0] table; the environment overrides the file):
-  OKTA_ORG_URL            https://<org>.okta.com
-  OKTA_CLIENT_ID          OAuth 2.0 service app client id (private_key_jwt)
-  OKTA_PRIVATE_KEY_FILE   PEM private key file (or OKTA_PRIVATE_KEY with the PEM itself)
-  OKTA_PRIVATE_KEY_ID     key id (kid) registered for the service app
-  OKTA_SCOPES             optional: scopes to request (default: derived from the kinds)
-  OKTA_API_TOKEN          SSWS API token, instead of the OAuth settings
-  ENTRA_TENANT_ID         directory (tenant) id
-  ENTRA_CLIENT_ID         application (client) id of the backup app registration
-  ENTRA_CLIENT_SECRET     client secret, or instead:
-  ENTRA_CERTIFICATE_FILE  PEM private key of the app's certificate (client assertion), with
-  ENTRA_CERTIFICATE_THUMBPRINT  the certificate's SHA-1 thumbprint
-  ENTRA_CLOUD             optional: global (default), usgov, usgov-dod, china
-  ENTRA_GRAPH_URL, ENTRA_AUTHORITY_URL  optional: Graph root and token authority overrides
-  AUTH0_DOMAIN            tenant or custom domain (acme.eu.auth0.com)
-  AUTH0_CLIENT_ID         machine-to-machine application's client id
-  AUTH0_CLIENT_SECRET     its client secret, or instead:
-  AUTH0_PRIVATE_KEY_FILE  PEM private key for private_key_jwt (+ optional AUTH0_PRIVATE_KEY_ID)
-  AUTH0_AUDIENCE          optional: API audience (default https://<domain>/api/v2/)
-  AUTH0_TIER              optional: enterprise (default) or free, the tenant's rate limit
---base-url points a provider at another API root (plain http only for 127.0.0.1, ::1, localhost).
-
-Exit codes: 0 ok; 1 failed; 2 usage or configuration error; 3 completed with warnings (backup)
-or changes at or above --fail-on (diff); 4 not found; 5 integrity check failed.";
+/// The text after `--help`'s options: every provider's settings (from the registry), then
+/// the rest.
+fn after_help() -> String {
+    format!(
+        "Configuration (per provider; a --config TOML file uses the same names in lower case, \
+without the prefix, under the provider's table; the environment overrides the file):\n{}\
+--base-url points a provider at another API root (plain http only for 127.0.0.1, ::1, localhost).\n\n\
+Exit codes: 0 ok; 1 failed; 2 usage or configuration error; 3 completed with warnings (backup)\n\
+or changes at or above --fail-on (diff); 4 not found; 5 integrity check failed.",
+        registry::settings_help()
+    )
+}
 
 #[derive(Debug, Parser)]
-#[command(name = "butterfly", version, about = "Back up, diff and restore identity-provider configuration", after_help = AFTER_HELP)]
+#[command(
+    name = "butterfly",
+    version,
+    about = "Back up, diff and restore identity-provider configuration"
+)]
 struct Cli {
     /// Snapshot store directory.
     #[arg(
@@ -78,7 +68,7 @@ struct Cli {
 enum Command {
     /// Access probe: which kinds these credentials can read.
     Kinds {
-        /// Provider name (okta, entra, auth0).
+        /// Provider name (see the settings below).
         provider: String,
         /// API root override (Okta org URL, Graph root, Auth0 tenant URL).
         #[arg(long)]
@@ -86,7 +76,7 @@ enum Command {
     },
     /// Back up a tenant into the store.
     Backup {
-        /// Provider name (okta, entra, auth0).
+        /// Provider name (see the settings below).
         provider: String,
         /// Only these kinds (comma separated ids, e.g. okta.group,okta.group_rule).
         #[arg(long, value_delimiter = ',')]
@@ -178,7 +168,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let parsed = Cli::command()
+        .after_help(after_help())
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             if !e.use_stderr() {
