@@ -638,12 +638,19 @@ async fn config_json_errors_logging_and_progress() {
     assert!(!log.contains('\u{1b}'), "no escape codes off a terminal");
 
     // Without a terminal, progress lines come at a steady interval (here every 50 ms), with
-    // the time spent waiting on rate limits.
+    // the time spent waiting on rate limits. The groups listing answers after 1.5 s, so the
+    // backup surely outlasts several intervals.
     let paced_fake = small_okta(
         200,
         25,
         OktaOptions {
             rate_limits: Some(butterfly_testkit::okta::okta_rate_limits(30.0)),
+            faults: vec![butterfly_testkit::fake::FaultRule::get(
+                "/api/v1/groups",
+                butterfly_testkit::fake::Fault::Slow(std::time::Duration::from_millis(1500)),
+                1,
+                1,
+            )],
             ..OktaOptions::default()
         },
     )
@@ -663,7 +670,7 @@ async fn config_json_errors_logging_and_progress() {
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
     let err = String::from_utf8_lossy(&out.stderr);
     let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("backup: ")).collect();
-    assert!(!lines.is_empty(), "progress lines: {err}");
+    assert!(lines.len() >= 5, "a line every 50 ms: {err}");
     assert!(
         lines.iter().all(|l| l.contains("waiting on rate limits")),
         "{lines:?}"
