@@ -10,7 +10,7 @@
 //! not "removed" just because the newer backup could not read them.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -599,114 +599,6 @@ impl Diff {
             *out.entry(c.severity).or_insert(0) += 1;
         }
         out
-    }
-
-    /// A readable summary (at most [`RENDER_PER_GROUP`] changes per kind and change type;
-    /// [`Diff::render_all`] lists every one).
-    pub fn render_text(&self, min: Severity) -> String {
-        self.render(min, Some(RENDER_PER_GROUP))
-    }
-
-    /// A readable summary listing every change.
-    pub fn render_all(&self, min: Severity) -> String {
-        self.render(min, None)
-    }
-
-    /// Counts by severity and kind, then changes by severity with their fields, at most
-    /// `per_group` per kind and change type.
-    fn render(&self, min: Severity, per_group: Option<usize>) -> String {
-        let mut t = String::new();
-        let shown: Vec<&ResourceChange> =
-            self.changes.iter().filter(|c| c.severity >= min).collect();
-        let _ = writeln!(t, "Diff {} -> {}", self.from, self.to);
-        if shown.is_empty() && self.kind_notes.is_empty() {
-            let _ = writeln!(t, "No changes at or above {min}.");
-            return t;
-        }
-        let counts: Vec<String> = self
-            .counts()
-            .iter()
-            .rev()
-            .filter(|(s, _)| **s >= min)
-            .map(|(s, n)| format!("{n} {s}"))
-            .collect();
-        let _ = writeln!(t, "{} changes: {}", shown.len(), counts.join(", "));
-        let mut by_kind: BTreeMap<(&str, ChangeType), usize> = BTreeMap::new();
-        for c in &shown {
-            *by_kind.entry((&c.kind, c.change)).or_insert(0) += 1;
-        }
-        for ((kind, change), n) in by_kind {
-            let word = match change {
-                ChangeType::Added => "added",
-                ChangeType::Removed => "removed",
-                ChangeType::Modified => "modified",
-            };
-            let _ = writeln!(t, "  {kind:<40} {n:>6} {word}");
-        }
-        for note in &self.kind_notes {
-            let _ = writeln!(t, "  ! {}: {}", note.kind, note.note);
-        }
-        let _ = writeln!(t);
-        let mut listed: BTreeMap<(&str, ChangeType), usize> = BTreeMap::new();
-        let mut hidden: BTreeMap<(&str, ChangeType), usize> = BTreeMap::new();
-        for c in shown {
-            let n = listed.entry((&c.kind, c.change)).or_insert(0);
-            *n += 1;
-            if per_group.is_some_and(|max| *n > max) {
-                *hidden.entry((&c.kind, c.change)).or_insert(0) += 1;
-                continue;
-            }
-            let sign = match c.change {
-                ChangeType::Added => '+',
-                ChangeType::Removed => '-',
-                ChangeType::Modified => '~',
-            };
-            let _ = writeln!(
-                t,
-                "[{:<8}] {sign} {} {} ({}){}",
-                c.severity.as_str().to_uppercase(),
-                c.kind,
-                c.label,
-                c.id,
-                if c.reasons.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", c.reasons.join("; "))
-                }
-            );
-            for f in &c.fields {
-                let _ = writeln!(
-                    t,
-                    "      ~ {}: {} -> {}",
-                    f.pointer,
-                    short(&f.old, 80),
-                    short(&f.new, 80)
-                );
-            }
-        }
-        for ((kind, change), n) in hidden {
-            let word = format!("{change:?}").to_lowercase();
-            let _ = writeln!(
-                t,
-                "  … and {n} more {kind} {word} (the JSON output lists all)"
-            );
-        }
-        t
-    }
-}
-
-/// A value for a one-line summary: JSON, cut at `max` characters.
-pub(crate) fn short(v: &Option<Value>, max: usize) -> String {
-    match v {
-        None => "(absent)".to_string(),
-        Some(v) => {
-            let s = v.to_string();
-            if s.chars().count() > max {
-                format!("{}…", s.chars().take(max).collect::<String>())
-            } else {
-                s
-            }
-        }
     }
 }
 

@@ -63,6 +63,7 @@ pub mod pointer;
 pub mod provider;
 pub mod redact;
 pub mod registry;
+mod report;
 pub mod resource;
 pub mod restore;
 pub mod snapshot;
