@@ -52,7 +52,9 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use butterfly_core::diff::{Severity, SeverityRule};
 use butterfly_core::http::{BucketSpec, HttpClient, HttpStats, NextPage, Request};
-use butterfly_core::provider::{Access, AccessReport, Capabilities, FetchContext, ResourceStream};
+use butterfly_core::provider::{
+    Access, AccessReport, Capabilities, FetchContext, KindWarnings, ResourceStream,
+};
 use butterfly_core::restore::{CannotRestore, Restorer};
 use butterfly_core::{Error, ErrorKind, KindRef, Provider, Resource, ResourceKind, Result};
 use futures::{StreamExt, TryStreamExt};
@@ -227,11 +229,13 @@ impl Auth0Provider {
     }
 
     /// A row for every `per_value` value, a 404 or an empty answer meaning "not configured"
-    /// where the row says so.
+    /// where the row says so. Of a row listed per value, a value the tenant does not have (404,
+    /// or a feature its plan lacks) is reported to `warnings` and the others are kept.
     async fn list_values(
         &self,
         row: &'static Auth0Kind,
         parent: Option<&str>,
+        warnings: &KindWarnings,
     ) -> Result<Vec<Resource>> {
         let values: Vec<Option<String>> = if row.per_value.is_empty() {
             vec![None]
@@ -244,6 +248,14 @@ impl Auth0Provider {
             .map(|value: Option<String>| async move {
                 match self.list(row, parent.as_deref(), value.as_deref()).await {
                     Err(e) if e.kind() == ErrorKind::NotFound && row.absent_is_empty => {
+                        Ok(Vec::new())
+                    }
+                    Err(e) if row.per_value.len() > 1 && is_absent(&e) => {
+                        warnings.warn(format!(
+                            "{} for {} was not read: {e}",
+                            row.path,
+                            value.as_deref().unwrap_or_default()
+                        ));
                         Ok(Vec::new())
                     }
                     other => other,
@@ -368,7 +380,9 @@ impl Auth0Provider {
     }
 
     /// The bindings of every trigger, one resource per trigger.
-    async fn bindings(&self) -> Result<Vec<Resource>> {
+    /// Every trigger's bindings, one resource per trigger; a trigger whose bindings the tenant
+    /// does not have (404, or not on its plan) is reported to `warnings`.
+    async fn bindings(&self, warnings: &KindWarnings) -> Result<Vec<Resource>> {
         let body = self.http.get("api/v2/actions/triggers").await?.value()?;
         let triggers: BTreeSet<String> = body
             .get("triggers")
@@ -390,12 +404,19 @@ impl Auth0Provider {
                     items_field: Some("bindings".into()),
                     total_field: Some("total".into()),
                 };
-                let items = self.collect(req, next, &kinds::ACTION_BINDING).await?;
-                Ok::<_, Error>(kinds::bindings_resource(&t, &items))
+                match self.collect(req, next, &kinds::ACTION_BINDING).await {
+                    Ok(items) => Ok(Some(kinds::bindings_resource(&t, &items))),
+                    Err(e) if is_absent(&e) => {
+                        warnings.warn(format!("the bindings of trigger {t} were not read: {e}"));
+                        Ok(None)
+                    }
+                    Err(e) => Err(e),
+                }
             })
             .buffered(PARENT_CONCURRENCY)
-            .try_collect()
+            .try_collect::<Vec<Option<Resource>>>()
             .await
+            .map(|list| list.into_iter().flatten().collect())
     }
 
     async fn fetch_all(&self, row: &'static Auth0Kind, ctx: FetchContext) -> Result<Vec<Resource>> {
@@ -404,17 +425,19 @@ impl Auth0Provider {
         }
         let result = match (row.listing, row.spec.parent, row.group_by) {
             (Listing::Users, _, _) => self.users().await,
-            (Listing::Bindings, _, _) => self.bindings().await,
+            (Listing::Bindings, _, _) => self.bindings(&ctx.warnings).await,
             // Listed once for all parents, each item naming its parent.
             (_, Some(_), Some(_)) => {
                 let parents: BTreeSet<&str> = ctx.parents.iter().map(|p| p.id.as_str()).collect();
-                self.list_values(row, None).await.map(|list| {
-                    list.into_iter()
-                        .filter(|r| r.parent_id.as_deref().is_some_and(|p| parents.contains(p)))
-                        .collect()
-                })
+                self.list_values(row, None, &ctx.warnings)
+                    .await
+                    .map(|list| {
+                        list.into_iter()
+                            .filter(|r| r.parent_id.as_deref().is_some_and(|p| parents.contains(p)))
+                            .collect()
+                    })
             }
-            (_, None, _) => match self.list_values(row, None).await {
+            (_, None, _) => match self.list_values(row, None, &ctx.warnings).await {
                 // A top-level route the tenant does not have: the feature is not on its plan.
                 Err(e) if e.kind() == ErrorKind::NotFound => Err(Error::new(
                     ErrorKind::Unsupported,
@@ -424,9 +447,10 @@ impl Auth0Provider {
             },
             (_, Some(_), None) => {
                 let parents: Vec<String> = ctx.parents.iter().map(|p| p.id.clone()).collect();
+                let warnings = &ctx.warnings;
                 futures::stream::iter(parents)
                     .map(|parent| async move {
-                        match self.list_values(row, Some(&parent)).await {
+                        match self.list_values(row, Some(&parent), warnings).await {
                             // The parent went away meanwhile.
                             Err(e) if e.kind() == ErrorKind::NotFound => Ok(Vec::new()),
                             other => other,
@@ -514,6 +538,12 @@ async fn download_export(location: &str) -> Result<Vec<Value>> {
 fn row(kind: &dyn ResourceKind) -> Result<&'static Auth0Kind> {
     kinds::row_of(kind.id())
         .ok_or_else(|| Error::config(format!("{} is not an Auth0 kind", kind.id())))
+}
+
+/// Whether an error says one part of a kind does not exist on this tenant: a 404, or a
+/// feature its plan does not include.
+fn is_absent(e: &Error) -> bool {
+    matches!(e.kind(), ErrorKind::NotFound | ErrorKind::Unsupported)
 }
 
 #[async_trait]

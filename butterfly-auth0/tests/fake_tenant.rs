@@ -388,3 +388,48 @@ async fn a_smaller_bucket_than_configured_is_learnt_from_the_headers() {
     // The client paced itself: it waited on the headers or on 429 resets, and never gave up.
     assert!(stats.waited_ms > 0 || stats.rate_limited > 0, "{stats:?}");
 }
+
+#[tokio::test]
+async fn a_trigger_without_bindings_loses_only_its_part() {
+    // One trigger's bindings answer 404 (a trigger the tenant does not have); the others and
+    // the rest of the kind are kept, with a warning naming the trigger.
+    let fake = FakeAuth0::start(
+        spec(20),
+        Auth0Options {
+            faults: vec![FaultRule::get(
+                "/api/v2/actions/triggers/",
+                Fault::Status(404),
+                1,
+                1,
+            )],
+            ..Auth0Options::default()
+        },
+    )
+    .await
+    .unwrap();
+    // The same tenant without the fault: one resource per trigger.
+    let clean = FakeAuth0::start(spec(20), Auth0Options::default())
+        .await
+        .unwrap();
+    let options = BackupOptions::default().kinds(["auth0.action_binding"]);
+    let triggers = backup::run(&provider(&clean), &options)
+        .await
+        .unwrap()
+        .resources("auth0.action_binding")
+        .len();
+    assert!(triggers > 1, "the fake has several triggers");
+    let snap = backup::run(&provider(&fake), &options).await.unwrap();
+    let bindings = &snap.kinds["auth0.action_binding"];
+    assert_eq!(bindings.outcome, KindOutcome::Complete);
+    assert_eq!(bindings.resources.len(), triggers - 1);
+    assert_eq!(bindings.warnings.len(), 1, "{:?}", bindings.warnings);
+    assert!(
+        bindings.warnings[0].contains("bindings of trigger"),
+        "{:?}",
+        bindings.warnings
+    );
+    assert_eq!(
+        snap.status(),
+        butterfly_core::SnapshotStatus::CompletedWithWarnings
+    );
+}

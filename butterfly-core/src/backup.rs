@@ -225,6 +225,8 @@ struct KindResult {
     resources: Vec<Resource>,
     /// Secret placeholders in `resources`.
     secrets: usize,
+    /// Parts of the kind that were not read (see [`FetchContext::warnings`]).
+    warnings: Vec<String>,
 }
 
 /// Runs a backup and returns the snapshot (not yet stored).
@@ -321,6 +323,7 @@ pub async fn run(provider: &dyn Provider, options: &BackupOptions) -> Result<Sna
                         },
                         resources: Vec::new(),
                         secrets: 0,
+                        warnings: Vec::new(),
                     };
                 }
                 match options.kind_timeout {
@@ -339,6 +342,7 @@ pub async fn run(provider: &dyn Provider, options: &BackupOptions) -> Result<Sna
                                 },
                                 resources: Vec::new(),
                                 secrets: 0,
+                                warnings: Vec::new(),
                             })
                     }
                 }
@@ -380,6 +384,7 @@ pub async fn run(provider: &dyn Provider, options: &BackupOptions) -> Result<Sna
                             FetchContext {
                                 parents: parents.clone(),
                                 previous: options.previous.clone(),
+                                ..FetchContext::default()
                             },
                         ));
                     }
@@ -413,6 +418,7 @@ pub async fn run(provider: &dyn Provider, options: &BackupOptions) -> Result<Sna
                                 outcome: o,
                                 resources: Vec::new(),
                                 secrets: 0,
+                                warnings: Vec::new(),
                             });
                         }
                     }
@@ -437,6 +443,9 @@ pub async fn run(provider: &dyn Provider, options: &BackupOptions) -> Result<Sna
     let mut snapshot = Snapshot::new(meta);
     for r in results {
         snapshot.insert_kind(r.kind.id(), r.outcome, r.resources);
+        if let Some(data) = snapshot.kinds.get_mut(r.kind.id()) {
+            data.warnings = r.warnings;
+        }
     }
     emit(BackupEvent::Finished {
         status: snapshot.status(),
@@ -460,6 +469,7 @@ async fn fetch_kind(
     // (cheaper than a map keyed by a copy of every id).
     let mut fetched_all: Vec<(Resource, usize)> = Vec::new();
     let fetched = AtomicUsize::new(0);
+    let warnings = ctx.warnings.clone();
     let mut stream = provider.fetch(kind, ctx);
     while let Some(item) = stream.next().await {
         let mut resource = match item {
@@ -471,6 +481,7 @@ async fn fetch_kind(
                     outcome: KindOutcome::from_error(&err),
                     resources: Vec::new(),
                     secrets: 0,
+                    warnings: Vec::new(),
                 };
             }
         };
@@ -485,6 +496,7 @@ async fn fetch_kind(
                 outcome: KindOutcome::from_error(&err),
                 resources: Vec::new(),
                 secrets: 0,
+                warnings: Vec::new(),
             };
         }
         let secrets = redact::redact_counted(kind, &mut resource).placeholders;
@@ -525,11 +537,21 @@ async fn fetch_kind(
         secrets += n;
         last_secrets = n;
     }
+    drop(stream);
+    let warnings = warnings.take();
+    for message in &warnings {
+        tracing::warn!(kind = kind.id(), "{message}");
+        emit(BackupEvent::Warning {
+            kind: Some(kind.id().to_string()),
+            message: message.clone(),
+        });
+    }
     KindResult {
         kind,
         outcome: KindOutcome::Complete,
         resources,
         secrets,
+        warnings,
     }
 }
 

@@ -70,6 +70,35 @@ pub struct FetchContext {
     /// [`Capabilities::incremental`] may read only what changed since and take the rest from
     /// it; the result must equal a full backup.
     pub previous: Option<Arc<crate::snapshot::Snapshot>>,
+    /// Where a fetch reports a part of the kind it could not read while keeping the rest (one
+    /// listing of several that the tenant does not offer): the kind stays complete, and the
+    /// warning is kept with it in the snapshot ([`KindData::warnings`]).
+    ///
+    /// [`KindData::warnings`]: crate::snapshot::KindData::warnings
+    pub warnings: KindWarnings,
+}
+
+/// The warnings of one kind's fetch; cheap to clone (clones share the list).
+#[derive(Debug, Clone, Default)]
+pub struct KindWarnings(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl KindWarnings {
+    /// Records that part of the kind was not read, naming the part and why.
+    pub fn warn(&self, message: impl Into<String>) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(message.into());
+    }
+
+    /// The warnings so far, sorted (concurrent listings report in any order) and without
+    /// repeats.
+    pub fn take(&self) -> Vec<String> {
+        let mut list = std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()));
+        list.sort();
+        list.dedup();
+        list
+    }
 }
 
 /// A stream of fetched resources.

@@ -283,6 +283,11 @@ pub struct KindData {
     pub outcome: KindOutcome,
     /// The resources, sorted by id (kept sorted by [`Snapshot::insert_kind`]).
     pub resources: Vec<Resource>,
+    /// What was not read of a kind that is otherwise complete (one listing of several that
+    /// the tenant does not offer, say), naming the part; the snapshot then completed with
+    /// warnings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Who and when: the part of a snapshot that is not tenant content.
@@ -336,6 +341,9 @@ pub struct KindManifest {
     pub sha256: String,
     /// The chunks, in id order.
     pub chunks: Vec<ChunkRef>,
+    /// What was not read of the kind ([`KindData::warnings`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// The record that makes a snapshot visible in a store; written last.
@@ -493,8 +501,14 @@ impl Snapshot {
         mut resources: Vec<Resource>,
     ) {
         resources.sort_by(|a, b| a.id.cmp(&b.id));
-        self.kinds
-            .insert(kind.into(), KindData { outcome, resources });
+        self.kinds.insert(
+            kind.into(),
+            KindData {
+                outcome,
+                resources,
+                warnings: Vec::new(),
+            },
+        );
     }
 
     /// The resources of a kind (empty if absent).
@@ -520,7 +534,12 @@ impl Snapshot {
 
     /// Overall status from the kinds' outcomes.
     pub fn status(&self) -> SnapshotStatus {
-        SnapshotStatus::from_outcomes(self.kinds.values().map(|k| &k.outcome))
+        let status = SnapshotStatus::from_outcomes(self.kinds.values().map(|k| &k.outcome));
+        let partial = self.kinds.values().any(|k| !k.warnings.is_empty());
+        match status {
+            SnapshotStatus::Success if partial => SnapshotStatus::CompletedWithWarnings,
+            other => other,
+        }
     }
 
     /// Encodes the snapshot into chunk blobs and a sealed manifest.
@@ -606,6 +625,7 @@ impl Snapshot {
                     count: data.resources.len(),
                     sha256: digest,
                     chunks,
+                    warnings: data.warnings.clone(),
                 },
             );
         }
@@ -696,6 +716,7 @@ impl Snapshot {
         Ok(KindData {
             outcome: km.outcome.clone(),
             resources,
+            warnings: km.warnings.clone(),
         })
     }
 }

@@ -41,8 +41,8 @@
 #![warn(missing_docs)]
 
 pub mod config;
-pub mod descriptor;
 mod delta;
+pub mod descriptor;
 pub mod kinds;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -626,6 +626,17 @@ impl EntraProvider {
         };
         result.map_err(|e| match e.kind() {
             ErrorKind::Denied => Error::new(ErrorKind::Denied, row.permission),
+            // A top-level collection the tenant does not have (Graph answers 404
+            // `Request_ResourceNotFound` or `ResourceNotFound` for a feature that is not
+            // provisioned): nothing to back up, not a failure.
+            ErrorKind::NotFound if row.spec.parent.is_none() => Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "GET {} answered 404: not available in this tenant ({})",
+                    row.path,
+                    e.message()
+                ),
+            ),
             _ => e.context(format!("reading {}", row.spec.id)),
         })
     }

@@ -609,3 +609,44 @@ impl Harness for EntraHarness {
 async fn behaviour_suite() {
     behaviour::run_all(&EntraHarness).await;
 }
+
+#[tokio::test]
+async fn a_collection_the_tenant_does_not_have_is_unsupported() {
+    // Named locations answer 404 (however they are asked for: alone or inside a $batch), as
+    // Graph does for a feature the tenant does not have.
+    let rules = || {
+        [
+            "/identity/conditionalAccess/namedLocations",
+            "/v1.0/identity/conditionalAccess/namedLocations",
+        ]
+        .into_iter()
+        .map(|p| FaultRule::get(p, Fault::Status(404), 1, 100))
+        .collect::<Vec<_>>()
+    };
+    let fake = FakeEntra::start(
+        spec(20),
+        EntraOptions {
+            faults: rules(),
+            batch_faults: rules(),
+            ..EntraOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let snap = backup::run(
+        &secret(&fake),
+        &BackupOptions::default().kinds(["entra.named_location", "entra.group"]),
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(
+            &snap.kinds["entra.named_location"].outcome,
+            KindOutcome::Unsupported { reason } if reason.contains("404")
+        ),
+        "{:?}",
+        snap.kinds["entra.named_location"].outcome
+    );
+    assert_eq!(snap.kinds["entra.group"].outcome, KindOutcome::Complete);
+    assert_eq!(snap.status(), butterfly_core::SnapshotStatus::Success);
+}

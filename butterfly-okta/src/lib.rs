@@ -41,7 +41,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use butterfly_core::diff::{Severity, SeverityRule};
 use butterfly_core::http::{BucketSpec, HttpClient, HttpStats, NextPage, Request, StaticAuth};
-use butterfly_core::provider::{Access, AccessReport, Capabilities, FetchContext, ResourceStream};
+use butterfly_core::provider::{
+    Access, AccessReport, Capabilities, FetchContext, KindWarnings, ResourceStream,
+};
 use butterfly_core::restore::{
     CannotRestore, GuardFinding, GuardLevel, RestorePlan, Restorer, StepAction,
 };
@@ -171,7 +173,15 @@ impl OktaProvider {
         self.read.stats()
     }
 
-    async fn list(&self, row: &'static OktaKind, parent: Option<&str>) -> Result<Vec<Resource>> {
+    /// Lists a kind (below `parent` for a sub-resource). A kind listed in several parts (one
+    /// listing per policy type) keeps the parts it could read: a part the org answers 404 or
+    /// 400 for (a policy type the org does not have) is reported to `warnings`, naming it.
+    async fn list(
+        &self,
+        row: &'static OktaKind,
+        parent: Option<&str>,
+        warnings: &KindWarnings,
+    ) -> Result<Vec<Resource>> {
         let path = kinds::list_path(row, parent);
         let mut out = Vec::new();
         let values: Vec<Option<&str>> = if row.per_value.1.is_empty() {
@@ -197,9 +207,26 @@ impl OktaProvider {
                     req = req.query("search", s);
                 }
                 let mut pages = self.read.pages(req, NextPage::LinkHeader);
+                let mut part = Vec::new();
+                let mut missing = None;
                 while let Some(page) = pages.next().await {
-                    let page = page?;
-                    out.extend(kinds::parse_page(row, parent, &page.value()?)?);
+                    match page {
+                        Ok(page) => part.extend(kinds::parse_page(row, parent, &page.value()?)?),
+                        // Only a part of several can be missing; one listing's 404 is the kind's.
+                        Err(e) if value.is_some() && is_absent(&e) => {
+                            missing = Some(e);
+                            break;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                match missing {
+                    Some(e) => warnings.warn(format!(
+                        "{path}?{}={} was not read: {e}",
+                        row.per_value.0,
+                        value.unwrap_or_default()
+                    )),
+                    None => out.extend(part),
                 }
             }
         }
@@ -208,7 +235,7 @@ impl OktaProvider {
 
     async fn fetch_all(&self, row: &'static OktaKind, ctx: FetchContext) -> Result<Vec<Resource>> {
         let result = match row.spec.parent {
-            None => self.list(row, None).await,
+            None => self.list(row, None, &ctx.warnings).await,
             Some(_) => {
                 let parents: Vec<String> = ctx
                     .parents
@@ -224,9 +251,10 @@ impl OktaProvider {
                     })
                     .map(|p| p.id.clone())
                     .collect();
+                let warnings = &ctx.warnings;
                 futures::stream::iter(parents)
                     .map(|parent| async move {
-                        match self.list(row, Some(&parent)).await {
+                        match self.list(row, Some(&parent), warnings).await {
                             // The parent went away, or does not offer this sub-resource.
                             Err(e) if e.kind() == ErrorKind::NotFound => Ok(Vec::new()),
                             Err(e)
@@ -246,6 +274,15 @@ impl OktaProvider {
         };
         result.map_err(|e| match e.kind() {
             ErrorKind::Denied => Error::new(ErrorKind::Denied, row.scope),
+            // A top-level listing the org does not have (`GET /api/v1/mappings` answers a bare
+            // 404 in orgs without the feature, as recorded): nothing to back up.
+            ErrorKind::NotFound if row.spec.parent.is_none() => Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "GET {} answered 404: not available in this org",
+                    kinds::list_path(row, None)
+                ),
+            ),
             _ => e.context(format!("reading {}", row.spec.id)),
         })
     }
@@ -285,6 +322,14 @@ impl OktaProvider {
             .to_string();
         (path, own)
     }
+}
+
+/// Whether an error says a listing does not exist in this org (404), or that the org refuses
+/// this variant of it (400, `E0000001` "Api validation failed", as for a policy type the org
+/// has no feature for).
+fn is_absent(e: &Error) -> bool {
+    e.kind() == ErrorKind::NotFound
+        || (e.status() == Some(400) && e.message().starts_with("E0000001"))
 }
 
 fn row(kind: &dyn ResourceKind) -> Result<&'static OktaKind> {

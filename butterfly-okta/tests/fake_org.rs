@@ -260,3 +260,72 @@ async fn scopes_are_derived_from_the_kinds() {
     );
     assert!(!denied.contains("okta.user"));
 }
+
+#[tokio::test]
+async fn a_missing_listing_loses_only_its_part() {
+    // The first policy listing (type=OKTA_SIGN_ON) answers 404, as for a policy type an org
+    // does not have; profile mappings answer a bare 404, as recorded for orgs without them.
+    let fake = FakeOkta::start(
+        spec(60),
+        OktaOptions {
+            faults: vec![
+                FaultRule::get("/api/v1/policies", Fault::Status(404), 1, 1),
+                FaultRule::get("/api/v1/mappings", Fault::Status(404), 1, 100),
+            ],
+            ..OktaOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let okta = ssws(&fake);
+    let snap = backup::run(
+        &okta,
+        &BackupOptions::default().kinds(["okta.policy_rule", "okta.profile_mapping"]),
+    )
+    .await
+    .unwrap();
+    let policies = &snap.kinds["okta.policy"];
+    assert_eq!(policies.outcome, KindOutcome::Complete);
+    assert_eq!(policies.warnings.len(), 1, "{:?}", policies.warnings);
+    assert!(
+        policies.warnings[0].contains("type=OKTA_SIGN_ON"),
+        "the warning names the listing: {:?}",
+        policies.warnings
+    );
+    // Every other type was kept, and so were the rules of those policies.
+    let kept: BTreeSet<&str> = snap
+        .resources("okta.policy")
+        .iter()
+        .map(|p| p.body["type"].as_str().unwrap())
+        .collect();
+    assert!(!kept.contains("OKTA_SIGN_ON"));
+    assert!(
+        kept.contains("PASSWORD") && kept.contains("ACCESS_POLICY"),
+        "{kept:?}"
+    );
+    assert_eq!(
+        snap.kinds["okta.policy_rule"].outcome,
+        KindOutcome::Complete
+    );
+    assert!(!snap.resources("okta.policy_rule").is_empty());
+    // A top-level listing the org does not have is unsupported, not failed.
+    assert!(
+        matches!(
+            &snap.kinds["okta.profile_mapping"].outcome,
+            KindOutcome::Unsupported { reason } if reason.contains("404")
+        ),
+        "{:?}",
+        snap.kinds["okta.profile_mapping"].outcome
+    );
+    assert_eq!(
+        snap.status(),
+        butterfly_core::SnapshotStatus::CompletedWithWarnings,
+        "a kind with a missing part is a warning"
+    );
+    // The warning is kept in the stored snapshot.
+    let store = butterfly_core::store::MemoryStore::new();
+    use butterfly_core::store::StoreExt;
+    let saved = store.save(&snap).await.unwrap();
+    let loaded = store.load(&saved.id).await.unwrap();
+    assert_eq!(loaded.kinds["okta.policy"].warnings, policies.warnings);
+}
