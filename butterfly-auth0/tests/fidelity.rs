@@ -11,8 +11,7 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 
 fn cassettes() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/auth0/cassettes/go-auth0-v1");
+    let dir = butterfly_testkit::fixtures::dir("auth0/cassettes/go-auth0-v1");
     let mut out = Vec::new();
     let mut stack = vec![dir];
     while let Some(d) = stack.pop() {

@@ -11,25 +11,10 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
 fn cassettes() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/okta/cassettes/okta-sdk-python");
-    let mut out = Vec::new();
-    let mut stack = vec![dir.clone()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d)
-            .unwrap_or_else(|e| panic!("fixtures missing at {}: {e}", d.display()))
-            .flatten()
-        {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    butterfly_testkit::fixtures::files_under("okta/cassettes/okta-sdk-python")
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect()
 }
 
 /// The row whose list path (ids as wildcards) matches `path`, with the parent id it implies.

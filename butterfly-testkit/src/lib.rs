@@ -43,6 +43,7 @@ pub mod auth0;
 pub mod behaviour;
 pub mod entra;
 pub mod fake;
+pub mod fixtures;
 pub mod okta;
 pub mod store_suite;
 pub mod synthetic;

@@ -7,8 +7,6 @@
 mod common;
 mod openapi_common;
 
-use std::path::Path;
-
 use butterfly_testkit::auth0::{
     Auth0Options, Auth0TenantSpec, COLLECTIONS, FakeAuth0, Paging, SINGLETONS, SPECIAL_ROUTES,
     has_create, has_item_get,
@@ -23,10 +21,8 @@ use serde_json::{Value, json};
 fn spec() -> &'static (Value, usize) {
     static SPEC: std::sync::OnceLock<(Value, usize)> = std::sync::OnceLock::new();
     SPEC.get_or_init(|| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/fixtures/auth0/spec/management-api-oas.json");
         let text =
-            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            butterfly_testkit::fixtures::read_to_string("auth0/spec/management-api-oas.json");
         let mut spec: Value = serde_json::from_str(&text).unwrap();
         one_of_as_any_of(&mut spec);
         let dropped = drop_uncompilable_patterns(&mut spec).len();
@@ -235,8 +231,7 @@ type Recorded = (String, Vec<(String, String)>, Value);
 /// Every recorded `GET` interaction with status 200 in the go-auth0 cassettes: path under
 /// `/api/v2/`, query pairs and body.
 fn recorded_gets() -> Vec<Recorded> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/auth0/cassettes/go-auth0-v1");
+    let root = butterfly_testkit::fixtures::dir("auth0/cassettes/go-auth0-v1");
     let mut files = Vec::new();
     let mut stack = vec![root];
     while let Some(dir) = stack.pop() {
@@ -358,8 +353,7 @@ async fn list_envelopes_match_the_recorded_traffic() {
 async fn missing_items_answer_the_recorded_error_bodies() {
     let (fake, token) = fake_and_token().await;
     let client = reqwest::Client::new();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/auth0/cassettes/go-auth0-v1");
+    let root = butterfly_testkit::fixtures::dir("auth0/cassettes/go-auth0-v1");
     let mut stack = vec![root];
     let mut compared = std::collections::BTreeSet::new();
     let mut failures = Vec::new();

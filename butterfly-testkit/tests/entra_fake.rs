@@ -900,8 +900,7 @@ fn shapes(body: &Value) -> Vec<(String, std::collections::BTreeSet<String>)> {
 async fn bodies_and_headers_carry_what_the_cassettes_recorded() {
     use std::collections::{BTreeMap, BTreeSet};
     // What the az CLI recordings saw.
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/entra/cassettes/azure-cli-role");
+    let dir = butterfly_testkit::fixtures::dir("entra/cassettes/azure-cli-role");
     let mut recorded: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut headers: BTreeSet<String> = BTreeSet::new();
     let mut error_keys = Vec::new();

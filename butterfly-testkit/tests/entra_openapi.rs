@@ -24,17 +24,13 @@ mod common;
 mod openapi_common;
 
 use std::collections::HashSet;
-use std::path::Path;
 
 use butterfly_testkit::entra::{EntraOptions, EntraTenantSpec, FakeEntra, ROUTES, Shape};
 use openapi_common::{errors, nullable_as_null_type, one_of_as_any_of, spec_path};
 use serde_json::{Value, json};
 
 fn fixture(rel: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/entra")
-        .join(rel);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    butterfly_testkit::fixtures::read_to_string(&format!("entra/{rel}"))
 }
 
 /// Names of the CSDL's flag enums.

@@ -10,16 +10,14 @@
 mod openapi_common;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use butterfly_testkit::okta::{COLLECTIONS, FakeOkta, OktaOptions, OktaOrgSpec, SINGLETONS};
 use openapi_common::{errors, nullable_as_null_type, one_of_as_any_of, spec_path};
 use serde_json::Value;
 
 fn spec() -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/okta/spec/management-oneOfInheritance.yaml");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text =
+        butterfly_testkit::fixtures::read_to_string("okta/spec/management-oneOfInheritance.yaml");
     serde_norway::from_str(&text).unwrap()
 }
 
