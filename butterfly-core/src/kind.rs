@@ -5,6 +5,7 @@
 //! implements. Adding a kind is adding a row, not a code path.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -206,6 +207,33 @@ pub trait ResourceKind: Send + Sync + fmt::Debug {
         Self: Sized,
     {
         Resource::new(self, id, parent_id, body)
+    }
+}
+
+// Building a resource needs its kind's descriptor, so the constructor lives with the kind:
+// resource.rs stays plain data and does not import this module.
+impl Resource {
+    /// Builds a resource of `kind`, computing the natural key and references from the body.
+    pub fn new(
+        kind: &dyn ResourceKind,
+        id: impl Into<String>,
+        parent_id: Option<String>,
+        body: Value,
+    ) -> Self {
+        Resource {
+            kind: kind.id().to_string(),
+            id: id.into(),
+            parent_id,
+            natural_key: kind.natural_key_of(&body),
+            references: kind.references_of(&body),
+            body: Arc::new(body),
+        }
+    }
+
+    /// Recomputes natural key and references after the body changed.
+    pub fn refresh(&mut self, kind: &dyn ResourceKind) {
+        self.natural_key = kind.natural_key_of(&self.body);
+        self.references = kind.references_of(&self.body);
     }
 }
 

@@ -1,11 +1,13 @@
 //! One backed-up object: a [`Resource`] of some kind, with its body as JSON.
+//!
+//! Plain data, below [`kind`](crate::kind): building a resource from its kind's descriptor
+//! ([`Resource::new`], [`Resource::refresh`]) is implemented there, so the two modules do not
+//! import each other.
 
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-use crate::kind::ResourceKind;
 
 /// A pointer inside a resource body that names another resource by id.
 ///
@@ -50,31 +52,21 @@ pub struct Resource {
 }
 
 impl Resource {
-    /// Builds a resource of `kind`, computing the natural key and references from the body.
-    pub fn new(
-        kind: &dyn ResourceKind,
-        id: impl Into<String>,
-        parent_id: Option<String>,
-        body: Value,
-    ) -> Self {
-        Resource {
-            kind: kind.id().to_string(),
-            id: id.into(),
-            parent_id,
-            natural_key: kind.natural_key_of(&body),
-            references: kind.references_of(&body),
-            body: Arc::new(body),
-        }
-    }
-
-    /// Recomputes natural key and references after the body changed.
-    pub fn refresh(&mut self, kind: &dyn ResourceKind) {
-        self.natural_key = kind.natural_key_of(&self.body);
-        self.references = kind.references_of(&self.body);
-    }
-
     /// A short label for reports: natural key if any, else the id.
     pub fn label(&self) -> &str {
         self.natural_key.as_deref().unwrap_or(&self.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// `kind` builds resources, so this module must not import it back.
+    #[test]
+    fn resource_does_not_import_kind() {
+        assert!(
+            !include_str!("resource.rs")
+                .lines()
+                .any(|l| l.starts_with("use crate::kind")),
+        );
     }
 }

@@ -484,3 +484,25 @@ impl RestoreReport {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The contract is what `provider` imports: it must not import what imports providers,
+    /// or the modules import each other in a circle again (provider -> restore -> backup ->
+    /// provider).
+    #[test]
+    fn the_contract_imports_nothing_that_drives_providers() {
+        let imports: Vec<&str> = include_str!("mod.rs")
+            .lines()
+            .filter(|l| l.starts_with("use crate::"))
+            .collect();
+        assert!(!imports.is_empty());
+        for above in ["backup", "provider", "report", "store", "http", "registry"] {
+            let path = format!("use crate::{above}");
+            assert!(
+                imports.iter().all(|l| !l.starts_with(&path)),
+                "restore/mod.rs imports crate::{above}"
+            );
+        }
+    }
+}
