@@ -349,6 +349,8 @@ impl RestoreProgress {
             StepOutcome::Created => 0,
             StepOutcome::Updated => 1,
             StepOutcome::Failed { .. } | StepOutcome::DependencyFailed { .. } => 2,
+            // StepOutcome is non_exhaustive: an outcome added later is not counted here.
+            _ => return,
         };
         self.done[slot].fetch_add(1, Ordering::Relaxed);
         self.bar.inc(1);

@@ -167,6 +167,7 @@ impl Default for RestoreOptions {
 /// What a step will do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum StepAction {
     /// Create the resource in the target.
     Create,
@@ -262,6 +263,7 @@ pub struct DanglingReference {
 /// How a reference inside a step's body will be resolved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "resolution", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Resolution {
     /// The referenced resource exists in the target under this id.
     InTarget {
@@ -401,6 +403,7 @@ pub struct ExecuteOptions {
 /// How one step of an execution ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum StepOutcome {
     /// Created with this new id.
     Created,
