@@ -1,8 +1,8 @@
 //! The one error type of butterfly.
 //!
-//! Every failure is an [`Error`] with an [`ErrorKind`] that says what kind of failure it is
-//! (and so whether retrying can help), a message, and a chain of context lines that say
-//! where it happened. Neither `Display` nor `Debug` ever contains a secret: messages are
+//! Every failure is an [`Error`] with an [`ErrorKind`] that says what kind of failure it is,
+//! an [`ErrorStatus`] that says whether retrying can help, a message, and a chain of context
+//! lines that say where it happened. Neither `Display` nor `Debug` ever contains a secret: messages are
 //! built from our own words, status codes and provider error codes, never from credentials,
 //! and provider bodies are only quoted after [`scrub`] has removed anything that looks like
 //! a credential.
@@ -26,7 +26,8 @@ pub enum ErrorKind {
     Denied,
     /// The resource, snapshot or endpoint does not exist (HTTP 404).
     NotFound,
-    /// The provider's rate limit was hit and the retry budget ran out (HTTP 429).
+    /// The provider's rate limit was hit (HTTP 429). Temporary; once the HTTP stack's retry
+    /// budget is spent the error is [`Persistent`](ErrorStatus::Persistent).
     RateLimited,
     /// A failure that may pass on its own: 5xx, connection reset, timeout.
     Transient,
@@ -45,9 +46,21 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    /// Whether an operation that failed with this kind may succeed if tried again.
+    /// The status a new error of this kind starts with: [`Temporary`](ErrorStatus::Temporary)
+    /// for [`RateLimited`](ErrorKind::RateLimited) and [`Transient`](ErrorKind::Transient),
+    /// [`Permanent`](ErrorStatus::Permanent) for every other kind.
+    pub fn default_status(self) -> ErrorStatus {
+        match self {
+            ErrorKind::RateLimited | ErrorKind::Transient => ErrorStatus::Temporary,
+            _ => ErrorStatus::Permanent,
+        }
+    }
+
+    /// Whether a new error of this kind may succeed if tried again (its
+    /// [`default_status`](Self::default_status) is temporary). An [`Error`] whose retries are
+    /// spent is not retryable whatever its kind: ask [`Error::is_retryable`].
     pub fn is_retryable(self) -> bool {
-        matches!(self, ErrorKind::RateLimited | ErrorKind::Transient)
+        self.default_status().is_retryable()
     }
 
     /// A short stable name (`"rate_limited"`), as used in JSON output.
@@ -74,7 +87,60 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// butterfly's error: a kind, a message, context lines and an optional source.
+/// Whether trying an operation again can help, as opendal has it: a rate limit hit once is
+/// [`Temporary`](ErrorStatus::Temporary), the same rate limit still hit when the retry budget
+/// is spent is [`Persistent`](ErrorStatus::Persistent), and neither a missing scope nor a
+/// tampered blob will ever pass on a retry ([`Permanent`](ErrorStatus::Permanent)).
+///
+/// ```
+/// use butterfly_core::error::ErrorStatus;
+/// use butterfly_core::{Error, ErrorKind};
+///
+/// let err = Error::new(ErrorKind::RateLimited, "HTTP 429 on /api/v1/users");
+/// assert_eq!(err.error_status(), ErrorStatus::Temporary);
+/// assert!(err.is_retryable());
+///
+/// // What a retry loop returns when it gives up.
+/// let spent = err.set_persistent().context("GET /api/v1/users after 5 attempts");
+/// assert_eq!(spent.error_status(), ErrorStatus::Persistent);
+/// assert!(!spent.is_retryable());
+/// assert_eq!(spent.kind(), ErrorKind::RateLimited);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorStatus {
+    /// Trying again will not help until something else changes (credentials, scopes,
+    /// configuration, data).
+    Permanent,
+    /// Trying again may help: a rate limit, a 5xx, a reset connection, a timeout.
+    Temporary,
+    /// Was temporary, but the retries allowed for it are spent: stop retrying and report it.
+    Persistent,
+}
+
+impl ErrorStatus {
+    /// Whether trying again may help: true only for [`Temporary`](ErrorStatus::Temporary).
+    pub fn is_retryable(self) -> bool {
+        self == ErrorStatus::Temporary
+    }
+
+    /// A short stable name (`"persistent"`), as used in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorStatus::Permanent => "permanent",
+            ErrorStatus::Temporary => "temporary",
+            ErrorStatus::Persistent => "persistent",
+        }
+    }
+}
+
+impl fmt::Display for ErrorStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// butterfly's error: a kind, a retry status, a message, context lines and an optional source.
 ///
 /// ```
 /// use butterfly_core::{Error, ErrorKind};
@@ -86,6 +152,7 @@ impl fmt::Display for ErrorKind {
 /// ```
 pub struct Error {
     kind: ErrorKind,
+    error_status: ErrorStatus,
     message: String,
     context: Vec<String>,
     status: Option<u16>,
@@ -94,10 +161,12 @@ pub struct Error {
 }
 
 impl Error {
-    /// A new error of `kind` with a message. The message must not contain secrets.
+    /// A new error of `kind` with a message, with the kind's
+    /// [`default_status`](ErrorKind::default_status). The message must not contain secrets.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
             kind,
+            error_status: kind.default_status(),
             message: message.into(),
             context: Vec::new(),
             status: None,
@@ -134,9 +203,37 @@ impl Error {
         self
     }
 
+    /// Records that the retries for this error are spent: a
+    /// [`Temporary`](ErrorStatus::Temporary) error becomes
+    /// [`Persistent`](ErrorStatus::Persistent) and is no longer retryable. A permanent error
+    /// stays permanent (it was never worth retrying), so a retry loop can call this on
+    /// whatever error it gives up with.
+    #[must_use]
+    pub fn set_persistent(mut self) -> Self {
+        if self.error_status == ErrorStatus::Temporary {
+            self.error_status = ErrorStatus::Persistent;
+        }
+        self
+    }
+
+    /// Sets the retry status, for the rare error whose kind's
+    /// [`default_status`](ErrorKind::default_status) is wrong for it.
+    #[must_use]
+    pub fn with_error_status(mut self, status: ErrorStatus) -> Self {
+        self.error_status = status;
+        self
+    }
+
     /// The kind of failure.
     pub fn kind(&self) -> ErrorKind {
         self.kind
+    }
+
+    /// Whether trying again can help: [`Temporary`](ErrorStatus::Temporary) until a retry
+    /// loop gives up on it ([`set_persistent`](Self::set_persistent)). Named apart from
+    /// [`status`](Self::status), which is the HTTP status code.
+    pub fn error_status(&self) -> ErrorStatus {
+        self.error_status
     }
 
     /// The message, without context.
@@ -159,9 +256,11 @@ impl Error {
         self.retry_after
     }
 
-    /// Whether trying again may help (see [`ErrorKind::is_retryable`]).
+    /// Whether trying again may help: only while the [`error_status`](Self::error_status) is
+    /// [`Temporary`](ErrorStatus::Temporary). A rate limit whose retry budget is spent is not
+    /// retryable.
     pub fn is_retryable(&self) -> bool {
-        self.kind.is_retryable()
+        self.error_status.is_retryable()
     }
 
     /// Shorthand for [`ErrorKind::Config`].
@@ -216,6 +315,7 @@ impl fmt::Debug for Error {
         // Debug is as safe as Display: the source's own Debug may carry request headers.
         f.debug_struct("Error")
             .field("kind", &self.kind)
+            .field("error_status", &self.error_status)
             .field("message", &scrub(&self.message))
             .field("status", &self.status)
             .field("retry_after", &self.retry_after)
@@ -454,5 +554,112 @@ mod tests {
         assert!(ErrorKind::Transient.is_retryable());
         assert!(!ErrorKind::Denied.is_retryable());
         assert!(!ErrorKind::Integrity.is_retryable());
+    }
+
+    const ALL_KINDS: [ErrorKind; 11] = [
+        ErrorKind::Auth,
+        ErrorKind::Denied,
+        ErrorKind::NotFound,
+        ErrorKind::RateLimited,
+        ErrorKind::Transient,
+        ErrorKind::InvalidData,
+        ErrorKind::Integrity,
+        ErrorKind::Config,
+        ErrorKind::Conflict,
+        ErrorKind::Io,
+        ErrorKind::Unsupported,
+    ];
+
+    #[test]
+    fn new_errors_take_their_kinds_default_status() {
+        for kind in ALL_KINDS {
+            let expected = match kind {
+                ErrorKind::RateLimited | ErrorKind::Transient => ErrorStatus::Temporary,
+                _ => ErrorStatus::Permanent,
+            };
+            assert_eq!(kind.default_status(), expected, "{kind}");
+            let err = Error::new(kind, "x");
+            assert_eq!(err.error_status(), expected, "{kind}");
+            assert_eq!(
+                err.is_retryable(),
+                expected == ErrorStatus::Temporary,
+                "{kind}"
+            );
+            assert_eq!(kind.is_retryable(), err.is_retryable(), "{kind}");
+        }
+        // The shorthands and conversions go through `new`.
+        assert_eq!(Error::config("x").error_status(), ErrorStatus::Permanent);
+        let io = Error::from(std::io::Error::other("disk"));
+        assert_eq!(io.error_status(), ErrorStatus::Permanent);
+    }
+
+    #[test]
+    fn a_spent_retry_budget_is_persistent_not_retryable() {
+        let spent = Error::new(ErrorKind::RateLimited, "HTTP 429")
+            .with_status(429)
+            .with_retry_after(Duration::from_secs(60))
+            .set_persistent()
+            .context("GET /api/v1/users after 5 attempts");
+        assert_eq!(spent.error_status(), ErrorStatus::Persistent);
+        assert!(!spent.is_retryable());
+        // Everything else is kept: the kind still says what failed.
+        assert_eq!(spent.kind(), ErrorKind::RateLimited);
+        assert_eq!(spent.status(), Some(429));
+        assert_eq!(spent.retry_after(), Some(Duration::from_secs(60)));
+        // Idempotent.
+        assert_eq!(
+            spent.set_persistent().error_status(),
+            ErrorStatus::Persistent
+        );
+        let transient = Error::new(ErrorKind::Transient, "HTTP 503").set_persistent();
+        assert_eq!(transient.error_status(), ErrorStatus::Persistent);
+    }
+
+    #[test]
+    fn a_permanent_error_stays_permanent_when_a_retry_loop_gives_up() {
+        for kind in [ErrorKind::Denied, ErrorKind::NotFound, ErrorKind::Auth] {
+            let err = Error::new(kind, "x").set_persistent();
+            assert_eq!(err.error_status(), ErrorStatus::Permanent, "{kind}");
+            assert!(!err.is_retryable());
+        }
+    }
+
+    #[test]
+    fn the_status_can_be_set_explicitly() {
+        let err = Error::new(
+            ErrorKind::Conflict,
+            "HTTP 409 while another change is applied",
+        )
+        .with_error_status(ErrorStatus::Temporary);
+        assert!(err.is_retryable());
+        assert_eq!(err.kind(), ErrorKind::Conflict);
+        let err = Error::new(ErrorKind::Transient, "x").with_error_status(ErrorStatus::Permanent);
+        assert!(!err.is_retryable());
+        assert_eq!(err.set_persistent().error_status(), ErrorStatus::Permanent);
+    }
+
+    #[test]
+    fn status_names_in_json_and_text() {
+        for (status, name) in [
+            (ErrorStatus::Permanent, "permanent"),
+            (ErrorStatus::Temporary, "temporary"),
+            (ErrorStatus::Persistent, "persistent"),
+        ] {
+            assert_eq!(status.to_string(), name);
+            assert_eq!(status.as_str(), name);
+            let json = serde_json::to_value(status).unwrap();
+            assert_eq!(json, serde_json::json!(name));
+            assert_eq!(serde_json::from_value::<ErrorStatus>(json).unwrap(), status);
+        }
+        assert!(ErrorStatus::Temporary.is_retryable());
+        assert!(!ErrorStatus::Persistent.is_retryable());
+        assert!(!ErrorStatus::Permanent.is_retryable());
+    }
+
+    #[test]
+    fn display_is_unchanged_and_debug_shows_the_status() {
+        let err = Error::new(ErrorKind::RateLimited, "HTTP 429").set_persistent();
+        assert_eq!(err.to_string(), "rate_limited: HTTP 429");
+        assert!(format!("{err:?}").contains("Persistent"), "{err:?}");
     }
 }

@@ -69,7 +69,7 @@ pub mod restore;
 pub mod snapshot;
 pub mod store;
 
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, ErrorStatus, Result};
 pub use kind::{Category, KindRef, KindSpec, ResourceKind, RestoreSupport};
 pub use provider::{Access, AccessReport, Capabilities, FetchContext, Provider};
 pub use resource::{Reference, Resource};
