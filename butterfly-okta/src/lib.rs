@@ -332,6 +332,137 @@ fn is_absent(e: &Error) -> bool {
         || (e.status() == Some(400) && e.message().starts_with("E0000001"))
 }
 
+/// Group rule writes, as Okta allows them: `PUT` only on an `INACTIVE` rule and never on its
+/// `actions`; an `INVALID` rule (one of its groups was deleted) can only be read or deleted.
+impl OktaProvider {
+    /// `POST {path}/{own}/lifecycle/{action}` (`activate` or `deactivate`).
+    async fn lifecycle(&self, path: &str, own: &str, action: &str) -> Result<()> {
+        self.write
+            .send(Request::post(
+                &format!("{path}/{own}/lifecycle/{action}"),
+                json!({}),
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Brings rule `own` to `resource`: by replacement when its actions change or it is
+    /// `INVALID`, else deactivate, `PUT`, re-activate.
+    async fn update_group_rule(&self, path: &str, own: &str, resource: &Resource) -> Result<()> {
+        let current = self
+            .write
+            .send(Request::get(&format!("{path}/{own}")))
+            .await?
+            .value()?;
+        let status = current["status"].as_str().unwrap_or("INACTIVE");
+        let desired = clean(&resource.body);
+        let active = match resource.body["status"].as_str() {
+            Some("ACTIVE") => true,
+            Some("INACTIVE") => false,
+            // A repair writes the target's own body, INVALID only because a group was deleted;
+            // the status before is unknown here, and a restored rule comes back active (as
+            // re-created ones do) so that it keeps assigning its users.
+            Some("INVALID") => true,
+            _ => status == "ACTIVE",
+        };
+        if status == "INVALID" || actions_differ(&desired, &current) {
+            return self
+                .replace_group_rule(path, own, status, desired, active)
+                .await;
+        }
+        let fields = |v: &Value| (v.get("name").cloned(), v.get("conditions").cloned());
+        if fields(&desired) != fields(&current) {
+            if status == "ACTIVE" {
+                self.lifecycle(path, own, "deactivate").await?;
+            }
+            self.write
+                .send(Request::put(&format!("{path}/{own}"), desired))
+                .await?;
+            if active {
+                self.lifecycle(path, own, "activate").await?;
+            }
+        } else if active != (status == "ACTIVE") {
+            let action = if active { "activate" } else { "deactivate" };
+            self.lifecycle(path, own, action).await?;
+        }
+        Ok(())
+    }
+
+    /// Replaces rule `old` (status `status`) by a new rule with `desired`'s name, conditions and
+    /// actions, active when `active`.
+    async fn replace_group_rule(
+        &self,
+        path: &str,
+        old: &str,
+        status: &str,
+        mut desired: Value,
+        active: bool,
+    ) -> Result<()> {
+        // New before old: a group rule only adds users to groups, so two rules for a moment
+        // are harmless, while deleting first would leave none if the create is refused.
+        let name = desired["name"].clone();
+        // Okta refuses a second rule of the same name: a temporary one (at most 50 characters)
+        // until the old rule is gone.
+        desired["name"] = json!(format!("butterfly restore {old}"));
+        let created = self
+            .write
+            .send(Request::post(path, desired.clone()))
+            .await?
+            .value()?;
+        let new = created["id"]
+            .as_str()
+            .ok_or_else(|| Error::invalid_data("the created group rule has no id"))?
+            .to_string();
+        if active {
+            self.lifecycle(path, &new, "activate").await?;
+        }
+        // An INVALID rule refuses lifecycle calls and an INACTIVE one needs none; deleting
+        // keeps the users the old rule added in their groups (no `removeUsers`).
+        if status == "ACTIVE" {
+            self.lifecycle(path, old, "deactivate").await?;
+        }
+        self.write
+            .send(Request::delete(&format!("{path}/{old}")))
+            .await?;
+        // The real name, through a PUT that Okta takes only on an INACTIVE rule.
+        if active {
+            self.lifecycle(path, &new, "deactivate").await?;
+        }
+        desired["name"] = name;
+        self.write
+            .send(Request::put(&format!("{path}/{new}"), desired))
+            .await
+            .map_err(|e| e.context(format!("the replacement {new} keeps its temporary name")))?;
+        if active {
+            self.lifecycle(path, &new, "activate").await?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether two group rules' actions differ, their target groups compared as sets (Okta keeps
+/// no order).
+fn actions_differ(a: &Value, b: &Value) -> bool {
+    let split = |rule: &Value| {
+        let mut actions = rule.get("actions").cloned().unwrap_or(Value::Null);
+        let ids: BTreeSet<String> = match actions.pointer_mut("/assignUserToGroups/groupIds") {
+            Some(ids) => {
+                let set = ids
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|i| i.as_str().map(str::to_string))
+                    .collect();
+                *ids = Value::Null;
+                set
+            }
+            None => BTreeSet::new(),
+        };
+        (ids, actions)
+    };
+    split(a) != split(b)
+}
+
 fn row(kind: &dyn ResourceKind) -> Result<&'static OktaKind> {
     kinds::row_of(kind.id())
         .ok_or_else(|| Error::config(format!("{} is not an Okta kind", kind.id())))
@@ -499,6 +630,7 @@ const SERVER_FIELDS: &[&str] = &[
     "lastSync",
     "syncState",
     "verificationStatus",
+    "allGroupsValid",
 ];
 
 fn clean(body: &Value) -> Value {
@@ -559,7 +691,7 @@ impl Restorer for OktaProvider {
         match kind.id() {
             "okta.user" => vec!["users are created STAGED, without password or MFA factors: activate them and let them enrol again".into()],
             "okta.app" => vec!["re-created apps get new client ids, client secrets and signing keys: update the service providers".into()],
-            "okta.group_rule" => vec!["group rules are re-created and activated; Okta re-evaluates their memberships".into()],
+            "okta.group_rule" => vec!["group rules are re-created and activated; Okta re-evaluates their memberships; a rule whose groups change, or that Okta marked INVALID, is replaced by a new rule (new id) and the old one deleted, leaving its users in their groups".into()],
             _ => Vec::new(),
         }
     }
@@ -647,6 +779,12 @@ impl Restorer for OktaProvider {
         let row = row(kind)?;
         let (path, _) = self.target(row, resource);
         let own = target_id.rsplit('/').next().unwrap_or(target_id);
+        if row.spec.id == "okta.group_rule" {
+            return self
+                .update_group_rule(&path, own, resource)
+                .await
+                .map_err(|e| e.context(format!("updating group rule {own}")));
+        }
         match row.write {
             Write::PutSingleton => {
                 self.write

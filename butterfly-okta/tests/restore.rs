@@ -1,6 +1,6 @@
 //! Restore through the core engine against the fake Okta org: the incident round trip,
 //! idempotence, sync between two orgs, the dry run writing nothing, and the repair of a group
-//! rule that still names a deleted group.
+//! rule that still names a deleted group (by replacing the rule, as Okta requires).
 
 use butterfly_core::backup::{self, BackupOptions};
 use butterfly_core::diff::{self, Severity};
@@ -236,10 +236,11 @@ async fn sync_between_two_orgs() {
 }
 
 /// Issue 22, point 5: a group is deleted, the group rule that assigns users to it stays and
-/// still names the old id. Okta keeps the id in the rule (real Okta also marks the rule
-/// `INVALID` with `allGroupsValid: false`; the fake keeps its status). A restore of groups and
-/// group rules without `update_existing` re-creates the group under a new id and, by default,
-/// repairs the rule so that it names the new group.
+/// still names the old id, and Okta marks it `INVALID` (`allGroupsValid: false`). A restore of
+/// groups and group rules without `update_existing` re-creates the group under a new id and,
+/// by default, repairs the rule so that it names the new group. Okta neither updates an
+/// `INVALID` rule nor changes a rule's actions, so the repair replaces it: one ACTIVE rule of
+/// that name remains, naming the new group, and the INVALID one is gone.
 #[tokio::test]
 async fn a_group_rule_naming_a_recreated_group_is_repaired() {
     let fake = FakeOkta::start(
@@ -280,6 +281,8 @@ async fn a_group_rule_naming_a_recreated_group_is_repaired() {
         serde_json::json!([old_group]),
         "the rule stays and still names the deleted group"
     );
+    assert_eq!(kept["status"], "INVALID", "Okta invalidates the rule");
+    assert_eq!(kept["allGroupsValid"], false);
 
     let options = RestoreOptions {
         kinds: Some(vec!["okta.group".into(), "okta.group_rule".into()]),
@@ -331,7 +334,8 @@ async fn a_group_rule_naming_a_recreated_group_is_repaired() {
     assert_eq!(report.repaired, 1, "{}", report.render_text());
     assert!(report.unverified.is_empty(), "{}", report.render_text());
 
-    // Read the org itself, not the report: the rule names the re-created group.
+    // Read the org itself, not the report: one ACTIVE rule of that name names the re-created
+    // group; the INVALID one is gone.
     let new_group = first(&fake.items("/api/v1/groups"), |g| {
         g["profile"]["name"] == group_name.as_str()
     })["id"]
@@ -339,10 +343,23 @@ async fn a_group_rule_naming_a_recreated_group_is_repaired() {
         .unwrap()
         .to_string();
     assert_ne!(new_group, old_group);
-    let repaired = first(&fake.items("/api/v1/groups/rules"), |r| {
-        r["id"] == rule["id"]
-    })
-    .clone();
+    let rules = fake.items("/api/v1/groups/rules");
+    let named: Vec<&Value> = rules.iter().filter(|r| r["name"] == rule["name"]).collect();
+    assert_eq!(
+        named.len(),
+        1,
+        "exactly one rule named {}: {named:?}",
+        rule["name"]
+    );
+    let repaired = named[0];
+    assert!(
+        rules.iter().all(|r| r["id"] != rule["id"]),
+        "the INVALID rule is deleted"
+    );
+    assert!(
+        rules.iter().all(|r| r["status"] != "INVALID"),
+        "no INVALID rule is left"
+    );
     assert_eq!(
         repaired["actions"]["assignUserToGroups"]["groupIds"],
         serde_json::json!([new_group])
@@ -354,6 +371,93 @@ async fn a_group_rule_naming_a_recreated_group_is_repaired() {
     );
 
     // Idempotent: a fresh plan has nothing left to create or repair.
+    let again = restore::plan(&original, &okta, &options).await.unwrap();
+    assert_eq!(again.writes(), 0, "{}", again.render_text());
+}
+
+/// With `update_existing`, group rules are updated the way Okta allows: a rule whose target
+/// groups drifted is replaced (Okta never changes a rule's actions), one whose conditions
+/// drifted is deactivated, replaced with `PUT` and re-activated under the same id.
+#[tokio::test]
+async fn group_rule_updates_replace_changed_actions_and_put_changed_conditions() {
+    let fake = FakeOkta::start(
+        OktaOrgSpec {
+            users: 300,
+            seed: 5,
+            governance: false,
+        },
+        OktaOptions::default(),
+    )
+    .await
+    .unwrap();
+    let okta = provider(&fake);
+    let original = snapshot(&okta).await;
+    let rules = fake.items("/api/v1/groups/rules");
+    let active: Vec<&Value> = rules.iter().filter(|r| r["status"] == "ACTIVE").collect();
+    assert!(active.len() >= 2);
+    let (moved, reworded) = (active[0].clone(), active[1].clone());
+    let other_group = first(&fake.items("/api/v1/groups"), |g| {
+        g["type"] == "OKTA_GROUP"
+            && moved["actions"]["assignUserToGroups"]["groupIds"][0] != g["id"]
+    })["id"]
+        .clone();
+    // Drift made in the admin console: another target group, another expression.
+    fake.with_org(|collections, _| {
+        for rule in collections.get_mut("/api/v1/groups/rules").unwrap() {
+            if rule["id"] == moved["id"] {
+                rule["actions"]["assignUserToGroups"]["groupIds"] =
+                    serde_json::json!([other_group]);
+            }
+            if rule["id"] == reworded["id"] {
+                rule["conditions"]["expression"]["value"] =
+                    serde_json::json!("user.department==\"Nobody\"");
+            }
+        }
+    });
+
+    let options = RestoreOptions {
+        kinds: Some(vec!["okta.group_rule".into()]),
+        update_existing: true,
+        ..RestoreOptions::default()
+    };
+    let plan = restore::plan(&original, &okta, &options).await.unwrap();
+    let updates = plan
+        .steps
+        .iter()
+        .filter(|s| matches!(s.action, StepAction::Update { .. }))
+        .count();
+    assert_eq!(updates, 2, "{}", plan.render_text());
+    let report = restore::execute(&plan, &original, &okta, ExecuteOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.failed, 0, "{}", report.render_text());
+    assert!(report.unverified.is_empty(), "{}", report.render_text());
+
+    let after = fake.items("/api/v1/groups/rules");
+    assert_eq!(after.len(), rules.len(), "no rule added or lost: {after:?}");
+    let named =
+        |name: &Value| -> Vec<&Value> { after.iter().filter(|r| &r["name"] == name).collect() };
+    let replaced = named(&moved["name"]);
+    assert_eq!(replaced.len(), 1, "{replaced:?}");
+    assert_ne!(
+        replaced[0]["id"], moved["id"],
+        "a new rule replaced the old one"
+    );
+    assert_eq!(replaced[0]["actions"], moved["actions"]);
+    assert_eq!(replaced[0]["conditions"], moved["conditions"]);
+    assert_eq!(replaced[0]["status"], "ACTIVE");
+    let updated = named(&reworded["name"]);
+    assert_eq!(updated.len(), 1, "{updated:?}");
+    assert_eq!(updated[0]["id"], reworded["id"], "updated in place");
+    assert_eq!(updated[0]["conditions"], reworded["conditions"]);
+    assert_eq!(updated[0]["status"], "ACTIVE");
+    assert!(
+        after
+            .iter()
+            .all(|r| !r["name"].as_str().unwrap().starts_with("butterfly restore")),
+        "no temporary name is left"
+    );
+
     let again = restore::plan(&original, &okta, &options).await.unwrap();
     assert_eq!(again.writes(), 0, "{}", again.render_text());
 }

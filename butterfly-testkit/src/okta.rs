@@ -16,6 +16,10 @@
 //!   app users max 500, apps max 200, group rules max 200; `after` cursors; `Link` headers
 //!   with `rel="self"` and `rel="next"`.
 //! - The `Everyone` group (`BUILT_IN`) has every user as member.
+//! - Group rules: created `INACTIVE` with a unique name; `PUT` only on an `INACTIVE` rule and
+//!   never changing its `actions`; deleting a group turns every rule naming it `INVALID`
+//!   (`allGroupsValid: false`), which can then only be read or deleted; lifecycle calls answer
+//!   204, a deleted rule 202. Evidence and error bodies in `okta/group_rules.rs`.
 //! - Auth: `SSWS <token>`, or `POST /oauth2/v1/token` with a `private_key_jwt` client
 //!   assertion (RS256, verified against the test public key) returning a bearer token with
 //!   the requested scopes. Each route needs its `okta.*.read` scope (`.manage` for writes);
@@ -42,6 +46,8 @@ use axum::http::Method;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
+
+mod group_rules;
 
 use crate::fake::{
     AssertionError, BucketLimit, FakeApi, FakeRequest, FakeResponse, FakeServer, FaultRule,
@@ -1193,8 +1199,15 @@ impl OktaApi {
                     } else {
                         "ACTIVE"
                     });
-                } else if coll_path == "/api/v1/groups/rules" {
-                    body["status"] = json!("INACTIVE");
+                } else if coll_path == group_rules::PATH {
+                    let rules = org
+                        .collections
+                        .get(&coll_path)
+                        .map_or(&[][..], Vec::as_slice);
+                    if let Some(refused) = group_rules::refuse_create(rules, &body) {
+                        return Some(refused);
+                    }
+                    group_rules::created(&mut body);
                 } else if coll_path == "/api/v1/groups" {
                     body["type"] = json!("OKTA_GROUP");
                 } else if body.get("status").is_none() && !coll.id_prefix.is_empty() {
@@ -1244,17 +1257,16 @@ impl OktaApi {
                             &format!("Not found: Resource not found: {id}"),
                         ));
                     };
+                    if coll_path == group_rules::PATH {
+                        return group_rules::lifecycle(&mut list[pos], &action);
+                    }
                     let status = match action.as_str() {
                         "activate" => "ACTIVE",
                         "deactivate" => "INACTIVE",
                         _ => return None,
                     };
                     list[pos]["status"] = json!(status);
-                    return Some(if coll_path == "/api/v1/groups/rules" {
-                        FakeResponse::no_content()
-                    } else {
-                        FakeResponse::ok(list[pos].clone())
-                    });
+                    return Some(FakeResponse::ok(list[pos].clone()));
                 }
                 match (method, pos) {
                     (Method::GET, Some(p)) => Some(FakeResponse::ok(list[p].clone())),
@@ -1270,8 +1282,19 @@ impl OktaApi {
                                     items.retain(|i| i["id"] != id.as_str());
                                 }
                             }
+                            // Rules naming the group keep its id and turn INVALID.
+                            if let Some(rules) = org.collections.get_mut(group_rules::PATH) {
+                                group_rules::group_deleted(rules, &id);
+                            }
                         }
-                        Some(FakeResponse::no_content())
+                        Some(if coll_path == group_rules::PATH {
+                            group_rules::deleted()
+                        } else {
+                            FakeResponse::no_content()
+                        })
+                    }
+                    (Method::PUT, Some(p)) if coll_path == group_rules::PATH => {
+                        Some(group_rules::replace(list, p, req.json()))
                     }
                     (Method::PUT, Some(p)) => {
                         let mut body = req.json();
