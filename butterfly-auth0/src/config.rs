@@ -1,17 +1,15 @@
 //! Configuration, authentication and the one HTTP error mapping of the Auth0 provider.
 
-use std::collections::BTreeSet;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use butterfly_core::http::{self, AuthHook, TokenCache};
+use butterfly_core::http::{self, ClientAssertion, ClientAuth, ClientCredentialsAuth, oauth};
 use butterfly_core::{Error, ErrorKind, Result};
 use reqwest::header::HeaderMap;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// How the provider authenticates to the token endpoint (client credentials grant).
 #[derive(Clone, Deserialize)]
@@ -34,15 +32,6 @@ pub enum Auth0Auth {
         /// Key id of the registered credential.
         key_id: Option<String>,
     },
-}
-
-impl Auth0Auth {
-    fn client_id(&self) -> &str {
-        match self {
-            Auth0Auth::ClientSecret { client_id, .. }
-            | Auth0Auth::PrivateKeyJwt { client_id, .. } => client_id,
-        }
-    }
 }
 
 impl fmt::Debug for Auth0Auth {
@@ -256,158 +245,40 @@ impl Auth0Config {
     }
 }
 
-/// The client-credentials token hook: asks `{base}/oauth/token` for a Management API token
-/// (with the client secret or a signed client assertion), caches it until a minute before it
-/// expires, and remembers the scopes the tenant granted (for the access probe).
-pub(crate) struct TokenAuth {
-    auth: Auth0Auth,
-    key: Option<jsonwebtoken::EncodingKey>,
+/// The client-credentials token hook: asks `token_url` for a Management API token for
+/// `audience` (with the client secret, or a client assertion whose `aud` is the tenant URL),
+/// and reads the granted scopes from the response (for the access probe).
+pub(crate) fn token_auth(
+    auth: &Auth0Auth,
     audience: String,
     token_url: String,
     assertion_audience: String,
-    cache: TokenCache,
-    granted: Arc<Mutex<Option<BTreeSet<String>>>>,
-}
-
-impl fmt::Debug for TokenAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenAuth")
-            .field("client_id", &self.auth.client_id())
-            .field("audience", &self.audience)
-            .field("credential", &"[redacted]")
-            .finish()
-    }
-}
-
-impl TokenAuth {
-    pub(crate) fn new(
-        auth: &Auth0Auth,
-        audience: String,
-        token_url: String,
-        assertion_audience: String,
-        granted: Arc<Mutex<Option<BTreeSet<String>>>>,
-    ) -> Result<TokenAuth> {
-        let key = match auth {
-            Auth0Auth::PrivateKeyJwt { private_key, .. } => Some(
-                jsonwebtoken::EncodingKey::from_rsa_pem(private_key.expose_secret().as_bytes())
-                    .map_err(|_| {
-                        Error::config("the Auth0 private key is not a valid RSA PEM key")
-                    })?,
+) -> Result<ClientCredentialsAuth> {
+    let (client_id, credential) = match auth {
+        Auth0Auth::ClientSecret {
+            client_id,
+            client_secret,
+        } => (client_id, ClientAuth::SecretPost(client_secret.clone())),
+        Auth0Auth::PrivateKeyJwt {
+            client_id,
+            private_key,
+            key_id,
+        } => (
+            client_id,
+            ClientAuth::PrivateKeyJwt(
+                ClientAssertion::from_rsa_pem(private_key)
+                    .map_err(|_| Error::config("the Auth0 private key is not a valid RSA PEM key"))?
+                    .key_id(key_id.clone())
+                    .audience(assertion_audience)
+                    .lifetime(Duration::from_secs(60)),
             ),
-            Auth0Auth::ClientSecret { .. } => None,
-        };
-        Ok(TokenAuth {
-            auth: auth.clone(),
-            key,
-            audience,
-            token_url,
-            assertion_audience,
-            cache: TokenCache::default(),
-            granted,
-        })
-    }
-
-    fn assertion(&self, key: &jsonwebtoken::EncodingKey, key_id: Option<String>) -> Result<String> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        let id = self.auth.client_id();
-        let claims = json!({
-            "iss": id, "sub": id, "aud": self.assertion_audience,
-            "iat": now, "exp": now + 60, "jti": format!("{:032x}", rand::random::<u128>()),
-        });
-        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-        header.kid = key_id;
-        jsonwebtoken::encode(&header, &claims, key)
-            .map_err(|_| Error::config("cannot sign the Auth0 client assertion"))
-    }
-
-    fn body(&self) -> Result<Value> {
-        let mut body = json!({
-            "grant_type": "client_credentials",
-            "client_id": self.auth.client_id(),
-            "audience": self.audience,
-        });
-        match (&self.auth, &self.key) {
-            (Auth0Auth::ClientSecret { client_secret, .. }, _) => {
-                body["client_secret"] = json!(client_secret.expose_secret());
-            }
-            (Auth0Auth::PrivateKeyJwt { key_id, .. }, Some(key)) => {
-                body["client_assertion_type"] =
-                    json!("urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
-                body["client_assertion"] = json!(self.assertion(key, key_id.clone())?);
-            }
-            (Auth0Auth::PrivateKeyJwt { .. }, None) => {
-                return Err(Error::config("the Auth0 private key is missing"));
-            }
-        }
-        Ok(body)
-    }
-}
-
-#[async_trait]
-impl AuthHook for TokenAuth {
-    async fn authorization(&self, http: &reqwest::Client) -> Result<SecretString> {
-        self.cache
-            .get_or_refresh(|| async {
-                let resp = http
-                    .post(&self.token_url)
-                    .header("accept", "application/json")
-                    .json(&self.body()?)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        Error::new(
-                            ErrorKind::Transient,
-                            "cannot reach the Auth0 token endpoint",
-                        )
-                        .with_source(e.without_url())
-                    })?;
-                let status = resp.status().as_u16();
-                let body: Value = resp.json().await.unwrap_or(Value::Null);
-                if status != 200 {
-                    let reason = body
-                        .get("error_description")
-                        .or(body.get("error"))
-                        .and_then(Value::as_str)
-                        .unwrap_or("no reason given");
-                    let kind = match status {
-                        429 => ErrorKind::RateLimited,
-                        500..=599 => ErrorKind::Transient,
-                        _ => ErrorKind::Auth,
-                    };
-                    return Err(Error::new(
-                        kind,
-                        format!(
-                            "the Auth0 token endpoint refused the client credentials: {reason}"
-                        ),
-                    )
-                    .with_status(status));
-                }
-                let token = body
-                    .get("access_token")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| Error::invalid_data("the token response has no access_token"))?;
-                if let Some(scope) = body.get("scope").and_then(Value::as_str) {
-                    let set = scope.split_whitespace().map(str::to_string).collect();
-                    *self.granted.lock().unwrap_or_else(|p| p.into_inner()) = Some(set);
-                }
-                let lifetime = body
-                    .get("expires_in")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(86_400);
-                Ok((
-                    SecretString::from(format!("Bearer {token}")),
-                    Duration::from_secs(lifetime),
-                ))
-            })
-            .await
-    }
-
-    fn invalidate(&self) {
-        self.cache.invalidate();
-    }
+        ),
+    };
+    Ok(
+        ClientCredentialsAuth::new("Auth0", token_url, client_id, credential)
+            .param("audience", audience)
+            .grants(Arc::new(oauth::scope_grants)),
+    )
 }
 
 /// Whether a 403 says the tenant's plan lacks the feature (rather than a missing scope).

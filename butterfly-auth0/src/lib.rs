@@ -46,7 +46,7 @@ pub mod kinds;
 
 use std::collections::BTreeSet;
 use std::io::Read;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -76,7 +76,7 @@ const PARENT_CONCURRENCY: usize = 8;
 pub struct Auth0Provider {
     tenant: String,
     http: HttpClient,
-    granted: Arc<Mutex<Option<BTreeSet<String>>>>,
+    auth: Arc<butterfly_core::http::ClientCredentialsAuth>,
     export_threshold: u64,
     export_timeout: Duration,
     bucket: TokenBucket,
@@ -91,14 +91,12 @@ impl Auth0Provider {
             None => tenant_url.clone(),
         };
         let tenant = tenant_url.host_str().unwrap_or_default().to_string();
-        let granted = Arc::new(Mutex::new(None));
-        let auth = config::TokenAuth::new(
+        let auth = Arc::new(config::token_auth(
             &config.auth,
             config.audience()?,
             format!("{base}oauth/token"),
             tenant_url.to_string(),
-            granted.clone(),
-        )?;
+        )?);
         let bucket = config.rate_limit.unwrap_or(TokenBucket::ENTERPRISE);
         if !(bucket.refill.is_finite() && bucket.refill > 0.0 && bucket.burst > 0) {
             return Err(Error::config(
@@ -107,7 +105,7 @@ impl Auth0Provider {
         }
         // The announced limit is the bucket size; it spans the time the bucket takes to refill.
         let http = HttpClient::builder(base.as_str())
-            .auth(Arc::new(auth))
+            .auth(auth.clone())
             .classify(Arc::new(|_: &reqwest::Method, _: &str| BUCKET.to_string()))
             .error_mapper(config::error_mapper())
             .max_share(config.max_share.unwrap_or(0.5))
@@ -124,7 +122,7 @@ impl Auth0Provider {
         Ok(Auth0Provider {
             tenant,
             http,
-            granted,
+            auth,
             export_threshold: config.export_threshold.unwrap_or(1000),
             export_timeout: config.export_timeout.unwrap_or(Duration::from_secs(3600)),
             bucket,
@@ -143,10 +141,7 @@ impl Auth0Provider {
 
     /// The scopes the last token was granted (`None` before the first token).
     pub fn granted_scopes(&self) -> Option<BTreeSet<String>> {
-        self.granted
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.auth.granted().map(|g| g.into_iter().collect())
     }
 
     fn scope_missing(&self, row: &Auth0Kind) -> bool {

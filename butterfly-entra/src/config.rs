@@ -4,11 +4,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use butterfly_core::http::{self, AuthHook, TokenCache};
+use butterfly_core::http::{self, ClientAssertion, ClientAuth, ClientCredentialsAuth};
 use butterfly_core::{Error, ErrorKind, Result};
 use reqwest::header::HeaderMap;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -333,164 +332,37 @@ pub fn token_roles(token: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-enum Credential {
-    Secret(SecretString),
-    Assertion {
-        key: Box<jsonwebtoken::EncodingKey>,
-        x5t: String,
-    },
-}
-
-/// The client-credentials token hook: a client secret or a signed client assertion, exchanged
-/// for a Graph token, cached until a minute before it expires.
-pub(crate) struct GraphAuth {
-    client_id: String,
-    credential: Credential,
-    scope: String,
-    token_url: String,
-    cache: TokenCache,
-    roles: std::sync::Mutex<Vec<String>>,
-}
-
-impl fmt::Debug for GraphAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GraphAuth")
-            .field("client_id", &self.client_id)
-            .field("credential", &"[redacted]")
-            .field("token_url", &self.token_url)
-            .finish()
-    }
-}
-
-impl GraphAuth {
-    pub(crate) fn new(config: &EntraConfig, graph_root: &url::Url) -> Result<GraphAuth> {
-        let credential = match &config.auth {
-            EntraAuth::ClientSecret { secret } => Credential::Secret(secret.clone()),
-            EntraAuth::Certificate {
-                private_key,
-                thumbprint,
-            } => Credential::Assertion {
-                key: Box::new(
-                    jsonwebtoken::EncodingKey::from_rsa_pem(private_key.expose_secret().as_bytes())
-                        .map_err(|_| {
-                            Error::config("the Entra certificate key is not a valid RSA PEM key")
-                        })?,
-                ),
-                x5t: x5t_of(thumbprint),
-            },
-        };
-        Ok(GraphAuth {
-            client_id: config.client_id.clone(),
-            credential,
-            scope: format!("{}/.default", graph_root.as_str().trim_end_matches('/')),
-            token_url: config.token_url()?,
-            cache: TokenCache::default(),
-            roles: std::sync::Mutex::new(Vec::new()),
-        })
-    }
-
-    /// The application permissions of the last token.
-    pub(crate) fn roles(&self) -> Vec<String> {
-        self.roles.lock().map(|r| r.clone()).unwrap_or_default()
-    }
-
-    fn assertion(&self, key: &jsonwebtoken::EncodingKey, x5t: &str) -> Result<String> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        let claims = serde_json::json!({
-            "iss": self.client_id, "sub": self.client_id, "aud": self.token_url,
-            "nbf": now, "iat": now, "exp": now + 600,
-            "jti": format!("{:032x}", rand::random::<u128>()),
-        });
-        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-        header.x5t = Some(x5t.to_string());
-        jsonwebtoken::encode(&header, &claims, key)
-            .map_err(|_| Error::config("cannot sign the Entra client assertion"))
-    }
-}
-
-#[async_trait]
-impl AuthHook for GraphAuth {
-    async fn authorization(&self, http: &reqwest::Client) -> Result<SecretString> {
-        self.cache
-            .get_or_refresh(|| async {
-                let mut form = vec![
-                    ("grant_type", "client_credentials".to_string()),
-                    ("client_id", self.client_id.clone()),
-                    ("scope", self.scope.clone()),
-                ];
-                match &self.credential {
-                    Credential::Secret(s) => {
-                        form.push(("client_secret", s.expose_secret().to_string()))
-                    }
-                    Credential::Assertion { key, x5t } => {
-                        form.push((
-                            "client_assertion_type",
-                            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_string(),
-                        ));
-                        form.push(("client_assertion", self.assertion(key, x5t)?));
-                    }
-                }
-                let resp = http
-                    .post(&self.token_url)
-                    .header("accept", "application/json")
-                    .form(&form)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        Error::new(
-                            ErrorKind::Transient,
-                            "cannot reach the Entra token endpoint",
-                        )
-                        .with_source(e.without_url())
-                    })?;
-                let status = resp.status().as_u16();
-                let body: Value = resp.json().await.unwrap_or(Value::Null);
-                if status != 200 {
-                    let kind = if status == 429 || status >= 500 {
-                        ErrorKind::Transient
-                    } else {
-                        ErrorKind::Auth
-                    };
-                    // The description's first line names the AADSTS code and the reason.
-                    let reason = body
-                        .get("error_description")
-                        .or(body.get("error"))
-                        .and_then(Value::as_str)
-                        .and_then(|s| s.lines().next())
-                        .unwrap_or("no reason given");
-                    return Err(Error::new(
-                        kind,
-                        format!(
-                            "the Entra token endpoint refused the client credentials: {reason}"
-                        ),
-                    )
-                    .with_status(status));
-                }
-                let token = body
-                    .get("access_token")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| Error::invalid_data("the token response has no access_token"))?;
-                if let Ok(mut roles) = self.roles.lock() {
-                    *roles = token_roles(token);
-                }
-                let lifetime = body
-                    .get("expires_in")
-                    .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
-                    .unwrap_or(3599);
-                Ok((
-                    SecretString::from(format!("Bearer {token}")),
-                    Duration::from_secs(lifetime),
-                ))
-            })
-            .await
-    }
-
-    fn invalidate(&self) {
-        self.cache.invalidate();
-    }
+/// The client-credentials token hook: a client secret (`client_secret_post`) or an RS256
+/// client assertion carrying the certificate's `x5t`, exchanged for a Graph token whose
+/// `roles` claim lists the granted application permissions.
+pub(crate) fn token_auth(
+    config: &EntraConfig,
+    graph_root: &url::Url,
+) -> Result<ClientCredentialsAuth> {
+    let auth = match &config.auth {
+        EntraAuth::ClientSecret { secret } => ClientAuth::SecretPost(secret.clone()),
+        EntraAuth::Certificate {
+            private_key,
+            thumbprint,
+        } => ClientAuth::PrivateKeyJwt(
+            ClientAssertion::from_rsa_pem(private_key)
+                .map_err(|_| Error::config("the Entra certificate key is not a valid RSA PEM key"))?
+                .header_field("x5t", x5t_of(thumbprint))
+                .lifetime(Duration::from_secs(600)),
+        ),
+    };
+    let roles = |response: &Value| {
+        let token = response.get("access_token").and_then(Value::as_str)?;
+        Some(token_roles(token))
+    };
+    Ok(
+        ClientCredentialsAuth::new("Entra", config.token_url()?, &config.client_id, auth)
+            .param(
+                "scope",
+                format!("{}/.default", graph_root.as_str().trim_end_matches('/')),
+            )
+            .grants(Arc::new(roles)),
+    )
 }
 
 /// The Graph error code of an error body (`error.code`, or `error` for token errors).

@@ -93,7 +93,7 @@ pub struct EntraProvider {
     graph_root: String,
     read: HttpClient,
     write: HttpClient,
-    auth: Arc<config::GraphAuth>,
+    auth: Arc<butterfly_core::http::ClientCredentialsAuth>,
     cursors: delta::CursorStore,
     period: Duration,
     coalesce: std::sync::Mutex<Vec<(String, BatchReply)>>,
@@ -105,7 +105,7 @@ impl EntraProvider {
     /// Builds the provider (no request is sent until the first backup or probe).
     pub fn new(config: EntraConfig) -> Result<EntraProvider> {
         let root = config.graph_root()?;
-        let auth = Arc::new(config::GraphAuth::new(&config, &root)?);
+        let auth = Arc::new(config::token_auth(&config, &root)?);
         let api = format!("{root}v1.0/");
         let period = config.budget_period.unwrap_or(Duration::from_secs(10));
         let budget = config
@@ -159,7 +159,7 @@ impl EntraProvider {
     /// The Graph application permissions (`roles` claim) of the current token; empty before
     /// the first request.
     pub fn granted_permissions(&self) -> Vec<String> {
-        self.auth.roles()
+        self.auth.granted().unwrap_or_default()
     }
 
     fn first_request(row: &EntraKind, path: &str) -> Request {

@@ -4,11 +4,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use butterfly_core::http::{self, AuthHook, TokenCache};
+use butterfly_core::http::{self, ClientAssertion, ClientAuth, ClientCredentialsAuth};
 use butterfly_core::{Error, ErrorKind, Result};
 use reqwest::header::HeaderMap;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -172,121 +171,26 @@ impl OktaConfig {
     }
 }
 
-/// The `private_key_jwt` token hook: signs a client assertion, exchanges it for a bearer
-/// token with the scopes, caches the token until a minute before it expires.
-pub(crate) struct JwtAuth {
-    pub(crate) client_id: String,
-    pub(crate) key: jsonwebtoken::EncodingKey,
-    pub(crate) key_id: Option<String>,
-    pub(crate) scopes: Vec<String>,
-    pub(crate) token_url: String,
-    pub(crate) cache: TokenCache,
-}
-
-impl fmt::Debug for JwtAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JwtAuth")
-            .field("client_id", &self.client_id)
-            .field("key", &"[redacted]")
-            .field("scopes", &self.scopes.len())
-            .finish()
-    }
-}
-
-impl JwtAuth {
-    pub(crate) fn new(
-        client_id: &str,
-        pem: &SecretString,
-        key_id: Option<String>,
-        scopes: Vec<String>,
-        token_url: String,
-    ) -> Result<JwtAuth> {
-        let key = jsonwebtoken::EncodingKey::from_rsa_pem(pem.expose_secret().as_bytes())
-            .map_err(|_| Error::config("the Okta private key is not a valid RSA PEM key"))?;
-        Ok(JwtAuth {
-            client_id: client_id.to_string(),
-            key,
-            key_id,
-            scopes,
-            token_url,
-            cache: TokenCache::default(),
-        })
-    }
-
-    /// A signed client assertion (RS256) for the token endpoint.
-    pub(crate) fn assertion(&self) -> Result<String> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        let claims = serde_json::json!({
-            "iss": self.client_id, "sub": self.client_id, "aud": self.token_url,
-            "iat": now, "exp": now + 300, "jti": format!("{:032x}", rand::random::<u128>()),
-        });
-        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-        header.kid = self.key_id.clone();
-        jsonwebtoken::encode(&header, &claims, &self.key)
-            .map_err(|_| Error::config("cannot sign the Okta client assertion"))
-    }
-}
-
-#[async_trait]
-impl AuthHook for JwtAuth {
-    async fn authorization(&self, http: &reqwest::Client) -> Result<SecretString> {
-        self.cache
-            .get_or_refresh(|| async {
-                let form = [
-                    ("grant_type", "client_credentials".to_string()),
-                    ("scope", self.scopes.join(" ")),
-                    (
-                        "client_assertion_type",
-                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_string(),
-                    ),
-                    ("client_assertion", self.assertion()?),
-                ];
-                let resp = http
-                    .post(&self.token_url)
-                    .header("accept", "application/json")
-                    .form(&form)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        Error::new(ErrorKind::Transient, "cannot reach the Okta token endpoint")
-                            .with_source(e.without_url())
-                    })?;
-                let status = resp.status().as_u16();
-                let body: Value = resp.json().await.unwrap_or(Value::Null);
-                if status != 200 {
-                    let reason = body
-                        .get("error_description")
-                        .or(body.get("error"))
-                        .and_then(Value::as_str)
-                        .unwrap_or("no reason given");
-                    return Err(Error::new(
-                        ErrorKind::Auth,
-                        format!("the Okta token endpoint refused the client credentials: {reason}"),
-                    )
-                    .with_status(status));
-                }
-                let token = body
-                    .get("access_token")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| Error::invalid_data("the token response has no access_token"))?;
-                let lifetime = body
-                    .get("expires_in")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(3600);
-                Ok((
-                    SecretString::from(format!("Bearer {token}")),
-                    Duration::from_secs(lifetime),
-                ))
-            })
-            .await
-    }
-
-    fn invalidate(&self) {
-        self.cache.invalidate();
-    }
+/// The `private_key_jwt` token hook: a client assertion signed with the service app's key
+/// (RS256, `kid` when registered, `aud` the token endpoint) exchanged for a bearer token with
+/// the scopes.
+pub(crate) fn token_auth(
+    client_id: &str,
+    pem: &SecretString,
+    key_id: Option<String>,
+    scopes: Vec<String>,
+    token_url: String,
+) -> Result<ClientCredentialsAuth> {
+    let assertion = ClientAssertion::from_rsa_pem(pem)
+        .map_err(|_| Error::config("the Okta private key is not a valid RSA PEM key"))?
+        .key_id(key_id);
+    Ok(ClientCredentialsAuth::new(
+        "Okta",
+        token_url,
+        client_id,
+        ClientAuth::PrivateKeyJwt(assertion),
+    )
+    .param("scope", scopes.join(" ")))
 }
 
 /// The one function mapping an Okta HTTP failure to an error kind.

@@ -127,7 +127,7 @@ impl OktaProvider {
                     private_key,
                     key_id,
                     scopes: wanted,
-                } => Arc::new(config::JwtAuth::new(
+                } => Arc::new(config::token_auth(
                     client_id,
                     private_key,
                     key_id.clone(),

@@ -1,5 +1,6 @@
 //! Authentication hooks: a fixed header value, or a token fetched and cached until shortly
-//! before it expires.
+//! before it expires. The OAuth 2.0 client-credentials hook built on [`TokenCache`] is
+//! [`super::oauth::ClientCredentialsAuth`].
 
 use std::fmt;
 use std::future::Future;

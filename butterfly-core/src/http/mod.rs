@@ -17,6 +17,7 @@
 //! Base URLs must be `https`; plain `http` is accepted only for loopback hosts.
 
 pub mod auth;
+pub mod oauth;
 pub mod paginate;
 
 use std::collections::BTreeMap;
@@ -40,6 +41,7 @@ use tracing::Instrument;
 use url::Url;
 
 pub use auth::{AuthHook, StaticAuth, TokenCache};
+pub use oauth::{ClientAssertion, ClientAuth, ClientCredentialsAuth};
 pub use paginate::NextPage;
 
 use crate::error::{Error, ErrorKind, Result};
