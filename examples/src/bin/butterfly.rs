@@ -399,7 +399,7 @@ async fn run(cli: &Cli) -> Result<u8> {
                     .map(|(k, d)| {
                         (
                             k.clone(),
-                            json!({"outcome": d.outcome, "count": d.resources.len()}),
+                            json!({"outcome": d.outcome, "count": d.resources.len(), "warnings": d.warnings}),
                         )
                     })
                     .collect();
@@ -417,6 +417,9 @@ async fn run(cli: &Cli) -> Result<u8> {
                         KindOutcome::Failed { error, .. } => style.bad(&format!("failed: {error}")),
                     };
                     outln!("{kind:<42} {:>8}  {outcome}", data.resources.len());
+                    for warning in &data.warnings {
+                        outln!("    {}", style.warn(&format!("not read: {warning}")));
+                    }
                 }
                 outln!(
                     "\n{} {}: {} resources, {} new blobs ({} bytes), {} reused",
@@ -570,6 +573,9 @@ async fn run(cli: &Cli) -> Result<u8> {
                         );
                         for (k, m) in &manifest.kinds {
                             outln!("  {k:<42} {:>8}  {}", m.count, m.outcome.label());
+                            for warning in &m.warnings {
+                                outln!("      not read: {warning}");
+                            }
                         }
                     }
                 }
