@@ -132,20 +132,6 @@ fn positive(name: &str, value: Option<String>) -> Result<Option<f64>> {
 /// The setting that points the provider at another API root (the CLI's `--base-url`).
 pub const BASE_URL_VAR: &str = "AUTH0_BASE_URL";
 
-/// Every setting [`Auth0Config::from_vars`] reads; a config file naming anything else is refused.
-pub const SETTINGS: &[&str] = &[
-    "AUTH0_DOMAIN",
-    "AUTH0_BASE_URL",
-    "AUTH0_CLIENT_ID",
-    "AUTH0_CLIENT_SECRET",
-    "AUTH0_PRIVATE_KEY",
-    "AUTH0_PRIVATE_KEY_FILE",
-    "AUTH0_PRIVATE_KEY_ID",
-    "AUTH0_AUDIENCE",
-    "AUTH0_TIER",
-    "AUTH0_RATE_SCALE",
-];
-
 impl Auth0Config {
     /// Reads `AUTH0_*` settings through `get` (the process environment, a config file, or
     /// both): `AUTH0_DOMAIN`, `AUTH0_CLIENT_ID`, then `AUTH0_CLIENT_SECRET` or

@@ -133,21 +133,6 @@ pub struct EntraConfig {
 /// Graph root.
 pub const BASE_URL_VAR: &str = "ENTRA_GRAPH_URL";
 
-/// Every setting [`EntraConfig::from_vars`] reads; a config file naming anything else is refused.
-pub const SETTINGS: &[&str] = &[
-    "ENTRA_TENANT_ID",
-    "ENTRA_CLIENT_ID",
-    "ENTRA_CLIENT_SECRET",
-    "ENTRA_CERTIFICATE",
-    "ENTRA_CERTIFICATE_FILE",
-    "ENTRA_CERTIFICATE_THUMBPRINT",
-    "ENTRA_CLOUD",
-    "ENTRA_GRAPH_URL",
-    "ENTRA_AUTHORITY_URL",
-    "ENTRA_DELTA_STATE_FILE",
-    "ENTRA_RATE_SCALE",
-];
-
 impl EntraConfig {
     /// Reads `ENTRA_*` settings through `get` (the process environment, a config table, or
     /// both): `ENTRA_TENANT_ID`, `ENTRA_CLIENT_ID`, then either `ENTRA_CLIENT_SECRET` or

@@ -81,19 +81,6 @@ pub struct OktaConfig {
 /// The setting that points the provider at another API root (the CLI's `--base-url`).
 pub const BASE_URL_VAR: &str = "OKTA_BASE_URL";
 
-/// Every setting [`OktaConfig::from_vars`] reads; a config file naming anything else is refused.
-pub const SETTINGS: &[&str] = &[
-    "OKTA_ORG_URL",
-    "OKTA_BASE_URL",
-    "OKTA_API_TOKEN",
-    "OKTA_CLIENT_ID",
-    "OKTA_PRIVATE_KEY",
-    "OKTA_PRIVATE_KEY_FILE",
-    "OKTA_PRIVATE_KEY_ID",
-    "OKTA_SCOPES",
-    "OKTA_RATE_SCALE",
-];
-
 impl OktaConfig {
     /// Reads `OKTA_*` settings through `get` (the process environment, a config file, or both):
     /// `OKTA_ORG_URL`, then either `OKTA_API_TOKEN` or `OKTA_CLIENT_ID` with

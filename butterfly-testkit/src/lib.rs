@@ -47,3 +47,55 @@ pub mod fixtures;
 pub mod okta;
 pub mod store_suite;
 pub mod synthetic;
+
+/// Checks a provider descriptor against the source of its configuration code: every
+/// `PREFIX_NAME` setting the source names is declared in the descriptor, and every declared
+/// setting is read somewhere in it. Panics naming the difference.
+///
+/// ```
+/// use butterfly_core::registry::{ProviderDescriptor, Setting};
+/// static DEMO: ProviderDescriptor = ProviderDescriptor {
+///     name: "demo",
+///     title: "Demo",
+///     settings: &[Setting::required("DEMO_URL", "the API root")],
+///     base_url_setting: "DEMO_URL",
+///     kinds: || &[],
+///     severity_rules: Vec::new,
+///     build: |_, _| Err(butterfly_core::Error::config("demo")),
+/// };
+/// butterfly_testkit::assert_settings_declared(&DEMO, r#"get("DEMO_URL")"#);
+/// ```
+pub fn assert_settings_declared(
+    descriptor: &butterfly_core::registry::ProviderDescriptor,
+    source: &str,
+) {
+    let prefix = descriptor.env_prefix();
+    let mut named = std::collections::BTreeSet::new();
+    for (i, _) in source.match_indices(&format!("\"{prefix}")) {
+        let rest = &source[i + 1..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+            .unwrap_or(rest.len());
+        if rest[end..].starts_with('"') {
+            named.insert(rest[..end].to_string());
+        }
+    }
+    let declared: std::collections::BTreeSet<String> = descriptor
+        .settings
+        .iter()
+        .map(|s| s.name.to_string())
+        .collect();
+    let undeclared: Vec<&String> = named.difference(&declared).collect();
+    let unread: Vec<&String> = declared.difference(&named).collect();
+    assert!(
+        undeclared.is_empty() && unread.is_empty(),
+        "{}: settings read but not declared: {undeclared:?}; declared but never read: {unread:?}",
+        descriptor.name
+    );
+    assert!(
+        descriptor.knows(descriptor.base_url_setting),
+        "{}: the base-URL setting {} is not declared",
+        descriptor.name,
+        descriptor.base_url_setting
+    );
+}
