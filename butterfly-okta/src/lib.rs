@@ -347,8 +347,13 @@ impl OktaProvider {
     }
 
     /// Brings rule `own` to `resource`: by replacement when its actions change or it is
-    /// `INVALID`, else deactivate, `PUT`, re-activate.
-    async fn update_group_rule(&self, path: &str, own: &str, resource: &Resource) -> Result<()> {
+    /// `INVALID`, else deactivate, `PUT`, re-activate. Returns the rule's id afterwards.
+    async fn update_group_rule(
+        &self,
+        path: &str,
+        own: &str,
+        resource: &Resource,
+    ) -> Result<String> {
         let current = self
             .write
             .send(Request::get(&format!("{path}/{own}")))
@@ -385,11 +390,11 @@ impl OktaProvider {
             let action = if active { "activate" } else { "deactivate" };
             self.lifecycle(path, own, action).await?;
         }
-        Ok(())
+        Ok(own.to_string())
     }
 
     /// Replaces rule `old` (status `status`) by a new rule with `desired`'s name, conditions and
-    /// actions, active when `active`.
+    /// actions, active when `active`; returns the new rule's id.
     async fn replace_group_rule(
         &self,
         path: &str,
@@ -397,7 +402,7 @@ impl OktaProvider {
         status: &str,
         mut desired: Value,
         active: bool,
-    ) -> Result<()> {
+    ) -> Result<String> {
         // New before old: a group rule only adds users to groups, so two rules for a moment
         // are harmless, while deleting first would leave none if the create is refused.
         let name = desired["name"].clone();
@@ -436,7 +441,7 @@ impl OktaProvider {
         if active {
             self.lifecycle(path, &new, "activate").await?;
         }
-        Ok(())
+        Ok(new)
     }
 }
 
@@ -770,6 +775,29 @@ impl Restorer for OktaProvider {
         }
     }
 
+    /// Group rules whose actions change (or that Okta marked `INVALID`) are replaced: the
+    /// rule's id changes, and the execution records the new one.
+    async fn update_or_replace(
+        &self,
+        kind: &dyn ResourceKind,
+        target_id: &str,
+        resource: &Resource,
+    ) -> Result<String> {
+        let row = row(kind)?;
+        if row.spec.id != "okta.group_rule" {
+            self.update(kind, target_id, resource).await?;
+            return Ok(target_id.to_string());
+        }
+        let (path, _) = self.target(row, resource);
+        let own = target_id.rsplit('/').next().unwrap_or(target_id);
+        let new = self
+            .update_group_rule(&path, own, resource)
+            .await
+            .map_err(|e| e.context(format!("updating group rule {own}")))?;
+        // A group rule's id is its own (no parent part): the new id is the target id.
+        Ok(new)
+    }
+
     async fn update(
         &self,
         kind: &dyn ResourceKind,
@@ -781,9 +809,9 @@ impl Restorer for OktaProvider {
         let own = target_id.rsplit('/').next().unwrap_or(target_id);
         if row.spec.id == "okta.group_rule" {
             return self
-                .update_group_rule(&path, own, resource)
+                .update_or_replace(kind, target_id, resource)
                 .await
-                .map_err(|e| e.context(format!("updating group rule {own}")));
+                .map(|_| ());
         }
         match row.write {
             Write::PutSingleton => {

@@ -446,6 +446,13 @@ async fn group_rule_updates_replace_changed_actions_and_put_changed_conditions()
     assert_eq!(replaced[0]["actions"], moved["actions"]);
     assert_eq!(replaced[0]["conditions"], moved["conditions"]);
     assert_eq!(replaced[0]["status"], "ACTIVE");
+    // The ledger records the replacement's id, not the deleted rule's.
+    let entry = report
+        .ledger
+        .iter()
+        .find(|e| e.kind == "okta.group_rule" && e.old_id == moved["id"].as_str().unwrap())
+        .expect("a ledger entry for the replaced rule");
+    assert_eq!(entry.new_id.as_deref(), replaced[0]["id"].as_str());
     let updated = named(&reworded["name"]);
     assert_eq!(updated.len(), 1, "{updated:?}");
     assert_eq!(updated[0]["id"], reworded["id"], "updated in place");

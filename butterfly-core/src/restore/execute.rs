@@ -160,9 +160,9 @@ pub async fn execute_observed(
                 .map(|id| (Some(id), prepared)),
             (StepAction::Update { .. } | StepAction::Repair { .. }, Some(t), Ok(prepared)) => {
                 restorer
-                    .update(kind, t, &prepared)
+                    .update_or_replace(kind, t, &prepared)
                     .await
-                    .map(|_| (Some(t.clone()), prepared))
+                    .map(|id| (Some(id), prepared))
             }
             _ => Err(Error::invalid_data("update step without a target id")),
         };

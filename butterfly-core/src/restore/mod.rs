@@ -125,6 +125,20 @@ pub trait Restorer: Send + Sync {
         target_id: &str,
         resource: &Resource,
     ) -> Result<()>;
+
+    /// Like [`update`](Self::update), for a provider that must sometimes replace a resource
+    /// to change it (create a new one, delete the old: the API refuses the change in place);
+    /// returns the id the resource has in the target afterwards, which the execution's id map
+    /// and ledger record. The default updates in place and returns `target_id`.
+    async fn update_or_replace(
+        &self,
+        kind: &dyn ResourceKind,
+        target_id: &str,
+        resource: &Resource,
+    ) -> Result<String> {
+        self.update(kind, target_id, resource).await?;
+        Ok(target_id.to_string())
+    }
 }
 
 /// What to restore.
