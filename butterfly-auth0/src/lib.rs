@@ -52,9 +52,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use butterfly_core::diff::{Severity, SeverityRule};
 use butterfly_core::http::{BucketSpec, HttpClient, HttpStats, NextPage, Request};
-use butterfly_core::provider::{
-    Access, AccessReport, Capabilities, FetchContext, KindWarnings, ResourceStream,
-};
+use butterfly_core::provider::{Access, AccessReport, Capabilities, FetchContext, KindWarnings};
 use butterfly_core::restore::{CannotRestore, Restorer};
 use butterfly_core::{Error, ErrorKind, KindRef, Provider, Resource, ResourceKind, Result};
 use futures::{StreamExt, TryStreamExt};
@@ -596,8 +594,8 @@ impl Provider for Auth0Provider {
         Ok(report)
     }
 
-    fn fetch<'a>(&'a self, kind: KindRef, ctx: FetchContext) -> ResourceStream<'a> {
-        butterfly_core::provider::stream_of(async move { self.fetch_all(row(kind)?, ctx).await })
+    async fn fetch(&self, kind: KindRef, ctx: FetchContext) -> Result<Vec<Resource>> {
+        self.fetch_all(row(kind)?, ctx).await
     }
 
     fn severity_rules(&self) -> Vec<SeverityRule> {

@@ -470,21 +470,21 @@ async fn fetch_kind(
     let mut fetched_all: Vec<(Resource, usize)> = Vec::new();
     let fetched = AtomicUsize::new(0);
     let warnings = ctx.warnings.clone();
-    let mut stream = provider.fetch(kind, ctx);
-    while let Some(item) = stream.next().await {
-        let mut resource = match item {
-            Ok(r) => r,
-            Err(err) => {
-                tracing::warn!(kind = kind.id(), error = %err, "kind not read");
-                return KindResult {
-                    kind,
-                    outcome: KindOutcome::from_error(&err),
-                    resources: Vec::new(),
-                    secrets: 0,
-                    warnings: Vec::new(),
-                };
-            }
-        };
+    let read = match provider.fetch(kind, ctx).await {
+        Ok(read) => read,
+        Err(err) => {
+            tracing::warn!(kind = kind.id(), error = %err, "kind not read");
+            return KindResult {
+                kind,
+                outcome: KindOutcome::from_error(&err),
+                resources: Vec::new(),
+                secrets: 0,
+                warnings: Vec::new(),
+            };
+        }
+    };
+    fetched_all.reserve(read.len());
+    for mut resource in read {
         if resource.kind != kind.id() {
             let err = Error::invalid_data(format!(
                 "provider returned a {} resource while fetching {}",
@@ -537,7 +537,6 @@ async fn fetch_kind(
         secrets += n;
         last_secrets = n;
     }
-    drop(stream);
     let warnings = warnings.take();
     for message in &warnings {
         tracing::warn!(kind = kind.id(), "{message}");

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 
 use crate::diff::SeverityRule;
@@ -101,41 +100,13 @@ impl KindWarnings {
     }
 }
 
-/// A stream of fetched resources.
-pub type ResourceStream<'a> = BoxStream<'a, Result<Resource>>;
-
-/// A [`ResourceStream`] of a future that reads a whole kind at once: its resources in order,
-/// or its one error. For providers that collect a kind before handing it over.
+/// An identity provider: names, kinds, an access probe, and fetching one kind.
 ///
-/// ```
-/// use butterfly_core::provider::stream_of;
-/// use butterfly_core::Error;
-/// use futures::StreamExt;
-///
-/// # futures::executor::block_on(async {
-/// let failed: Vec<_> = stream_of(async { Err(Error::not_found("no such kind")) })
-///     .collect()
-///     .await;
-/// assert_eq!(failed.len(), 1);
-/// assert!(failed[0].is_err());
-/// # });
-/// ```
-pub fn stream_of<'a>(
-    fetch: impl std::future::Future<Output = Result<Vec<Resource>>> + Send + 'a,
-) -> ResourceStream<'a> {
-    use futures::StreamExt;
-    futures::stream::once(fetch)
-        .flat_map(|read| {
-            let items: Vec<Result<Resource>> = match read {
-                Ok(list) => list.into_iter().map(Ok).collect(),
-                Err(e) => vec![Err(e)],
-            };
-            futures::stream::iter(items)
-        })
-        .boxed()
-}
-
-/// An identity provider: names, kinds, an access probe, and fetching one kind as a stream.
+/// A fetch returns a whole kind at once. Providers read a kind completely (every page, every
+/// per-parent listing, retries and rate-limit waits included) before handing it over, and the
+/// orchestrator redacts, deduplicates and sorts it; a kind is either read whole (with
+/// [`FetchContext::warnings`] naming any part that could not be) or not at all. Streaming page
+/// by page would save no memory, since the snapshot holds every resource anyway.
 ///
 /// Implementations map HTTP failures to [`ErrorKind`](crate::ErrorKind)s in one function:
 /// `Denied` (with the missing scope as message) and `Unsupported` become those kind outcomes,
@@ -152,8 +123,9 @@ pub trait Provider: Send + Sync {
     fn capabilities(&self) -> Capabilities;
     /// Which of `kinds` these credentials can read, and why not.
     async fn probe(&self, kinds: &[KindRef]) -> Result<AccessReport>;
-    /// Every resource of `kind`, in any order, secrets included (the orchestrator redacts).
-    fn fetch<'a>(&'a self, kind: KindRef, ctx: FetchContext) -> ResourceStream<'a>;
+    /// Every resource of `kind`, in any order, secrets included (the orchestrator redacts), or
+    /// the error that kept the kind from being read.
+    async fn fetch(&self, kind: KindRef, ctx: FetchContext) -> Result<Vec<Resource>>;
     /// Severity rules the provider adds to the defaults (see [`crate::diff`]).
     fn severity_rules(&self) -> Vec<SeverityRule> {
         Vec::new()

@@ -7,14 +7,12 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use butterfly_core::backup::{self, BackupEvent, BackupOptions};
 use butterfly_core::kind::{KindRef, SecretField};
-use butterfly_core::provider::ResourceStream;
 use butterfly_core::snapshot::KindOutcome;
 use butterfly_core::store::{MemoryStore, StoreExt};
 use butterfly_core::{
     AccessReport, Capabilities, Category, Error, ErrorKind, FetchContext, KindSpec, Provider,
     Resource, ResourceKind, SnapshotStatus,
 };
-use futures::StreamExt;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -97,7 +95,11 @@ impl Provider for TestProvider {
     async fn probe(&self, _kinds: &[KindRef]) -> butterfly_core::Result<AccessReport> {
         Ok(AccessReport::default())
     }
-    fn fetch<'a>(&'a self, kind: KindRef, ctx: FetchContext) -> ResourceStream<'a> {
+    async fn fetch(
+        &self,
+        kind: KindRef,
+        ctx: FetchContext,
+    ) -> butterfly_core::Result<Vec<Resource>> {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);
         let items: Vec<butterfly_core::Result<Resource>> = match kind.id() {
@@ -140,17 +142,14 @@ impl Provider for TestProvider {
                     .collect()
             }
         };
-        // The guard lives as long as the stream, so in_flight counts kinds being fetched.
-        let guard = InFlight(&self.in_flight);
-        futures::stream::iter(items)
-            .then(move |item| {
-                let _alive = &guard;
-                async move {
-                    tokio::task::yield_now().await;
-                    item
-                }
-            })
-            .boxed()
+        // The guard lives until the fetch returns, so in_flight counts kinds being fetched.
+        let _guard = InFlight(&self.in_flight);
+        let mut out = Vec::new();
+        for item in items {
+            tokio::task::yield_now().await;
+            out.push(item?);
+        }
+        Ok(out)
     }
 }
 
@@ -345,16 +344,16 @@ impl Provider for Unanswering {
     async fn probe(&self, _kinds: &[KindRef]) -> butterfly_core::Result<AccessReport> {
         Ok(AccessReport::default())
     }
-    fn fetch<'a>(&'a self, _kind: KindRef, _ctx: FetchContext) -> ResourceStream<'a> {
+    async fn fetch(
+        &self,
+        _kind: KindRef,
+        _ctx: FetchContext,
+    ) -> butterfly_core::Result<Vec<Resource>> {
         self.asked.fetch_add(1, Ordering::SeqCst);
         if self.hang {
-            futures::stream::pending().boxed()
+            futures::future::pending().await
         } else {
-            futures::stream::iter([Err(Error::new(
-                ErrorKind::Auth,
-                "invalid token (401 E0000011)",
-            ))])
-            .boxed()
+            Err(Error::new(ErrorKind::Auth, "invalid token (401 E0000011)"))
         }
     }
 }

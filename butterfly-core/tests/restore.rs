@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use butterfly_core::backup::{self, BackupOptions};
 use butterfly_core::kind::{KindRef, ReferenceField, SecretField};
-use butterfly_core::provider::ResourceStream;
 use butterfly_core::restore::{
     self, DanglingReference, ExecuteOptions, GuardFinding, GuardLevel, ReferenceRepair, Resolution,
     RestoreOptions, RestorePlan, Restorer, StepAction, StepOutcome, UnverifiedReference,
@@ -16,7 +15,6 @@ use butterfly_core::{
     AccessReport, Capabilities, Category, Error, ErrorKind, FetchContext, KindSpec, Provider,
     Resource, ResourceKind, Snapshot,
 };
-use futures::StreamExt;
 use serde_json::{Value, json};
 
 /// A zone may name the group that owns it: a reference without a declared dependency, so a
@@ -198,19 +196,23 @@ impl Provider for Tenant {
     async fn probe(&self, _kinds: &[KindRef]) -> butterfly_core::Result<AccessReport> {
         Ok(AccessReport::default())
     }
-    fn fetch<'a>(&'a self, kind: KindRef, _ctx: FetchContext) -> ResourceStream<'a> {
-        let items: Vec<butterfly_core::Result<Resource>> = self
+    async fn fetch(
+        &self,
+        kind: KindRef,
+        _ctx: FetchContext,
+    ) -> butterfly_core::Result<Vec<Resource>> {
+        let items: Vec<Resource> = self
             .data
             .lock()
             .unwrap()
             .get(kind.id())
             .map(|m| {
                 m.iter()
-                    .map(|(id, (p, b))| Ok(Resource::new(kind, id.clone(), p.clone(), b.clone())))
+                    .map(|(id, (p, b))| Resource::new(kind, id.clone(), p.clone(), b.clone()))
                     .collect()
             })
             .unwrap_or_default();
-        futures::stream::iter(items).boxed()
+        Ok(items)
     }
     fn restorer(&self) -> Option<&dyn Restorer> {
         Some(self)

@@ -52,7 +52,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use butterfly_core::diff::{Severity, SeverityRule};
 use butterfly_core::http::{BucketSpec, HttpClient, HttpStats, NextPage, Request};
-use butterfly_core::provider::{Access, AccessReport, Capabilities, FetchContext, ResourceStream};
+use butterfly_core::provider::{Access, AccessReport, Capabilities, FetchContext};
 use butterfly_core::restore::{CannotRestore, Restorer};
 use butterfly_core::{
     Error, ErrorKind, KindOutcome, KindRef, Provider, Resource, ResourceKind, Result, Snapshot,
@@ -1159,8 +1159,8 @@ impl Provider for EntraProvider {
         Ok(report)
     }
 
-    fn fetch<'a>(&'a self, kind: KindRef, ctx: FetchContext) -> ResourceStream<'a> {
-        butterfly_core::provider::stream_of(async move { self.fetch_all(row(kind)?, ctx).await })
+    async fn fetch(&self, kind: KindRef, ctx: FetchContext) -> Result<Vec<Resource>> {
+        self.fetch_all(row(kind)?, ctx).await
     }
 
     fn severity_rules(&self) -> Vec<SeverityRule> {
