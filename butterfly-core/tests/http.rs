@@ -11,7 +11,7 @@ use butterfly_core::http::{
     self, AuthHook, BucketSpec, HttpClient, HttpEvent, NextPage, Request, RetryConfig, StaticAuth,
     TokenCache, validate_base_url,
 };
-use butterfly_core::{Error, ErrorKind};
+use butterfly_core::{Error, ErrorKind, ErrorStatus};
 use futures::StreamExt;
 use secrecy::SecretString;
 use serde_json::json;
@@ -226,6 +226,11 @@ async fn giving_up_returns_the_mapped_error() {
     let err = client(&s.base).get("x").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transient);
     assert_eq!(s.requests.lock().unwrap().len(), 4, "1 + 3 retries");
+    assert_eq!(
+        err.error_status(),
+        ErrorStatus::Persistent,
+        "a spent budget is not retryable"
+    );
     let s = serve(vec![], Some(Reply::Http(429, vec![], "{}".into()))).await;
     assert_eq!(
         client(&s.base).get("x").await.unwrap_err().kind(),
@@ -664,4 +669,121 @@ async fn pacing_by_the_limiter_counts_as_rate_limit_waiting() {
     );
     assert!(c.stats().waited_ms >= 2000, "{:?}", c.stats());
     assert_eq!(c.stats().rate_limited, 0);
+}
+
+/// Rate-limit headers that leave only the reserve of a large bucket, resetting within a
+/// second: the gate holds the next request until the reset, and the limiter sized from them
+/// hardly paces.
+fn only_the_reserve_left() -> Vec<(&'static str, String)> {
+    let reset = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 1;
+    vec![
+        ("x-rate-limit-limit", "100000".to_string()),
+        ("x-rate-limit-remaining", "50000".to_string()),
+        ("x-rate-limit-reset", reset.to_string()),
+    ]
+}
+
+/// Whether a gate wait (at least the 50 ms it adds to the reset) was seen.
+fn gate_waited(events: &[HttpEvent]) -> Option<usize> {
+    events.iter().position(
+        |e| matches!(e, HttpEvent::RateLimitWait { wait, .. } if *wait >= Duration::from_millis(50)),
+    )
+}
+
+#[tokio::test]
+async fn a_retry_passes_the_gate_again() {
+    let s = serve(
+        vec![
+            Reply::Http(503, only_the_reserve_left(), "{}".into()),
+            ok(json!({})),
+        ],
+        None,
+    )
+    .await;
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let c = client(&s.base);
+    http::with_events(Arc::new(move |e| sink.lock().unwrap().push(e)), c.get("x"))
+        .await
+        .unwrap();
+    let events = events.lock().unwrap();
+    let retry = events
+        .iter()
+        .position(|e| {
+            matches!(
+                e,
+                HttpEvent::Retry {
+                    status: Some(503),
+                    ..
+                }
+            )
+        })
+        .expect("retried");
+    let gate = gate_waited(&events).expect("the retry waited at the gate");
+    assert!(retry < gate, "{events:?}");
+    assert_eq!(c.stats().requests["default"], 2);
+}
+
+#[tokio::test]
+async fn the_re_send_after_a_401_passes_the_gate_again() {
+    let s = serve(
+        vec![
+            Reply::Http(401, only_the_reserve_left(), "{}".into()),
+            ok(json!({})),
+        ],
+        None,
+    )
+    .await;
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let c = HttpClient::builder(&s.base)
+        .auth(Arc::new(StaticAuth::new(SecretString::from(
+            "SSWS token".to_string(),
+        ))))
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    http::with_events(Arc::new(move |e| sink.lock().unwrap().push(e)), c.get("x"))
+        .await
+        .unwrap();
+    let events = events.lock().unwrap();
+    assert!(gate_waited(&events).is_some(), "{events:?}");
+    assert_eq!(c.stats().requests["default"], 2);
+    assert_eq!(c.stats().retries, 0, "the re-send is not a retry");
+}
+
+#[tokio::test]
+async fn a_401_is_re_sent_once_per_request_even_across_retries() {
+    let s = serve(
+        vec![
+            Reply::Http(401, vec![], "{}".into()),
+            Reply::Http(503, vec![], "{}".into()),
+            Reply::Http(401, vec![], "{}".into()),
+        ],
+        Some(ok(json!({}))),
+    )
+    .await;
+    let auth = Arc::new(CountingAuth {
+        cache: TokenCache::default(),
+        fetches: AtomicUsize::new(0),
+    });
+    let c = HttpClient::builder(&s.base)
+        .auth(auth.clone())
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    let err = c.get("x").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Auth);
+    assert_eq!(
+        err.contexts(),
+        ["GET /x"],
+        "a final answer, not a spent retry"
+    );
+    assert_eq!(s.requests.lock().unwrap().len(), 3);
+    assert_eq!(auth.fetches.load(Ordering::SeqCst), 2, "invalidated once");
+    assert_eq!(c.stats().retries, 1);
 }

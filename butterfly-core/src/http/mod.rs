@@ -1,18 +1,41 @@
-//! The HTTP stack every provider uses: one `reqwest` client per provider with, in order,
+//! The HTTP stack every provider uses: one `reqwest` client per provider, and for each
+//! request a stack of layers with one concern each, in the manner of opendal's layers. They
+//! are composed in this order, outermost first; every attempt of the retry layer goes through
+//! all the layers below it again:
 //!
-//! 1. an **adaptive gate** per rate-limit bucket, fed by the provider's headers
-//!    (`X-Rate-Limit-*`, `x-ratelimit-*`): when the remaining budget falls to the share kept for
-//!    others, requests in that bucket wait for the reset, so the client slows *before* a 429;
-//! 2. a **`governor` limiter** per bucket at `limit × max_share` per period (default share
-//!    50%, so production sign-ins keep headroom), re-sized when the server announces a
-//!    different limit;
-//! 3. a global cap on requests in flight;
-//! 4. the **auth hook** (static header or cached token; a 401 invalidates and retries once);
-//! 5. **retries** with exponential backoff and jitter for 429, 5xx, connection errors,
-//!    timeouts and truncated bodies, honouring `Retry-After` (seconds or HTTP date) and reset
-//!    headers, and falling back to backoff when `Retry-After` is empty;
-//! 6. the provider's **error mapper**, the one function that turns an HTTP failure into an
-//!    [`Error`] kind.
+//! ```text
+//! send ─ span "http" (method, path, bucket), attached to the request's future
+//!  └ retry      429, 5xx, no answer: exponential backoff with jitter, or Retry-After / the
+//!   │           reset header; gives up per RetryConfig, and after two retries when the host
+//!   │           refuses or never answers; HttpEvent::Retry
+//!   └ errors    the provider's error mapper turns every answer that is not 2xx into an
+//!    │          Error; only 429 and 5xx go back to the retry layer, the rest is final
+//!    └ reauth   a 401 invalidates the auth hook and sends once more (once per request)
+//!     └ gate    adaptive gate per bucket: waits for the reset while the remaining budget is
+//!      │        at or below the share kept for others; learns the budget from every answer
+//!      └ pace   governor limiter per bucket at limit × max_share; HttpEvent::RateLimitWait
+//!       └ in-flight  global cap on requests in flight; counts the request in its bucket
+//!        └ authorize  the auth hook's Authorization header
+//!         └ transport  reqwest: send, read the whole body
+//! ```
+//!
+//! Why this order:
+//!
+//! - **retry** is outside everything that paces, so a retried request waits at the gate and
+//!   the limiter like a new one, and outside **errors** because whether to try again is the
+//!   provider's call: its mapper says whether a 429 or 5xx is retryable.
+//! - **reauth** needs the raw 401 before the mapper sees it, and its re-send must be paced
+//!   too; it holds its "already re-sent" flag for the whole request, across retry attempts.
+//! - the **gate** comes before the limiter: after a reset the limiter's pacing still applies.
+//!   The **in-flight** slot is taken only after both waits, so a waiting request holds none.
+//! - **authorize** is innermost but one: the credential is fetched after every wait, so a
+//!   long pacing wait never sends a stale token.
+//!
+//! The adaptive gate reads the provider's headers (`X-Rate-Limit-*`, `x-ratelimit-*`), so the
+//! client slows *before* a 429. The limiter's default share is 50%, so production sign-ins
+//! keep headroom, and it is re-sized when the server announces a different limit.
+//! `Retry-After` is honoured as seconds or an HTTP date; an empty one falls back to backoff.
+//! Connection errors, timeouts and truncated bodies are retried like 5xx.
 //!
 //! Base URLs must be `https`; plain `http` is accepted only for loopback hosts.
 
@@ -20,20 +43,19 @@ pub mod auth;
 pub mod oauth;
 pub mod paginate;
 
+mod layer;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
-use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use futures::stream::BoxStream;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::Method;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use secrecy::ExposeSecret;
+use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::Semaphore;
@@ -45,6 +67,10 @@ pub use oauth::{ClientAssertion, ClientAuth, ClientCredentialsAuth};
 pub use paginate::NextPage;
 
 use crate::error::{Error, ErrorKind, Result};
+use layer::{
+    AuthorizeLayer, Bucket, Counters, ErrorLayer, GateLayer, InFlightLayer, PaceLayer, ReauthLayer,
+    RetryLayer, Transport,
+};
 
 /// Something the HTTP stack did that a host may want to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +107,7 @@ pub async fn with_events<F: Future>(sink: EventSink, fut: F) -> F::Output {
     EVENTS.scope(sink, fut).await
 }
 
-fn emit(event: HttpEvent) {
+pub(crate) fn emit(event: HttpEvent) {
     let _ = EVENTS.try_with(|sink| sink(event));
 }
 
@@ -329,30 +355,6 @@ pub struct HttpStats {
     pub waited_ms: u64,
 }
 
-#[derive(Debug, Default)]
-struct GateState {
-    limit: Option<u32>,
-    remaining: Option<u32>,
-    reset_at: Option<SystemTime>,
-}
-
-struct Bucket {
-    spec: BucketSpec,
-    limiter: RwLock<(u32, Arc<DefaultDirectRateLimiter>)>,
-    gate: Mutex<GateState>,
-    requests: AtomicU64,
-}
-
-fn limiter(limit: u32, period: Duration, share: f64, burst: u32) -> Arc<DefaultDirectRateLimiter> {
-    let allowed = ((limit as f64 * share).floor() as u32).max(1);
-    let per = (period / allowed).max(Duration::from_micros(1));
-    let quota = Quota::with_period(per).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN));
-    // A token-bucket API lets a client that fell behind its pace catch up; never more than
-    // its share of the bucket at once.
-    let burst = NonZeroU32::new(burst.clamp(1, allowed)).unwrap_or(NonZeroU32::MIN);
-    Arc::new(RateLimiter::direct(quota.allow_burst(burst)))
-}
-
 struct Inner {
     base: Url,
     client: reqwest::Client,
@@ -364,9 +366,7 @@ struct Inner {
     retry: RetryConfig,
     in_flight: Semaphore,
     map_error: ErrorMapper,
-    retries: AtomicU64,
-    rate_limited: AtomicU64,
-    waited_ms: AtomicU64,
+    counters: Counters,
 }
 
 /// The shared HTTP client of one provider instance. Cheap to clone.
@@ -477,15 +477,9 @@ impl HttpClientBuilder {
             .buckets
             .into_iter()
             .map(|spec| {
-                let l = limiter(spec.limit, spec.period, self.share, self.burst);
                 (
                     spec.name.clone(),
-                    Arc::new(Bucket {
-                        limiter: RwLock::new((spec.limit, l)),
-                        spec,
-                        gate: Mutex::default(),
-                        requests: AtomicU64::new(0),
-                    }),
+                    Arc::new(Bucket::new(spec, self.share, self.burst)),
                 )
             })
             .collect();
@@ -503,26 +497,10 @@ impl HttpClientBuilder {
                 retry: self.retry,
                 in_flight: Semaphore::new(self.max_in_flight),
                 map_error: self.map_error.unwrap_or_else(|| Arc::new(default_error)),
-                retries: AtomicU64::new(0),
-                rate_limited: AtomicU64::new(0),
-                waited_ms: AtomicU64::new(0),
+                counters: Counters::default(),
             }),
         })
     }
-}
-
-/// Reads the rate-limit headers (Okta `X-Rate-Limit-*`, Auth0 `x-ratelimit-*`).
-fn rate_headers(headers: &HeaderMap) -> (Option<u32>, Option<u32>, Option<SystemTime>) {
-    let num = |names: &[&str]| -> Option<u64> {
-        names
-            .iter()
-            .find_map(|n| headers.get(*n)?.to_str().ok()?.trim().parse::<u64>().ok())
-    };
-    let limit = num(&["x-rate-limit-limit", "x-ratelimit-limit"]).map(|v| v as u32);
-    let remaining = num(&["x-rate-limit-remaining", "x-ratelimit-remaining"]).map(|v| v as u32);
-    let reset = num(&["x-rate-limit-reset", "x-ratelimit-reset"])
-        .map(|v| SystemTime::UNIX_EPOCH + Duration::from_secs(v));
-    (limit, remaining, reset)
 }
 
 /// `Retry-After` as a wait: seconds or an HTTP date. Empty or unparsable gives `None`.
@@ -578,9 +556,9 @@ impl HttpClient {
                 .iter()
                 .map(|(k, b)| (k.clone(), b.requests.load(Ordering::Relaxed)))
                 .collect(),
-            retries: self.inner.retries.load(Ordering::Relaxed),
-            rate_limited: self.inner.rate_limited.load(Ordering::Relaxed),
-            waited_ms: self.inner.waited_ms.load(Ordering::Relaxed),
+            retries: self.inner.counters.retries.load(Ordering::Relaxed),
+            rate_limited: self.inner.counters.rate_limited.load(Ordering::Relaxed),
+            waited_ms: self.inner.counters.waited_ms.load(Ordering::Relaxed),
         }
     }
 
@@ -625,86 +603,9 @@ impl HttpClient {
             .or_insert_with(|| {
                 // Unknown bucket: a generous default until the server announces its limit.
                 let spec = BucketSpec::per_minute(name, 600);
-                let l = limiter(spec.limit, spec.period, self.inner.share, self.inner.burst);
-                Arc::new(Bucket {
-                    limiter: RwLock::new((spec.limit, l)),
-                    spec,
-                    gate: Mutex::default(),
-                    requests: AtomicU64::new(0),
-                })
+                Arc::new(Bucket::new(spec, self.inner.share, self.inner.burst))
             })
             .clone()
-    }
-
-    /// Waits while the bucket's remaining budget is at or below the share kept for others.
-    async fn pass_gate(&self, bucket: &Bucket) {
-        let wait = {
-            let gate = bucket.gate.lock().unwrap_or_else(|p| p.into_inner());
-            match (gate.limit, gate.remaining, gate.reset_at) {
-                (Some(limit), Some(remaining), Some(reset)) => {
-                    let reserve = (limit as f64 * (1.0 - self.inner.share)).ceil() as u32;
-                    if remaining <= reserve {
-                        reset.duration_since(SystemTime::now()).ok()
-                    } else {
-                        None
-                    }
-                }
-                _ => None,
-            }
-        };
-        if let Some(wait) = wait.filter(|w| !w.is_zero()) {
-            let wait = wait.min(self.inner.retry.max_delay) + Duration::from_millis(50);
-            emit(HttpEvent::RateLimitWait {
-                bucket: bucket.spec.name.clone(),
-                wait,
-            });
-            self.inner
-                .waited_ms
-                .fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
-            tokio::time::sleep(wait).await;
-            // The window has reset: forget the old numbers until the next response.
-            let mut gate = bucket.gate.lock().unwrap_or_else(|p| p.into_inner());
-            gate.remaining = None;
-        }
-    }
-
-    fn observe(&self, bucket: &Bucket, headers: &HeaderMap) {
-        let (limit, remaining, reset) = rate_headers(headers);
-        if limit.is_none() && remaining.is_none() {
-            return;
-        }
-        {
-            let mut gate = bucket.gate.lock().unwrap_or_else(|p| p.into_inner());
-            gate.limit = limit.or(gate.limit);
-            gate.remaining = remaining;
-            gate.reset_at = reset.or(gate.reset_at);
-        }
-        if let Some(limit) = limit {
-            let mut l = bucket.limiter.write().unwrap_or_else(|p| p.into_inner());
-            if l.0 != limit && limit > 0 {
-                *l = (
-                    limit,
-                    limiter(
-                        limit,
-                        bucket.spec.period,
-                        self.inner.share,
-                        self.inner.burst,
-                    ),
-                );
-            }
-        }
-    }
-
-    fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self
-            .inner
-            .retry
-            .base_delay
-            .saturating_mul(1u32 << attempt.min(16));
-        let capped = exp.min(self.inner.retry.max_delay);
-        // Full jitter keeps many clients from retrying in lockstep.
-        let factor = 0.5 + rand::random::<f64>() * 0.5;
-        capped.mul_f64(factor)
     }
 
     /// A GET of `path_or_url`.
@@ -712,8 +613,8 @@ impl HttpClient {
         self.send(Request::get(path_or_url)).await
     }
 
-    /// Sends a request through gate, limiter, auth and retries; returns a 2xx response or
-    /// the mapped error.
+    /// Sends a request through the layers (see the [module docs](self)); returns a 2xx
+    /// response or the mapped error.
     pub async fn send(&self, req: Request) -> Result<Response> {
         let url = self.resolve(&req.target)?;
         let path = url.path().to_string();
@@ -726,190 +627,63 @@ impl HttpClient {
         // over an await leaks into whatever else the thread polls, nesting spans without end.
         let span =
             tracing::debug_span!("http", method = %req.method, path = %path, bucket = %bucket_name);
-        self.send_in_span(&req, url, &path, &bucket_name, &bucket)
+        self.send_in_span(&req, &url, &path, &bucket)
             .instrument(span)
             .await
     }
 
-    /// The retry loop of [`send`](Self::send), run inside its span.
+    /// The layers of [`send`](Self::send), composed in the order of the module docs, run
+    /// inside its span.
     async fn send_in_span(
         &self,
         req: &Request,
-        url: Url,
+        url: &Url,
         path: &str,
-        bucket_name: &str,
         bucket: &Bucket,
     ) -> Result<Response> {
-        let mut auth_retried = false;
-        let mut attempt: u32 = 0;
-        loop {
-            self.pass_gate(bucket).await;
-            let limiter = bucket
-                .limiter
-                .read()
-                .unwrap_or_else(|p| p.into_inner())
-                .1
-                .clone();
-            // Pacing by the limiter is time spent on rate limits too: count it, so progress
-            // shows where a slow backup's time goes.
-            let paced_from = std::time::Instant::now();
-            limiter.until_ready().await;
-            let paced = paced_from.elapsed();
-            if paced >= Duration::from_millis(1) {
-                self.inner
-                    .waited_ms
-                    .fetch_add(paced.as_millis() as u64, Ordering::Relaxed);
-                emit(HttpEvent::RateLimitWait {
-                    bucket: bucket_name.to_string(),
-                    wait: paced,
-                });
-            }
-            let permit = self
-                .inner
-                .in_flight
-                .acquire()
-                .await
-                .map_err(|_| Error::new(ErrorKind::Transient, "HTTP client closed"))?;
-            bucket.requests.fetch_add(1, Ordering::Relaxed);
-            let result = self.attempt(req, &url).await;
-            drop(permit);
-            let (status, wait, err) = match result {
-                Ok((status, headers, body)) => {
-                    self.observe(bucket, &headers);
-                    match status {
-                        200..=299 => {
-                            tracing::debug!(status, attempt, "ok");
-                            let mut url = url.clone();
-                            url.set_query(None);
-                            return Ok(Response {
-                                status,
-                                headers,
-                                body,
-                                url: url.to_string(),
-                            });
-                        }
-                        401 if !auth_retried && self.inner.auth.is_some() => {
-                            auth_retried = true;
-                            if let Some(a) = &self.inner.auth {
-                                a.invalidate();
-                            }
-                            continue;
-                        }
-                        429 => {
-                            self.inner.rate_limited.fetch_add(1, Ordering::Relaxed);
-                            let (_, _, reset) = rate_headers(&headers);
-                            let wait = retry_after(&headers)
-                                .or_else(|| {
-                                    reset.and_then(|r| r.duration_since(SystemTime::now()).ok())
-                                })
-                                .map(|w| w + Duration::from_millis(50))
-                                .unwrap_or_else(|| self.backoff(attempt));
-                            (
-                                Some(status),
-                                wait,
-                                (self.inner.map_error)(status, &headers, &body),
-                            )
-                        }
-                        500..=599 => {
-                            let wait =
-                                retry_after(&headers).unwrap_or_else(|| self.backoff(attempt));
-                            (
-                                Some(status),
-                                wait,
-                                (self.inner.map_error)(status, &headers, &body),
-                            )
-                        }
-                        _ => {
-                            tracing::debug!(status, "failed");
-                            return Err((self.inner.map_error)(status, &headers, &body)
-                                .context(format!("{} {path}", req.method)));
-                        }
-                    }
-                }
-                Err(err) => (None, self.backoff(attempt), err),
-            };
-            // A refused connection, or a server that accepts and never answers, rarely heals
-            // within a backoff: give up after two retries.
-            let unreachable =
-                status.is_none() && (err.message() == CANNOT_CONNECT || err.message() == TIMED_OUT);
-            if attempt >= self.inner.retry.max_retries
-                || !err.is_retryable()
-                || (unreachable && attempt >= 2)
-            {
-                return Err(err.context(format!(
-                    "{} {path} after {} attempts",
-                    req.method,
-                    attempt + 1
-                )));
-            }
-            attempt += 1;
-            let wait = wait.min(self.inner.retry.max_delay);
-            self.inner.retries.fetch_add(1, Ordering::Relaxed);
-            self.inner
-                .waited_ms
-                .fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
-            tracing::debug!(
-                ?status,
-                attempt,
-                wait_ms = wait.as_millis() as u64,
-                "retrying"
-            );
-            emit(HttpEvent::Retry {
-                bucket: bucket_name.to_string(),
-                attempt,
-                status,
-                wait,
-            });
-            tokio::time::sleep(wait).await;
-        }
-    }
-
-    /// One attempt: build, authorize, send, read the whole body.
-    async fn attempt(&self, req: &Request, url: &Url) -> Result<(u16, HeaderMap, Bytes)> {
-        let mut builder = self.inner.client.request(req.method.clone(), url.clone());
-        if !req.query.is_empty() {
-            builder = builder.query(&req.query);
-        }
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            reqwest::header::ACCEPT,
-            HeaderValue::from_static("application/json"),
-        );
-        for (k, v) in &req.headers {
-            let name = HeaderName::from_bytes(k.as_bytes())
-                .map_err(|_| Error::config(format!("invalid header name {k:?}")))?;
-            let value = HeaderValue::from_str(v)
-                .map_err(|_| Error::config(format!("invalid value for header {k}")))?;
-            headers.insert(name, value);
-        }
-        if req.auth
-            && let Some(auth) = &self.inner.auth
-        {
-            let token = auth.authorization(&self.inner.client).await?;
-            let mut value = HeaderValue::from_str(token.expose_secret()).map_err(|_| {
-                Error::new(
-                    ErrorKind::Auth,
-                    "the credential is not a valid header value",
-                )
-            })?;
-            value.set_sensitive(true);
-            headers.insert(reqwest::header::AUTHORIZATION, value);
-        }
-        builder = builder.headers(headers);
-        if let Some(body) = &req.body {
-            builder = builder.json(body);
-        }
-        if let Some(form) = &req.form {
-            builder = builder.form(form);
-        }
-        let response = builder.send().await.map_err(transport_error)?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|e| {
-            Error::new(ErrorKind::Transient, "the response body was cut off")
-                .with_source(strip_url(e))
-        })?;
-        Ok((status, headers, body))
+        let inner = &*self.inner;
+        let counters = &inner.counters;
+        let retry = &RetryLayer {
+            config: inner.retry,
+            bucket: &bucket.spec.name,
+            method: &req.method,
+            path,
+            counters,
+        };
+        let errors = &ErrorLayer {
+            map: &inner.map_error,
+        };
+        let reauth = &ReauthLayer::new(inner.auth.as_deref());
+        let gate = &GateLayer {
+            bucket,
+            max_delay: inner.retry.max_delay,
+            counters,
+        };
+        let pace = &PaceLayer { bucket, counters };
+        let in_flight = &InFlightLayer {
+            slots: &inner.in_flight,
+            bucket,
+        };
+        let authorize = &AuthorizeLayer {
+            hook: inner.auth.as_deref().filter(|_| req.auth),
+            client: &inner.client,
+        };
+        let transport = &Transport {
+            client: &inner.client,
+            req,
+            url,
+        };
+        retry
+            .call(move || {
+                errors.call(reauth.call(move || {
+                    gate.call(pace.call(in_flight.call(async move {
+                        authorize
+                            .call(transport.headers()?, move |headers| transport.send(headers))
+                            .await
+                    })))
+                }))
+            })
+            .await
     }
 
     /// Every page of a listing, following `next` from `first`.
@@ -1020,23 +794,4 @@ fn next_request(
             }
         }
     })
-}
-
-/// reqwest errors print the URL, which may hold query secrets: drop it.
-fn strip_url(e: reqwest::Error) -> reqwest::Error {
-    e.without_url()
-}
-
-const CANNOT_CONNECT: &str = "cannot connect";
-const TIMED_OUT: &str = "the request timed out";
-
-fn transport_error(e: reqwest::Error) -> Error {
-    let what = if e.is_timeout() {
-        TIMED_OUT
-    } else if e.is_connect() {
-        CANNOT_CONNECT
-    } else {
-        "the connection failed"
-    };
-    Error::new(ErrorKind::Transient, what).with_source(strip_url(e))
 }
