@@ -15,6 +15,8 @@
 //!   token endpoint (secret or certificate assertion), per-route permissions, skiptoken paging,
 //!   `$select`/`$filter`, users and groups delta, `$batch`, resource-unit throttling, writes
 //!   with Graph's cascades and secret sentinels.
+//! - [`tenants`]: the fake tenants as a registry of descriptors (options, start), each started
+//!   fake giving its client settings and performing the incident it declares.
 //! - [`behaviour`]: the behaviour suite every provider runs against its fake tenant.
 //! - [`store_suite`]: the conformance suite every snapshot store runs.
 //! - [`synthetic`]: synthetic snapshots for store, diff and benchmark tests.
@@ -47,6 +49,7 @@ pub mod fixtures;
 pub mod okta;
 pub mod store_suite;
 pub mod synthetic;
+pub mod tenants;
 
 /// Checks a provider descriptor against the source of its configuration code: every
 /// `PREFIX_NAME` setting the source names is declared in the descriptor, and every declared
