@@ -990,6 +990,53 @@ pub static TELEPHONY_PROVIDER: OktaKind = row(
     "okta.customTelephonyProvider.read",
 );
 
+/// ThreatInsight: how Okta answers sign-ins from suspicious IP addresses (none, audit,
+/// block), and the network zones it leaves alone.
+pub static THREAT_INSIGHT: OktaKind = OktaKind {
+    listing: Listing::Singleton,
+    write: Write::PostPost,
+    ..row(
+        KindSpec {
+            depends_on: &["okta.network_zone"],
+            reference_fields: &[ReferenceField {
+                pointer: "/excludeZones/*",
+                kind: "okta.network_zone",
+            }],
+            restore: RestoreSupport::UpdateOnly,
+            ..spec("okta.threat_insight", "ThreatInsight settings", Security)
+        },
+        "api/v1/threats/configuration",
+        "default",
+        "okta.threatInsights.read",
+    )
+};
+
+/// API token metadata: who holds a token, from which network, until when. The token values
+/// are never listed; a deleted token cannot come back (a new one must be issued).
+pub static API_TOKEN: OktaKind = row(
+    KindSpec {
+        reference_fields: &[ReferenceField {
+            pointer: "/userId",
+            kind: "okta.user",
+        }],
+        // The expiry moves with every use of the token (its `tokenWindow`).
+        volatile_fields: &[
+            "/_links",
+            "/_link",
+            "/created",
+            "/lastUpdated",
+            "/expiresAt",
+        ],
+        restore: RestoreSupport::None {
+            reason: "an API token cannot be re-created: issue a new one and update what used it",
+        },
+        ..spec("okta.api_token", "API tokens", Security)
+    },
+    "api/v1/api-tokens",
+    "default",
+    "okta.apiTokens.read",
+);
+
 /// Org settings.
 pub static ORG_SETTINGS: OktaKind = OktaKind {
     listing: Listing::Singleton,
@@ -1115,6 +1162,8 @@ table![
     POLICY,
     POLICY_RULE,
     NETWORK_ZONE,
+    THREAT_INSIGHT,
+    API_TOKEN,
     TRUSTED_ORIGIN,
     AUTHENTICATOR,
     BEHAVIOR,

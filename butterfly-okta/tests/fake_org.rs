@@ -329,3 +329,43 @@ async fn a_missing_listing_loses_only_its_part() {
     let loaded = store.load(&saved.id).await.unwrap();
     assert_eq!(loaded.kinds["okta.policy"].warnings, policies.warnings);
 }
+
+#[tokio::test]
+async fn threat_insight_and_api_token_metadata_are_backed_up() {
+    // Two kinds added as table rows plus fake routes: a singleton with a reference and a
+    // read-only listing.
+    let fake = FakeOkta::start(spec(30), OktaOptions::default())
+        .await
+        .unwrap();
+    let okta = jwt(&fake);
+    let snap = backup::run(
+        &okta,
+        &BackupOptions::default().kinds(["okta.threat_insight", "okta.api_token"]),
+    )
+    .await
+    .unwrap();
+    let threat = snap.resources("okta.threat_insight");
+    assert_eq!(threat.len(), 1);
+    assert_eq!(threat[0].body["action"], "audit");
+    let zone = fake.items("/api/v1/zones")[0]["id"].clone();
+    assert!(
+        threat[0]
+            .references
+            .iter()
+            .any(|r| r.kind == "okta.network_zone" && r.id == zone.as_str().unwrap()),
+        "the excluded zone is a reference: {:?}",
+        threat[0].references
+    );
+    let tokens = snap.resources("okta.api_token");
+    assert_eq!(tokens.len(), fake.items("/api/v1/api-tokens").len());
+    assert!(
+        tokens
+            .iter()
+            .all(|t| t.references.iter().any(|r| r.kind == "okta.user"))
+    );
+    let kind = okta.kind("okta.api_token").unwrap();
+    assert!(
+        !kind.restore_support().can_create(),
+        "API tokens cannot be re-created"
+    );
+}

@@ -134,6 +134,7 @@ pub const COLLECTIONS: &[Collection] = &[
     },
     coll("/api/v1/policies/{}/rules", "policies", "0pr"),
     coll("/api/v1/zones", "networkZones", "nzo"),
+    coll("/api/v1/api-tokens", "apiTokens", "00T"),
     Collection {
         paging: Some((20, 200)),
         ..coll("/api/v1/trustedOrigins", "trustedOrigins", "tos")
@@ -255,6 +256,7 @@ pub const COLLECTIONS: &[Collection] = &[
 /// Singleton resources: path template and scope.
 pub const SINGLETONS: &[(&str, &str)] = &[
     ("/api/v1/org", "orgs"),
+    ("/api/v1/threats/configuration", "threatInsights"),
     ("/api/v1/meta/schemas/user/default", "schemas"),
     ("/api/v1/meta/schemas/group/default", "schemas"),
     ("/api/v1/meta/schemas/apps/{}/default", "schemas"),
@@ -775,6 +777,17 @@ fn generate(spec: &OktaOrgSpec) -> Org {
             let id = g.id(prefix);
             g.push(path, json!({"id": id, "name": name, "status": "ACTIVE", "created": ts(1), "lastUpdated": ts(1), "_links": {}}));
         }
+    }
+    // ThreatInsight audits, leaving the first (system) zone alone; two API tokens of the admin,
+    // shaped as recorded (`_links`, though the spec says `_link`).
+    let trusted_zone = g.org.collections["/api/v1/zones"][0]["id"].clone();
+    g.org.singletons.insert("/api/v1/threats/configuration".into(), json!({"action": "audit", "excludeZones": [trusted_zone], "created": ts(0), "lastUpdated": ts(1), "_links": {"self": {"href": format!("{base}/api/v1/threats/configuration"), "hints": {"allow": ["GET", "POST"]}}}}));
+    for (i, (name, client)) in [("terraform", "Okta API"), ("scim-bridge", "Okta API")]
+        .into_iter()
+        .enumerate()
+    {
+        let id = g.id("00T");
+        g.push("/api/v1/api-tokens", json!({"id": id, "name": name, "userId": admin_user, "clientName": client, "created": ts(i as u32), "lastUpdated": ts(i as u32 + 1), "expiresAt": ts(i as u32 + 30), "tokenWindow": "P30D", "network": {"connection": "ANYWHERE"}, "_links": {"self": {"href": format!("{base}/api/v1/api-tokens/{id}"), "hints": {"allow": ["GET", "DELETE"]}}, "user": {"href": format!("{base}/api/v1/users/{admin_user}"), "hints": {"allow": ["GET"]}}}}));
     }
     g.org.singletons.insert("/api/v1/org".into(), json!({"id": "00ofakeorg0000000000", "companyName": "Acme", "subdomain": "acme", "status": "ACTIVE", "website": "https://acme.example", "phoneNumber": "+1-555-0100", "address1": "1 Main St", "city": "Springfield", "country": "United States", "postalCode": "00000", "supportPhoneNumber": "+1-555-0199", "created": ts(0), "lastUpdated": ts(1), "_links": {}}));
     g.org.singletons.insert("/api/v1/meta/schemas/user/default".into(), json!({"id": format!("{base}/meta/schemas/user/default"), "$schema": "http://json-schema.org/draft-04/schema#", "name": "user", "title": "User", "type": "object", "created": ts(0), "lastUpdated": ts(1),

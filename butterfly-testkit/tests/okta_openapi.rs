@@ -31,6 +31,21 @@ fn convert(v: &mut Value) {
 async fn fake_responses_validate_against_the_okta_openapi_spec() {
     let mut spec = spec();
     convert(&mut spec);
+    // A spec bug: `TimeDuration` (an API token's `tokenWindow`) has a pattern starting
+    // `^P(?:$)`, which no ISO 8601 duration matches, while every recorded token has one
+    // ("P30D", okta-sdk-python's test_api_token_it cassettes; the spec's own examples too).
+    // Keep the type, drop the broken pattern.
+    if let Some(duration) = spec.pointer_mut("/components/schemas/TimeDuration")
+        && let Some(obj) = duration.as_object_mut()
+    {
+        assert!(
+            obj.get("pattern")
+                .and_then(Value::as_str)
+                .is_some_and(|p| p.starts_with("^P(?:$)")),
+            "the TimeDuration pattern changed: check whether the workaround is still needed"
+        );
+        obj.remove("pattern");
+    }
     let components = spec["components"].clone();
     let paths = spec["paths"].as_object().unwrap().clone();
     let fake = FakeOkta::start(
