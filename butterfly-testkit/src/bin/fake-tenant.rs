@@ -10,93 +10,15 @@
 //! fake-tenant auth0 --users 10000 --seed 1 --port 8080 [--rate-scale 60] [--tier free|enterprise] [--faults]
 //! fake-tenant entra --users 10000 --seed 1 --port 8080 [--rate-scale 10] [--faults]
 //! ```
+//!
+//! The subcommands are the fakes of [`butterfly_testkit::tenants`]: each takes the common
+//! flags and the options its descriptor declares.
 
-use std::fmt::Display;
 use std::process::ExitCode;
 
-use butterfly_testkit::auth0::{
-    Auth0Options, Auth0TenantSpec, Auth0Tier, FakeAuth0, auth0_rate_limits,
-};
-use butterfly_testkit::entra::{EntraOptions, EntraTenantSpec, FakeEntra, graph_rate_limits};
-use butterfly_testkit::fake::{Fault, FaultRule};
-use butterfly_testkit::okta::{FakeOkta, OktaOptions, OktaOrgSpec, okta_rate_limits};
-use clap::{Args, Parser, Subcommand, ValueEnum};
-
-/// Serves a generated fake identity-provider tenant on 127.0.0.1 until Ctrl-C.
-#[derive(Debug, Parser)]
-#[command(name = "fake-tenant")]
-struct Cli {
-    /// The provider to fake.
-    #[command(subcommand)]
-    provider: Provider,
-}
-
-/// The providers the binary fakes.
-#[derive(Debug, Subcommand)]
-enum Provider {
-    /// A fake Okta org.
-    Okta {
-        /// Flags every provider takes.
-        #[command(flatten)]
-        common: Common,
-        /// Enable Okta Identity Governance.
-        #[arg(long)]
-        governance: bool,
-    },
-    /// A fake Auth0 tenant.
-    Auth0 {
-        /// Flags every provider takes.
-        #[command(flatten)]
-        common: Common,
-        /// The subscription tier whose rate limits apply (with --rate-scale).
-        #[arg(long, value_enum, default_value_t = Tier::Enterprise)]
-        tier: Tier,
-    },
-    /// A fake Microsoft Entra ID tenant (Graph v1.0).
-    Entra {
-        /// Flags every provider takes.
-        #[command(flatten)]
-        common: Common,
-    },
-}
-
-/// The flags every provider takes.
-#[derive(Debug, Args)]
-struct Common {
-    /// Users to generate.
-    #[arg(long, value_name = "N", default_value_t = 1000)]
-    users: usize,
-    /// Seed: the same seed gives the same tenant.
-    #[arg(long, value_name = "S", default_value_t = 1)]
-    seed: u64,
-    /// Port to listen on (0: any free port).
-    #[arg(long, value_name = "P", default_value_t = 0)]
-    port: u16,
-    /// Apply the provider's rate limits, time running F times faster (F > 0).
-    #[arg(long, value_name = "F", value_parser = positive, allow_negative_numbers = true)]
-    rate_scale: Option<f64>,
-    /// Inject a few recurring faults (5xx, 429, truncated bodies) into the listings.
-    #[arg(long)]
-    faults: bool,
-}
-
-/// Auth0 subscription tiers on the command line.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Tier {
-    /// Free: 2 requests per second.
-    Free,
-    /// Enterprise: a burst of 50 refilling at 16 per second.
-    Enterprise,
-}
-
-impl From<Tier> for Auth0Tier {
-    fn from(tier: Tier) -> Self {
-        match tier {
-            Tier::Free => Auth0Tier::Free,
-            Tier::Enterprise => Auth0Tier::Enterprise,
-        }
-    }
-}
+use butterfly_testkit::tenants::{self, FakeDescriptor, FakeOption, FakeSpec, Faults};
+use clap::builder::{PossibleValue, PossibleValuesParser};
+use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
 
 /// Parses a positive, finite time scale.
 fn positive(s: &str) -> Result<f64, String> {
@@ -108,212 +30,99 @@ fn positive(s: &str) -> Result<f64, String> {
     }
 }
 
-/// The faults `--faults` injects: the fault kinds in order, on `paths`, one request in
-/// 7, 11, 13, 17, … (each rule five times).
-fn faults(enabled: bool, rules: &[(&str, Fault)]) -> Vec<FaultRule> {
-    const EVERY: [usize; 4] = [7, 11, 13, 17];
-    if !enabled {
-        return Vec::new();
+/// The flags every fake takes.
+fn common_args() -> [Arg; 5] {
+    [
+        Arg::new("users")
+            .long("users")
+            .value_name("N")
+            .help("Users to generate")
+            .value_parser(value_parser!(usize))
+            .default_value("1000"),
+        Arg::new("seed")
+            .long("seed")
+            .value_name("S")
+            .help("Seed: the same seed gives the same tenant")
+            .value_parser(value_parser!(u64))
+            .default_value("1"),
+        Arg::new("port")
+            .long("port")
+            .value_name("P")
+            .help("Port to listen on (0: any free port)")
+            .value_parser(value_parser!(u16))
+            .default_value("0"),
+        Arg::new("rate-scale")
+            .long("rate-scale")
+            .value_name("F")
+            .help("Apply the provider's rate limits, time running F times faster (F > 0)")
+            .value_parser(positive)
+            .allow_negative_numbers(true),
+        Arg::new("faults")
+            .long("faults")
+            .help("Inject a few recurring faults (5xx, 429, truncated bodies) into the listings")
+            .action(ArgAction::SetTrue),
+    ]
+}
+
+/// The argument of a fake's own option.
+fn option_arg(option: &FakeOption) -> Arg {
+    let arg = Arg::new(option.name).long(option.name).help(option.help);
+    if option.is_flag() {
+        return arg.action(ArgAction::SetTrue);
     }
-    rules
+    let values = option
+        .values
         .iter()
-        .zip(EVERY)
-        .map(|((path, fault), every)| FaultRule::get(path, fault.clone(), every, 5))
-        .collect()
-}
-
-/// The started fake, or a one-line error and a failing exit code.
-fn started<F, E: Display>(fake: Result<F, E>) -> Result<F, ExitCode> {
-    fake.map_err(|e| {
-        eprintln!("error: cannot start the fake tenant: {e}");
-        ExitCode::FAILURE
-    })
-}
-
-/// A fake being served: it answers for as long as this value lives.
-struct Serving {
-    /// The started fake; dropping it stops the server.
-    _fake: Box<dyn Send>,
-    /// What to print: `VAR=value` settings and `#` comment lines (which hold no `=`, so
-    /// `grep =` keeps exactly the settings).
-    lines: Vec<String>,
-}
-
-/// Output lines in the order a user reads them.
-#[derive(Default)]
-struct Lines(Vec<String>);
-
-impl Lines {
-    /// A comment line; it must not hold `=` (scripts keep settings with `grep =`).
-    fn comment(&mut self, text: impl Into<String>) -> &mut Self {
-        let text: String = text.into();
-        self.0.push(format!("# {}", text.replace('=', ":")));
-        self
-    }
-    /// A `VAR=value` setting the client needs.
-    fn setting(&mut self, var: &str, value: impl Display) -> &mut Self {
-        self.0.push(format!("{var}={value}"));
-        self
-    }
-    /// An alternative setting, shown as a comment (`#   VAR  value`).
-    fn alternative(&mut self, var: &str, value: impl Display) -> &mut Self {
-        self.0.push(format!("#   {var}  {value}"));
-        self
+        .map(|(value, help)| PossibleValue::new(*value).help(*help));
+    let arg = arg.value_parser(PossibleValuesParser::new(values));
+    match option.default {
+        Some(default) => arg.default_value(default),
+        None => arg,
     }
 }
 
-/// The private key the fakes accept for `private_key_jwt` and certificate assertions.
-fn test_key_file() -> String {
-    format!("{}/keys/okta-test-private.pem", env!("CARGO_MANIFEST_DIR"))
+/// The command line: a subcommand per fake, with the common flags and its options.
+fn command() -> Command {
+    let mut cmd = Command::new("fake-tenant")
+        .about("Serves a generated fake identity-provider tenant on 127.0.0.1 until Ctrl-C.")
+        .subcommand_required(true)
+        .arg_required_else_help(true);
+    for fake in tenants::fakes() {
+        let sub = Command::new(fake.name)
+            .about(fake.about)
+            .args(common_args())
+            .args(fake.options.iter().map(option_arg));
+        cmd = cmd.subcommand(sub);
+    }
+    cmd
 }
 
-async fn okta(common: Common, governance: bool) -> Result<Serving, ExitCode> {
-    let spec = OktaOrgSpec {
-        users: common.users,
-        seed: common.seed,
-        governance,
-    };
-    let options = OktaOptions {
-        rate_limits: common.rate_scale.map(okta_rate_limits),
-        faults: faults(
-            common.faults,
-            &[
-                ("/api/v1/users", Fault::Status(503)),
-                ("/api/v1/groups", Fault::RateLimited),
-                ("/api/v1/apps", Fault::Truncate),
-            ],
-        ),
-        port: common.port,
-        ..OktaOptions::default()
-    };
-    let fake = started(FakeOkta::start(spec, options).await)?;
-    let mut out = Lines::default();
-    out.comment(format!(
-        "fake Okta org with {} users at {}",
-        common.users,
-        fake.base_url()
-    ))
-    .setting("OKTA_ORG_URL", fake.base_url())
-    .setting("OKTA_API_TOKEN", fake.api_token());
-    if let Some(f) = common.rate_scale {
-        out.setting("OKTA_RATE_SCALE", f).comment(format!(
-            "rate limits: Okta's per-minute buckets, time running {f}x faster (the client paces itself by OKTA_RATE_SCALE)"
-        ));
-    } else {
-        out.comment("rate limits: none");
+/// The spec a subcommand's flags give.
+fn spec(fake: &FakeDescriptor, m: &ArgMatches) -> FakeSpec {
+    let mut spec = FakeSpec::new(
+        m.get_one::<usize>("users").copied().unwrap_or(1000),
+        m.get_one::<u64>("seed").copied().unwrap_or(1),
+    );
+    spec.port = m.get_one::<u16>("port").copied().unwrap_or(0);
+    spec.rate_scale = m.get_one::<f64>("rate-scale").copied();
+    if m.get_flag("faults") {
+        spec.faults = Faults::Recurring;
     }
-    out.comment("or OAuth 2.0 private_key_jwt instead of OKTA_API_TOKEN, with these three:")
-        .alternative("OKTA_CLIENT_ID", fake.oauth_client_id())
-        .alternative("OKTA_PRIVATE_KEY_ID", fake.key_id())
-        .alternative("OKTA_PRIVATE_KEY_FILE", test_key_file());
-    Ok(Serving {
-        _fake: Box::new(fake),
-        lines: out.0,
-    })
+    for option in fake.options {
+        if option.is_flag() {
+            if m.get_flag(option.name) {
+                spec = spec.with_option(option.name, "true");
+            }
+        } else if let Some(value) = m.get_one::<String>(option.name) {
+            spec = spec.with_option(option.name, value);
+        }
+    }
+    spec
 }
 
-async fn auth0(common: Common, tier: Tier) -> Result<Serving, ExitCode> {
-    let cli_tier = tier;
-    let tier = Auth0Tier::from(tier);
-    let spec = Auth0TenantSpec {
-        users: common.users,
-        seed: common.seed,
-    };
-    let options = Auth0Options {
-        rate_limits: common.rate_scale.map(|f| auth0_rate_limits(tier, f)),
-        faults: faults(
-            common.faults,
-            &[
-                ("/api/v2/users", Fault::Status(503)),
-                ("/api/v2/roles", Fault::RateLimited),
-                ("/api/v2/clients", Fault::Truncate),
-            ],
-        ),
-        port: common.port,
-        ..Auth0Options::default()
-    };
-    let fake = started(FakeAuth0::start(spec, options).await)?;
-    let mut out = Lines::default();
-    out.comment(format!(
-        "fake Auth0 tenant with {} users at {}",
-        common.users,
-        fake.base_url()
-    ))
-    .setting("AUTH0_DOMAIN", fake.base_url())
-    .setting("AUTH0_CLIENT_ID", fake.client_id())
-    .setting("AUTH0_CLIENT_SECRET", fake.client_secret())
-    .setting("AUTH0_AUDIENCE", fake.audience());
-    if let Some(f) = common.rate_scale {
-        let name = cli_tier
-            .to_possible_value()
-            .map(|v| v.get_name().to_string())
-            .unwrap_or_default();
-        out.setting("AUTH0_TIER", &name)
-            .setting("AUTH0_RATE_SCALE", f)
-            .comment(format!(
-                "rate limits: Auth0's {name} token bucket, time running {f}x faster (the client paces itself by AUTH0_TIER and AUTH0_RATE_SCALE)"
-            ));
-    } else {
-        out.comment("rate limits: none");
-    }
-    out.comment("or private_key_jwt instead of AUTH0_CLIENT_SECRET:")
-        .alternative("AUTH0_PRIVATE_KEY_FILE", test_key_file());
-    Ok(Serving {
-        _fake: Box::new(fake),
-        lines: out.0,
-    })
-}
-
-async fn entra(common: Common) -> Result<Serving, ExitCode> {
-    let spec = EntraTenantSpec {
-        users: common.users,
-        seed: common.seed,
-    };
-    let options = EntraOptions {
-        rate_limits: common.rate_scale.map(graph_rate_limits),
-        faults: faults(
-            common.faults,
-            &[
-                ("/v1.0/users", Fault::Status(503)),
-                ("/v1.0/groups", Fault::RateLimited),
-                ("/v1.0/servicePrincipals", Fault::RateLimitedNoHeaders),
-                ("/v1.0/applications", Fault::Truncate),
-            ],
-        ),
-        port: common.port,
-        ..EntraOptions::default()
-    };
-    let fake = started(FakeEntra::start(spec, options).await)?;
-    let mut out = Lines::default();
-    out.comment(format!(
-        "fake Entra tenant with {} users at {} (token endpoint {}/{}/oauth2/v2.0/token)",
-        common.users,
-        fake.base_url(),
-        fake.base_url(),
-        fake.tenant_id()
-    ))
-    .setting("ENTRA_GRAPH_URL", fake.base_url())
-    .setting("ENTRA_AUTHORITY_URL", fake.base_url())
-    .setting("ENTRA_TENANT_ID", fake.tenant_id())
-    .setting("ENTRA_CLIENT_ID", fake.client_id())
-    .setting("ENTRA_CLIENT_SECRET", fake.client_secret());
-    if let Some(f) = common.rate_scale {
-        out.setting("ENTRA_RATE_SCALE", f).comment(format!(
-            "throttling: Graph resource units per 10 s window, time running {f}x faster (the client paces itself by ENTRA_RATE_SCALE)"
-        ));
-    } else {
-        out.comment("throttling: none");
-    }
-    out.comment("or a certificate instead of ENTRA_CLIENT_SECRET, with these two:")
-        .alternative("ENTRA_CERTIFICATE_FILE", test_key_file())
-        .alternative(
-            "ENTRA_CERTIFICATE_THUMBPRINT",
-            fake.certificate_thumbprint(),
-        );
-    Ok(Serving {
-        _fake: Box::new(fake),
-        lines: out.0,
-    })
+/// A comment line; it must not hold `=` (scripts keep settings with `grep =`).
+fn comment(text: &str) -> String {
+    format!("# {}", text.replace('=', ":"))
 }
 
 /// Waits for Ctrl-C or, on Unix, SIGTERM.
@@ -341,20 +150,38 @@ async fn stopped() {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let served = match Cli::parse().provider {
-        Provider::Okta { common, governance } => okta(common, governance).await,
-        Provider::Auth0 { common, tier } => auth0(common, tier).await,
-        Provider::Entra { common } => entra(common).await,
+    let matches = command().get_matches();
+    let Some((name, sub)) = matches.subcommand() else {
+        return ExitCode::FAILURE;
     };
-    let serving = match served {
-        Ok(serving) => serving,
-        Err(code) => return code,
+    let Some(descriptor) = tenants::get(name) else {
+        return ExitCode::FAILURE;
     };
+    let fake = match descriptor.start(spec(descriptor, sub)).await {
+        Ok(fake) => fake,
+        Err(e) => {
+            eprintln!("error: cannot start the fake tenant: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // `VAR=value` settings and `#` comment lines (which hold no `=`, so `grep =` keeps
+    // exactly the settings), in the order a user reads them.
+    let mut lines = vec![comment(&fake.description())];
+    lines.extend(fake.settings().iter().map(|(k, v)| format!("{k}={v}")));
+    lines.push(comment(&fake.rate_limit_comment()));
+    let alternatives = fake.alternatives();
+    lines.push(comment(&alternatives.comment));
+    lines.extend(
+        alternatives
+            .settings
+            .iter()
+            .map(|(k, v)| format!("#   {k}  {v}")),
+    );
     {
         use std::io::Write;
         let mut stdout = std::io::stdout().lock();
         // A reader that went away (`| head`) is no reason to stop serving.
-        for line in &serving.lines {
+        for line in &lines {
             let _ = writeln!(stdout, "{line}");
         }
         // The last line: a script reading the settings can stop at it.
@@ -363,6 +190,6 @@ async fn main() -> ExitCode {
     }
     stopped().await;
     // The fake (and its server) lives until here.
-    drop(serving);
+    drop(fake);
     ExitCode::SUCCESS
 }
