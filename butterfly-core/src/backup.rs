@@ -229,6 +229,19 @@ struct KindResult {
     warnings: Vec<String>,
 }
 
+impl KindResult {
+    /// A kind that was not read: no resources, with this outcome.
+    fn not_read(kind: KindRef, outcome: KindOutcome) -> KindResult {
+        KindResult {
+            kind,
+            outcome,
+            resources: Vec::new(),
+            secrets: 0,
+            warnings: Vec::new(),
+        }
+    }
+}
+
 /// Runs a backup and returns the snapshot (not yet stored).
 ///
 /// The returned error is only for problems before any fetching (an unknown kind id, a
@@ -315,34 +328,30 @@ pub async fn run(provider: &dyn Provider, options: &BackupOptions) -> Result<Sna
                 if let Some(error) = rejected {
                     // The credentials were rejected: asking again per kind only repeats the
                     // 401, so this kind is not requested.
-                    return KindResult {
+                    return KindResult::not_read(
                         kind,
-                        outcome: KindOutcome::Failed {
+                        KindOutcome::Failed {
                             kind: ErrorKind::Auth,
                             error,
                         },
-                        resources: Vec::new(),
-                        secrets: 0,
-                        warnings: Vec::new(),
-                    };
+                    );
                 }
                 match options.kind_timeout {
                     None => fetch.await,
                     Some(deadline) => {
                         tokio::time::timeout(deadline, fetch)
                             .await
-                            .unwrap_or_else(|_| KindResult {
-                                kind,
-                                outcome: KindOutcome::Failed {
-                                    kind: ErrorKind::Transient,
-                                    error: format!(
-                                        "not finished within the per-kind deadline of {} s",
-                                        deadline.as_secs_f64()
-                                    ),
-                                },
-                                resources: Vec::new(),
-                                secrets: 0,
-                                warnings: Vec::new(),
+                            .unwrap_or_else(|_| {
+                                KindResult::not_read(
+                                    kind,
+                                    KindOutcome::Failed {
+                                        kind: ErrorKind::Transient,
+                                        error: format!(
+                                            "not finished within the per-kind deadline of {} s",
+                                            deadline.as_secs_f64()
+                                        ),
+                                    },
+                                )
                             })
                     }
                 }
@@ -413,13 +422,7 @@ pub async fn run(provider: &dyn Provider, options: &BackupOptions) -> Result<Sna
                                 count: 0,
                                 secrets_redacted: 0,
                             });
-                            results.push(KindResult {
-                                kind: k,
-                                outcome: o,
-                                resources: Vec::new(),
-                                secrets: 0,
-                                warnings: Vec::new(),
-                            });
+                            results.push(KindResult::not_read(k, o));
                         }
                     }
                 }
@@ -474,13 +477,7 @@ async fn fetch_kind(
         Ok(read) => read,
         Err(err) => {
             tracing::warn!(kind = kind.id(), error = %err, "kind not read");
-            return KindResult {
-                kind,
-                outcome: KindOutcome::from_error(&err),
-                resources: Vec::new(),
-                secrets: 0,
-                warnings: Vec::new(),
-            };
+            return KindResult::not_read(kind, KindOutcome::from_error(&err));
         }
     };
     fetched_all.reserve(read.len());
@@ -491,13 +488,7 @@ async fn fetch_kind(
                 resource.kind,
                 kind.id()
             ));
-            return KindResult {
-                kind,
-                outcome: KindOutcome::from_error(&err),
-                resources: Vec::new(),
-                secrets: 0,
-                warnings: Vec::new(),
-            };
+            return KindResult::not_read(kind, KindOutcome::from_error(&err));
         }
         let secrets = redact::redact_counted(kind, &mut resource).placeholders;
         fetched_all.push((resource, secrets));

@@ -2,13 +2,14 @@
 //! binary: tracing caches per callsite whether anyone listens, and a thread-scoped subscriber
 //! races with other tests registering the same callsites on other threads.
 
-use std::sync::{Arc, Mutex};
-
 use butterfly_core::Resource;
 use butterfly_core::kind::{Category, KindSpec};
 use butterfly_core::snapshot::{KindOutcome, Snapshot, SnapshotId, SnapshotMeta};
 use butterfly_core::store::{FsStore, SnapshotStore, StoreExt};
 use serde_json::json;
+
+mod log_capture;
+use log_capture::LogCapture;
 
 const GROUP: KindSpec = KindSpec {
     natural_key: &["/profile/name"],
@@ -42,31 +43,8 @@ fn snapshot(hours: i64) -> Snapshot {
 
 #[tokio::test]
 async fn a_repaired_blob_is_named_in_a_warning() {
-    use tracing_subscriber::fmt::MakeWriter;
-    #[derive(Clone, Default)]
-    struct Buf(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Buf {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    impl<'a> MakeWriter<'a> for Buf {
-        type Writer = Buf;
-        fn make_writer(&'a self) -> Buf {
-            self.clone()
-        }
-    }
-    let buf = Buf::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(buf.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::WARN)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let log = LogCapture::default();
+    let _guard = log.install(tracing::Level::WARN);
 
     let dir = tempfile::tempdir().unwrap();
     let store = FsStore::open(dir.path()).unwrap();
@@ -83,6 +61,6 @@ async fn a_repaired_blob_is_named_in_a_warning() {
 
     let report = store.save(&snapshot(1)).await.unwrap();
     assert_eq!(report.repaired_blobs, 1);
-    let log = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-    assert!(log.contains("WARN") && log.contains(hex), "{log}");
+    let text = log.text();
+    assert!(text.contains("WARN") && text.contains(hex), "{text}");
 }

@@ -10,6 +10,9 @@ use secrecy::SecretString;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+mod log_capture;
+use log_capture::LogCapture;
+
 /// Answers each connection with the next status (then 200s), recording the request heads.
 async fn serve(statuses: Vec<u16>) -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -39,30 +42,8 @@ async fn serve(statuses: Vec<u16>) -> (String, Arc<Mutex<Vec<String>>>) {
 
 #[tokio::test]
 async fn no_secret_in_tracing_output() {
-    use tracing_subscriber::fmt::MakeWriter;
-    #[derive(Clone, Default)]
-    struct Buf(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Buf {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    impl<'a> MakeWriter<'a> for Buf {
-        type Writer = Buf;
-        fn make_writer(&'a self) -> Buf {
-            self.clone()
-        }
-    }
-    let buf = Buf::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(buf.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let log = LogCapture::default();
+    let _guard = log.install(tracing::Level::TRACE);
     // A 500 first, so the retry path logs too.
     let (base, seen) = serve(vec![500]).await;
     let c = HttpClient::builder(&base)
@@ -79,7 +60,7 @@ async fn no_secret_in_tracing_output() {
     c.send(Request::get("api/v1/users").query("limit", 200))
         .await
         .unwrap();
-    let out = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    let out = log.text();
     assert!(out.contains("api/v1/users"), "spans are recorded: {out}");
     assert!(!out.contains("SECRET"), "{out}");
     let seen = seen.lock().unwrap();

@@ -3,11 +3,20 @@
 //! nests every later span of the thread inside it). Alone in its test binary, like
 //! `tracing_secrets.rs`: a thread-scoped subscriber races with other tests' callsites.
 
-use std::sync::{Arc, Mutex};
-
-use butterfly_core::http::{HttpClient, Request};
+use butterfly_core::http::{BucketSpec, HttpClient, Request};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+
+mod log_capture;
+use log_capture::LogCapture;
+
+/// The longest line's length and the number of lines.
+fn longest_line(text: &str) -> (usize, usize) {
+    (
+        text.lines().map(str::len).max().unwrap_or(0),
+        text.lines().count(),
+    )
+}
 
 /// Answers every request with `{}` after a short pause, so requests overlap.
 async fn serve() -> String {
@@ -30,47 +39,23 @@ async fn serve() -> String {
     base
 }
 
-#[derive(Clone, Default)]
-struct Buf(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Buf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Buf {
-    type Writer = Buf;
-    fn make_writer(&'a self) -> Buf {
-        self.clone()
-    }
-}
-
-impl Buf {
-    /// The longest line written since the last call, and clears the buffer.
-    fn take_longest_line(&self) -> (usize, usize) {
-        let bytes = std::mem::take(&mut *self.0.lock().unwrap());
-        let text = String::from_utf8(bytes).unwrap();
-        let lines = text.lines().count();
-        (text.lines().map(str::len).max().unwrap_or(0), lines)
-    }
-}
-
 #[tokio::test]
 async fn log_lines_do_not_grow_with_the_number_of_requests() {
-    let buf = Buf::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(buf.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let log = LogCapture::default();
+    let _guard = log.install(tracing::Level::DEBUG);
     let base = serve().await;
-    let client = HttpClient::builder(&base).build().unwrap();
+    // A generous bucket: the check is about log lines, not pacing.
+    let client = HttpClient::builder(&base)
+        .bucket(BucketSpec {
+            name: "test".into(),
+            limit: 1_000_000,
+            period: std::time::Duration::from_secs(60),
+        })
+        .classify(std::sync::Arc::new(|_: &reqwest::Method, _: &str| {
+            "test".to_string()
+        }))
+        .build()
+        .unwrap();
     // Concurrent requests on one thread: the case where an entered span leaks into the others.
     let batch = |n: usize| {
         let client = client.clone();
@@ -82,9 +67,9 @@ async fn log_lines_do_not_grow_with_the_number_of_requests() {
         }
     };
     batch(4).await;
-    let (few, few_lines) = buf.take_longest_line();
+    let (few, few_lines) = longest_line(&log.take());
     batch(200).await;
-    let (many, many_lines) = buf.take_longest_line();
+    let (many, many_lines) = longest_line(&log.take());
     assert!(few_lines >= 4 && many_lines >= 200, "requests are logged");
     assert!(
         many <= few + 8,
