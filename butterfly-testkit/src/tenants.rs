@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use std::fmt::Display;
 
 use async_trait::async_trait;
-use butterfly_core::diff::Severity;
+use butterfly_core::diff::{ChangeType, ResourceChange, Severity};
 use butterfly_core::{Error, ErrorKind, Result};
 use futures::future::BoxFuture;
 use serde_json::Value;
@@ -273,6 +273,21 @@ pub struct Differences {
     /// The fields that differ after restoring this incident, as `(kind, pointer)`: a backup
     /// taken after the restore differs from the one before the incident in exactly these.
     pub fields: Vec<(String, String)>,
+}
+
+impl Differences {
+    /// Whether `change` (of a diff between the backup before the incident and one after the
+    /// restore) is one of the documented differences: a modification of a documented kind in
+    /// documented fields only.
+    pub fn explains(&self, change: &ResourceChange) -> bool {
+        change.change == ChangeType::Modified
+            && !change.fields.is_empty()
+            && change.fields.iter().all(|f| {
+                self.fields
+                    .iter()
+                    .any(|(kind, pointer)| *kind == change.kind && *pointer == f.pointer)
+            })
+    }
 }
 
 /// An incident a fake declares and performs through its admin API: configuration an admin

@@ -287,7 +287,7 @@ impl RunningFake for RunningAuth0 {
             changed: vec![Affected::new(
                 "auth0.action_binding",
                 trigger,
-                Severity::Medium,
+                Severity::High,
             )],
             kinds: strings(&[
                 "auth0.client",

@@ -241,7 +241,7 @@ impl RunningFake for RunningEntra {
                     Severity::Critical,
                 ),
                 Affected::new("entra.group", group, Severity::High),
-                Affected::new("entra.user", user_id, Severity::High),
+                Affected::new("entra.user", user_id, Severity::Medium),
                 Affected::new("entra.named_location", location, Severity::High),
             ],
             changed: Vec::new(),
@@ -256,7 +256,7 @@ impl RunningFake for RunningEntra {
             ]),
             differences: Differences {
                 text: "new object ids; users re-created disabled with a random password to reset; application secrets and certificates re-issued per the rotation checklist".into(),
-                plan_notes: Vec::new(),
+                plan_notes: strings(&["users are created disabled"]),
                 // The re-created user is disabled until someone resets its password.
                 fields: vec![("entra.user".into(), "/accountEnabled".into())],
             },
