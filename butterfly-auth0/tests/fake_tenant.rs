@@ -10,6 +10,7 @@ use butterfly_core::{ErrorKind, Provider};
 use butterfly_testkit::auth0::{Auth0Options, Auth0TenantSpec, FakeAuth0};
 use butterfly_testkit::behaviour::{self, Harness, Running, Setup};
 use butterfly_testkit::fake::{Fault, FaultRule};
+use butterfly_testkit::tenants::{FakeSpec, Faults, RunningAuth0};
 use secrecy::SecretString;
 
 mod common;
@@ -24,32 +25,18 @@ struct Auth0Harness;
 #[async_trait]
 impl Harness for Auth0Harness {
     async fn start(&self, setup: Setup) -> Running {
-        let mut options = Auth0Options::default();
+        let mut spec = FakeSpec::new(60, 7);
         if setup.faults {
-            options.faults = vec![
-                FaultRule::get("/api/v2/users", Fault::Status(503), 2, 2),
-                FaultRule::get("/api/v2/clients", Fault::RateLimited, 2, 2),
-                FaultRule::get("/api/v2/roles", Fault::RateLimitedNoHeaders, 3, 2),
-                FaultRule::get("/api/v2/connections", Fault::Reset, 2, 2),
-                FaultRule::get("/api/v2/organizations", Fault::Truncate, 2, 1),
-                FaultRule::get("/api/v2/actions", Fault::Status(500), 2, 1),
-            ];
+            spec.faults = Faults::Storm;
         }
         if let Some(kind) = &setup.withhold {
             let row = butterfly_auth0::kinds::row_of(kind).unwrap();
-            options.withheld_scopes = vec![row.scope.to_string()];
+            spec.withheld = vec![row.scope.to_string()];
         }
-        let fake = FakeAuth0::start(spec(60), options).await.unwrap();
-        let provider = provider(&fake);
-        let sentinels = fake.sentinels();
-        let fake = std::sync::Arc::new(fake);
-        let (w, u) = (fake.clone(), fake.clone());
+        let fake = RunningAuth0::start(spec).await.unwrap();
         Running {
-            provider: Box::new(provider),
-            sentinels,
-            writes: Box::new(move || w.write_count()),
-            unknown_requests: Box::new(move || u.server().unknown_requests()),
-            guard: Box::new(fake),
+            provider: Box::new(provider(fake.fake())),
+            fake: Box::new(fake),
         }
     }
     fn withheld_kind(&self) -> &str {

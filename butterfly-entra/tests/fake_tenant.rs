@@ -15,6 +15,7 @@ use butterfly_entra::{EXPAND_LIMIT, EntraAuth, EntraConfig, EntraProvider};
 use butterfly_testkit::behaviour::{self, Harness, Running, Setup};
 use butterfly_testkit::entra::{EntraOptions, EntraTenantSpec, FakeEntra, LONG_RELATIONS_FROM};
 use butterfly_testkit::fake::{Fault, FaultRule};
+use butterfly_testkit::tenants::{FakeSpec, Faults, RunningEntra};
 use secrecy::SecretString;
 use serde_json::json;
 
@@ -558,43 +559,18 @@ struct EntraHarness;
 #[async_trait]
 impl Harness for EntraHarness {
     async fn start(&self, setup: Setup) -> Running {
-        let mut options = EntraOptions::default();
+        let mut spec = FakeSpec::new(250, 7);
         if setup.faults {
-            options.faults = vec![
-                FaultRule::get("/v1.0/users", Fault::Status(503), 2, 2),
-                FaultRule::get("/v1.0/groups", Fault::RateLimited, 3, 2),
-                FaultRule::get("/v1.0/applications", Fault::RateLimitedNoHeaders, 1, 2),
-                FaultRule::get("/v1.0/identity/conditionalAccess", Fault::Reset, 2, 2),
-                FaultRule::get("/v1.0/servicePrincipals", Fault::Truncate, 1, 1),
-                FaultRule::get("/v1.0/policies", Fault::Status(500), 3, 2),
-                FaultRule {
-                    method: None,
-                    ..FaultRule::get("/v1.0/$batch", Fault::Status(503), 2, 2)
-                },
-            ];
-            // Graph throttles batched requests one by one, inside a 200 answer.
-            options.batch_faults = vec![
-                FaultRule::get("/v1.0/groups", Fault::RateLimited, 3, 2),
-                FaultRule::get("/v1.0/applications", Fault::RateLimitedNoHeaders, 2, 2),
-                FaultRule::get("/v1.0/identity/conditionalAccess", Fault::Status(503), 1, 1),
-                FaultRule::get("/v1.0/policies", Fault::RateLimited, 2, 2),
-            ];
+            spec.faults = Faults::Storm;
         }
         if let Some(kind) = &setup.withhold {
             let row = butterfly_entra::kinds::row_of(kind).unwrap();
-            options.withheld_permissions = vec![row.permission.to_string()];
+            spec.withheld = vec![row.permission.to_string()];
         }
-        let fake = FakeEntra::start(spec(250), options).await.unwrap();
-        let provider = certificate(&fake);
-        let sentinels = fake.sentinels();
-        let fake = Arc::new(fake);
-        let (w, u) = (fake.clone(), fake.clone());
+        let fake = RunningEntra::start(spec).await.unwrap();
         Running {
-            provider: Box::new(provider),
-            sentinels,
-            writes: Box::new(move || w.write_count()),
-            unknown_requests: Box::new(move || u.server().unknown_requests()),
-            guard: Box::new(fake),
+            provider: Box::new(certificate(fake.fake())),
+            fake: Box::new(fake),
         }
     }
     fn withheld_kind(&self) -> &str {

@@ -11,6 +11,7 @@ use butterfly_okta::{OktaAuth, OktaConfig, OktaProvider};
 use butterfly_testkit::behaviour::{self, Harness, Running, Setup};
 use butterfly_testkit::fake::{Fault, FaultRule};
 use butterfly_testkit::okta::{FakeOkta, OktaOptions, OktaOrgSpec};
+use butterfly_testkit::tenants::{FakeSpec, Faults, RunningOkta};
 use secrecy::SecretString;
 
 mod common;
@@ -190,32 +191,18 @@ struct OktaHarness;
 #[async_trait]
 impl Harness for OktaHarness {
     async fn start(&self, setup: Setup) -> Running {
-        let mut options = OktaOptions::default();
+        let mut spec = FakeSpec::new(250, 7);
         if setup.faults {
-            options.faults = vec![
-                FaultRule::get("/api/v1/users", Fault::Status(503), 2, 2),
-                FaultRule::get("/api/v1/groups", Fault::RateLimited, 3, 2),
-                FaultRule::get("/api/v1/apps", Fault::RateLimitedNoHeaders, 2, 2),
-                FaultRule::get("/api/v1/policies", Fault::Reset, 3, 2),
-                FaultRule::get("/api/v1/zones", Fault::Truncate, 1, 1),
-                FaultRule::get("/api/v1/authorizationServers", Fault::Status(500), 2, 1),
-            ];
+            spec.faults = Faults::Storm;
         }
         if let Some(kind) = &setup.withhold {
             let row = butterfly_okta::kinds::row_of(kind).unwrap();
-            options.withheld_scopes = vec![row.scope.to_string()];
+            spec.withheld = vec![row.scope.to_string()];
         }
-        let fake = FakeOkta::start(spec(250), options).await.unwrap();
-        let provider = jwt(&fake);
-        let sentinels = fake.sentinels();
-        let fake = std::sync::Arc::new(fake);
-        let (w, u) = (fake.clone(), fake.clone());
+        let fake = RunningOkta::start(spec).await.unwrap();
         Running {
-            provider: Box::new(provider),
-            sentinels,
-            writes: Box::new(move || w.write_count()),
-            unknown_requests: Box::new(move || u.server().unknown_requests()),
-            guard: Box::new(fake),
+            provider: Box::new(jwt(fake.fake())),
+            fake: Box::new(fake),
         }
     }
     fn withheld_kind(&self) -> &str {

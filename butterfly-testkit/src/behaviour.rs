@@ -11,17 +11,33 @@
 //! 4. when the fake withholds the scope of a kind, the access probe and the backup report that
 //!    kind `denied`, naming the scope, and every other kind is still read;
 //! 5. no secret sentinel planted in the fake appears anywhere in an on-disk store;
-//! 6. a restore dry run sends zero writes to the tenant.
+//! 6. a restore dry run sends zero writes to the tenant;
+//! 7. diff: after the incident the fake declares ([`RunningFake::incident`]), a backup diffed
+//!    against the one before shows exactly the incident's resources removed (and changed),
+//!    with the severities the incident names; whatever else went missing depends on them
+//!    (members, rules, grants);
+//! 8. restore round trip: a plan of the incident's kinds (updating what the incident changed)
+//!    writes nothing (the writes are counted), needs no other write than a plan of the whole
+//!    backup, re-creates every removed resource and updates every changed one, each after what
+//!    it references, names every secret it cannot bring back and says what the provider
+//!    documents; executed, nothing fails and every reference resolves; a backup taken then
+//!    differs from the one before the incident exactly in the provider's documented
+//!    differences; a second plan writes nothing, and executing it neither.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use async_trait::async_trait;
 use butterfly_core::backup::{self, BackupOptions};
+use butterfly_core::diff::{self, ChangeType, Diff, Severity};
 use butterfly_core::provider::Access;
-use butterfly_core::restore::{self, RestoreOptions};
+use butterfly_core::redact;
+use butterfly_core::restore::{self, ExecuteOptions, Resolution, RestoreOptions, StepAction};
 use butterfly_core::snapshot::KindOutcome;
 use butterfly_core::store::{FsStore, StoreExt};
 use butterfly_core::{Provider, Snapshot};
+
+use crate::tenants::{Incident, RunningFake};
 
 /// How the fake tenant should behave for one part of the suite.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,20 +53,16 @@ pub struct Setup {
 pub struct Running {
     /// The provider under test.
     pub provider: Box<dyn Provider>,
-    /// Every secret value the fake planted.
-    pub sentinels: Vec<String>,
-    /// Counts writes the fake has received so far.
-    pub writes: Box<dyn Fn() -> usize + Send + Sync>,
-    /// Requests the fake did not know (must stay empty).
-    pub unknown_requests: Box<dyn Fn() -> Vec<String> + Send + Sync>,
-    /// Keeps the fake alive as long as this value.
-    pub guard: Box<dyn std::any::Any + Send + Sync>,
+    /// The fake (from the [`tenants`](crate::tenants) registry): its writes, unknown requests,
+    /// secret sentinels and incident. It serves as long as this value lives.
+    pub fake: Box<dyn RunningFake>,
 }
 
 /// What a provider crate supplies to run the suite.
 #[async_trait]
 pub trait Harness: Send + Sync {
-    /// Starts a fresh fake tenant, generated from the same seed every time, in `setup`.
+    /// Starts a fresh fake tenant, generated from the same seed every time, in `setup`
+    /// ([`Setup::faults`]: the fake's [`Faults::Storm`](crate::tenants::Faults::Storm)).
     async fn start(&self, setup: Setup) -> Running;
     /// The kind whose scope the withholding check removes (a kind every tenant has).
     fn withheld_kind(&self) -> &str;
@@ -79,6 +91,8 @@ pub async fn run_all(harness: &dyn Harness) {
     withheld_scope_is_reported(harness).await;
     no_sentinel_reaches_the_store(harness).await;
     dry_run_writes_nothing(harness, &clean).await;
+    let incident = incident_is_diffed_exactly(harness).await;
+    restore_round_trip(incident).await;
 }
 
 /// Checks 1 and 2; returns the clean snapshot.
@@ -101,11 +115,11 @@ pub async fn backup_succeeds_and_is_deterministic(harness: &dyn Harness) -> Snap
     );
     assert_eq!(a.blobs, b.blobs, "re-backup blobs differ");
     assert!(
-        (run.unknown_requests)().is_empty(),
+        run.fake.unknown_requests().is_empty(),
         "unknown requests: {:?}",
-        (run.unknown_requests)()
+        run.fake.unknown_requests()
     );
-    assert_eq!((run.writes)(), 0, "a backup must not write");
+    assert_eq!(run.fake.write_count(), 0, "a backup must not write");
     first
 }
 
@@ -183,7 +197,7 @@ pub async fn withheld_scope_is_reported(harness: &dyn Harness) {
 pub async fn no_sentinel_reaches_the_store(harness: &dyn Harness) {
     let run = harness.start(Setup::default()).await;
     assert!(
-        !run.sentinels.is_empty(),
+        !run.fake.sentinels().is_empty(),
         "the fake planted no sentinel: the check would prove nothing"
     );
     let dir = tempfile::tempdir().expect("temp dir");
@@ -197,7 +211,7 @@ pub async fn no_sentinel_reaches_the_store(harness: &dyn Harness) {
     read_all(dir.path(), &mut bytes);
     assert!(bytes.len() > 1000, "the store holds the backup");
     let text = String::from_utf8_lossy(&bytes);
-    for s in &run.sentinels {
+    for s in &run.fake.sentinels() {
         assert!(
             !text.contains(s.as_str()),
             "secret sentinel {s} reached the store"
@@ -236,5 +250,334 @@ pub async fn dry_run_writes_nothing(harness: &dyn Harness, clean: &Snapshot) {
     .await
     .expect("plan");
     assert!(!plan.steps.is_empty(), "the plan covers the snapshot");
-    assert_eq!((run.writes)(), 0, "a dry run must not write");
+    assert_eq!(run.fake.write_count(), 0, "a dry run must not write");
+}
+
+/// A tenant after the incident its fake declares, for the restore round trip (check 8).
+pub struct AfterIncident {
+    /// The fake and the provider pointed at it.
+    pub run: Running,
+    /// The backup taken before the incident.
+    pub before: Snapshot,
+    /// What the incident did.
+    pub incident: Incident,
+    /// The diff from `before` to a backup taken after the incident.
+    pub diff: Diff,
+}
+
+/// The removed resources the incident accounts for: the ones it deleted and, transitively,
+/// those that depend on them in `before` (their parent, a reference, or a part of their id
+/// names one: members, rules, grants, assignments).
+fn removed_with_dependents(
+    before: &Snapshot,
+    incident: &Incident,
+    diff: &Diff,
+) -> BTreeSet<(String, String)> {
+    let mut ids: BTreeSet<&str> = incident.removed.iter().map(|a| a.id.as_str()).collect();
+    let mut accounted: BTreeSet<(String, String)> = incident
+        .removed
+        .iter()
+        .map(|a| (a.kind.clone(), a.id.clone()))
+        .collect();
+    loop {
+        let mut grew = false;
+        for change in diff
+            .changes
+            .iter()
+            .filter(|c| c.change == ChangeType::Removed)
+        {
+            let key = (change.kind.clone(), change.id.clone());
+            if accounted.contains(&key) {
+                continue;
+            }
+            let Some(resource) = before.get(&change.kind, &change.id) else {
+                continue;
+            };
+            let depends = resource
+                .parent_id
+                .as_deref()
+                .is_some_and(|p| ids.contains(p))
+                || resource
+                    .references
+                    .iter()
+                    .any(|r| ids.contains(r.id.as_str()))
+                || resource.id.split('/').any(|part| ids.contains(part));
+            if depends {
+                ids.insert(resource.id.as_str());
+                accounted.insert(key);
+                grew = true;
+            }
+        }
+        if !grew {
+            return accounted;
+        }
+    }
+}
+
+/// Check 7: the incident, and a diff that shows exactly it.
+pub async fn incident_is_diffed_exactly(harness: &dyn Harness) -> AfterIncident {
+    let run = harness.start(Setup::default()).await;
+    let provider = run.provider.as_ref();
+    let before = backup::run(provider, &BackupOptions::default())
+        .await
+        .expect("backup runs");
+    let incident = run.fake.incident().await.expect("the incident happens");
+    let after = backup::run(provider, &BackupOptions::default())
+        .await
+        .expect("backup runs");
+    let diff = diff::diff(
+        &before,
+        &after,
+        provider.kinds(),
+        &provider.severity_rules(),
+    );
+    let text = diff.render_text(Severity::Info);
+    let declared = incident
+        .removed
+        .iter()
+        .map(|a| (a, ChangeType::Removed))
+        .chain(incident.changed.iter().map(|a| (a, ChangeType::Modified)));
+    for (affected, expected) in declared {
+        let Some(change) = diff
+            .changes
+            .iter()
+            .find(|c| c.kind == affected.kind && c.id == affected.id)
+        else {
+            panic!(
+                "diff: the incident's {} {} is not in the diff:\n{text}",
+                affected.kind, affected.id
+            );
+        };
+        assert_eq!(
+            change.change, expected,
+            "diff: {} {}:\n{text}",
+            affected.kind, affected.id
+        );
+        assert_eq!(
+            change.severity, affected.severity,
+            "diff: the severity of {} {} ({:?})",
+            affected.kind, affected.id, change.reasons
+        );
+    }
+    let accounted = removed_with_dependents(&before, &incident, &diff);
+    for change in &diff.changes {
+        let ours = match change.change {
+            ChangeType::Removed => accounted.contains(&(change.kind.clone(), change.id.clone())),
+            ChangeType::Modified => incident
+                .changed
+                .iter()
+                .any(|a| a.kind == change.kind && a.id == change.id),
+            _ => false,
+        };
+        assert!(
+            ours,
+            "diff: {:?} {} {} is not the incident's:\n{text}",
+            change.change, change.kind, change.id
+        );
+        assert!(
+            incident.kinds.contains(&change.kind),
+            "diff: the incident's restore does not cover {}",
+            change.kind
+        );
+    }
+    AfterIncident {
+        run,
+        before,
+        incident,
+        diff,
+    }
+}
+
+/// Check 8: the restore of the incident's kinds, planned, executed and backed up again.
+pub async fn restore_round_trip(after: AfterIncident) {
+    let AfterIncident {
+        run,
+        before,
+        incident,
+        diff,
+    } = after;
+    let provider = run.provider.as_ref();
+    if provider.restorer().is_none() {
+        return;
+    }
+    let options = RestoreOptions {
+        kinds: Some(incident.kinds.clone()),
+        update_existing: true,
+        ..RestoreOptions::default()
+    };
+    let writes = run.fake.write_count();
+    let plan = restore::plan(&before, provider, &options)
+        .await
+        .expect("plan");
+    // The whole backup needs the same writes: nothing outside the incident's kinds differs.
+    let whole = restore::plan(
+        &before,
+        provider,
+        &RestoreOptions {
+            update_existing: true,
+            ..RestoreOptions::default()
+        },
+    )
+    .await
+    .expect("plan");
+    assert_eq!(
+        run.fake.write_count(),
+        writes,
+        "restore round trip: the dry run sent writes"
+    );
+    assert_eq!(
+        whole.writes(),
+        plan.writes(),
+        "restore round trip: a plan of the whole backup writes more than the incident's kinds: {}",
+        whole.render_text()
+    );
+    let text = plan.render_text();
+    for change in &diff.changes {
+        let step = plan
+            .steps
+            .iter()
+            .find(|s| s.kind == change.kind && s.source_id == change.id);
+        let brought_back = matches!(
+            (change.change, step.map(|s| &s.action)),
+            (ChangeType::Removed, Some(StepAction::Create))
+                | (ChangeType::Modified, Some(StepAction::Update { .. }))
+        );
+        assert!(
+            brought_back,
+            "restore round trip: the plan does not bring back {} {}: {text}",
+            change.kind, change.id
+        );
+    }
+    for step in &plan.steps {
+        for reference in &step.references {
+            if let Resolution::InPlan { step: earlier } = reference.resolution {
+                assert!(
+                    earlier < step.index,
+                    "restore round trip: step {} ({} {}) comes before step {earlier}, which it references",
+                    step.index,
+                    step.kind,
+                    step.label
+                );
+            }
+        }
+        // Every secret of a re-created resource is on the rotation checklist.
+        if step.action == StepAction::Create
+            && let Some(resource) = before.get(&step.kind, &step.source_id)
+        {
+            for secret in redact::placeholders(resource) {
+                assert!(
+                    plan.rotation_checklist.iter().any(|p| p.kind == secret.kind
+                        && p.resource == secret.resource
+                        && p.field == secret.field),
+                    "restore round trip: the rotation checklist lacks {} {} {}",
+                    secret.kind,
+                    secret.resource,
+                    secret.field
+                );
+            }
+        }
+    }
+    assert_eq!(
+        plan.unresolved().count(),
+        0,
+        "restore round trip: unresolved references: {text}"
+    );
+    assert!(
+        !plan.is_critical(),
+        "restore round trip: the guard stops the plan: {:?}",
+        plan.guard
+    );
+    for note in &incident.differences.plan_notes {
+        assert!(
+            plan.notes.iter().any(|n| n.contains(note.as_str())),
+            "restore round trip: the plan does not say {note:?}: {:?}",
+            plan.notes
+        );
+    }
+
+    let report = restore::execute(&plan, &before, provider, ExecuteOptions::default())
+        .await
+        .expect("execute");
+    assert_eq!(
+        report.failed,
+        0,
+        "restore round trip: {}",
+        report.render_text()
+    );
+    assert!(
+        report.unverified.is_empty(),
+        "restore round trip: unverified references {:?}",
+        report.unverified
+    );
+
+    let restored = backup::run(provider, &BackupOptions::default())
+        .await
+        .expect("backup runs");
+    let (remaining, _) = diff::diff_after_restore(
+        &before,
+        &restored,
+        provider.kinds(),
+        &provider.severity_rules(),
+    );
+    let differences = &incident.differences;
+    assert!(
+        remaining.changes.iter().all(|c| differences.explains(c)),
+        "restore round trip: the restored tenant differs beyond the documented differences ({:?}):\n{}",
+        differences.fields,
+        remaining.render_text(Severity::Info)
+    );
+    for (kind, pointer) in &differences.fields {
+        assert!(
+            remaining
+                .changes
+                .iter()
+                .any(|c| c.kind == *kind && c.fields.iter().any(|f| f.pointer == *pointer)),
+            "restore round trip: the documented difference {kind} {pointer} did not happen:\n{}",
+            remaining.render_text(Severity::Info)
+        );
+    }
+
+    // Idempotent: a second plan of the whole backup writes nothing, and executing it neither.
+    // It does not ask to update existing resources (a re-created sub-resource's body still
+    // holds its old `id`, which the planner takes for a change); a plan updating the kinds the
+    // incident changed finds nothing left to update.
+    let again = restore::plan(&before, provider, &RestoreOptions::default())
+        .await
+        .expect("plan");
+    assert_eq!(
+        again.writes(),
+        0,
+        "restore round trip: a second plan still writes: {}",
+        again.render_text()
+    );
+    let changed: BTreeSet<String> = incident.changed.iter().map(|a| a.kind.clone()).collect();
+    if !changed.is_empty() {
+        let updates = restore::plan(
+            &before,
+            provider,
+            &RestoreOptions {
+                kinds: Some(changed.into_iter().collect()),
+                update_existing: true,
+                ..RestoreOptions::default()
+            },
+        )
+        .await
+        .expect("plan");
+        assert_eq!(
+            updates.writes(),
+            0,
+            "restore round trip: a second plan still updates: {}",
+            updates.render_text()
+        );
+    }
+    let writes = run.fake.write_count();
+    let second = restore::execute(&again, &before, provider, ExecuteOptions::default())
+        .await
+        .expect("execute");
+    assert_eq!(second.failed, 0, "{}", second.render_text());
+    assert_eq!(
+        run.fake.write_count(),
+        writes,
+        "restore round trip: a second execute wrote"
+    );
 }

@@ -296,6 +296,7 @@ impl RunningFake for RunningAuth0 {
                 "auth0.role",
                 "auth0.role_member",
                 "auth0.role_permission",
+                "auth0.organization_member_role",
                 "auth0.action_binding",
             ]),
             differences: Differences {

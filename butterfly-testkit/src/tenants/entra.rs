@@ -251,6 +251,7 @@ impl RunningFake for RunningEntra {
                 "entra.group_member",
                 "entra.group_owner",
                 "entra.app_role_assignment",
+                "entra.administrative_unit_member",
                 "entra.named_location",
                 "entra.conditional_access_policy",
             ]),
