@@ -10,7 +10,7 @@ use butterfly_core::{ErrorKind, Provider};
 use butterfly_testkit::auth0::{Auth0Options, Auth0TenantSpec, FakeAuth0};
 use butterfly_testkit::behaviour::{self, Harness, Running, Setup};
 use butterfly_testkit::fake::{Fault, FaultRule};
-use butterfly_testkit::tenants::{FakeSpec, Faults, RunningAuth0};
+use butterfly_testkit::tenants::RunningAuth0;
 use secrecy::SecretString;
 
 mod common;
@@ -25,14 +25,9 @@ struct Auth0Harness;
 #[async_trait]
 impl Harness for Auth0Harness {
     async fn start(&self, setup: Setup) -> Running {
-        let mut spec = FakeSpec::new(60, 7);
-        if setup.faults {
-            spec.faults = Faults::Storm;
-        }
-        if let Some(kind) = &setup.withhold {
-            let row = butterfly_auth0::kinds::row_of(kind).unwrap();
-            spec.withheld = vec![row.scope.to_string()];
-        }
+        let spec = setup.spec(60, 7, |k| {
+            butterfly_auth0::kinds::row_of(k).unwrap().scope.to_string()
+        });
         let fake = RunningAuth0::start(spec).await.unwrap();
         Running {
             provider: Box::new(provider(fake.fake())),

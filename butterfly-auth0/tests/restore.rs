@@ -10,46 +10,13 @@ use butterfly_core::diff::{self, Severity};
 use butterfly_core::restore::{self, ExecuteOptions, RestoreOptions, StepAction};
 use butterfly_core::{Provider, Snapshot};
 use butterfly_testkit::auth0::{Auth0Options, Auth0TenantSpec, FakeAuth0};
-use serde_json::Value;
+use butterfly_testkit::tenants::auth0::admin_delete;
 
 mod common;
 use common::provider;
 
 async fn snapshot(auth0: &Auth0Provider) -> Snapshot {
     backup::run(auth0, &BackupOptions::default()).await.unwrap()
-}
-
-/// A Management API token from the fake, for the incident's own deletes.
-async fn admin_token(fake: &FakeAuth0) -> String {
-    let resp: Value = reqwest::Client::new()
-        .post(format!("{}/oauth/token", fake.base_url()))
-        .json(&serde_json::json!({
-            "grant_type": "client_credentials",
-            "client_id": fake.client_id(),
-            "client_secret": fake.client_secret(),
-            "audience": fake.audience(),
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    resp["access_token"].as_str().unwrap().to_string()
-}
-
-async fn delete(fake: &FakeAuth0, token: &str, path: &str) {
-    let resp = reqwest::Client::new()
-        .delete(format!("{}/api/v2/{path}", fake.base_url()))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        resp.status().is_success(),
-        "DELETE {path}: {}",
-        resp.status()
-    );
 }
 
 #[tokio::test]
@@ -62,7 +29,6 @@ async fn roles_organizations_and_users_come_back() {
     .unwrap();
     let auth0 = provider(&fake);
     let original = snapshot(&auth0).await;
-    let token = admin_token(&fake).await;
 
     // A role with members and permissions, an organization with members, and database users
     // holding roles are deleted.
@@ -115,10 +81,16 @@ async fn roles_organizations_and_users_come_back() {
             .iter()
             .any(|m| m.body["user_id"] == users[0].as_str())
     );
-    delete(&fake, &token, &format!("roles/{}", role.id)).await;
-    delete(&fake, &token, &format!("organizations/{}", org.id)).await;
+    admin_delete(&fake, &format!("/api/v2/roles/{}", role.id))
+        .await
+        .unwrap();
+    admin_delete(&fake, &format!("/api/v2/organizations/{}", org.id))
+        .await
+        .unwrap();
     for u in &users {
-        delete(&fake, &token, &format!("users/{}", u.replace('|', "%7C"))).await;
+        admin_delete(&fake, &format!("/api/v2/users/{}", u.replace('|', "%7C")))
+            .await
+            .unwrap();
     }
     let after = snapshot(&auth0).await;
     assert!(after.get("auth0.role", &role.id).is_none());

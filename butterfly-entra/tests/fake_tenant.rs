@@ -15,7 +15,7 @@ use butterfly_entra::{EXPAND_LIMIT, EntraAuth, EntraConfig, EntraProvider};
 use butterfly_testkit::behaviour::{self, Harness, Running, Setup};
 use butterfly_testkit::entra::{EntraOptions, EntraTenantSpec, FakeEntra, LONG_RELATIONS_FROM};
 use butterfly_testkit::fake::{Fault, FaultRule};
-use butterfly_testkit::tenants::{FakeSpec, Faults, RunningEntra};
+use butterfly_testkit::tenants::RunningEntra;
 use secrecy::SecretString;
 use serde_json::json;
 
@@ -559,14 +559,12 @@ struct EntraHarness;
 #[async_trait]
 impl Harness for EntraHarness {
     async fn start(&self, setup: Setup) -> Running {
-        let mut spec = FakeSpec::new(250, 7);
-        if setup.faults {
-            spec.faults = Faults::Storm;
-        }
-        if let Some(kind) = &setup.withhold {
-            let row = butterfly_entra::kinds::row_of(kind).unwrap();
-            spec.withheld = vec![row.permission.to_string()];
-        }
+        let spec = setup.spec(250, 7, |k| {
+            butterfly_entra::kinds::row_of(k)
+                .unwrap()
+                .permission
+                .to_string()
+        });
         let fake = RunningEntra::start(spec).await.unwrap();
         Running {
             provider: Box::new(certificate(fake.fake())),

@@ -11,7 +11,7 @@ use butterfly_okta::{OktaAuth, OktaConfig, OktaProvider};
 use butterfly_testkit::behaviour::{self, Harness, Running, Setup};
 use butterfly_testkit::fake::{Fault, FaultRule};
 use butterfly_testkit::okta::{FakeOkta, OktaOptions, OktaOrgSpec};
-use butterfly_testkit::tenants::{FakeSpec, Faults, RunningOkta};
+use butterfly_testkit::tenants::RunningOkta;
 use secrecy::SecretString;
 
 mod common;
@@ -191,14 +191,9 @@ struct OktaHarness;
 #[async_trait]
 impl Harness for OktaHarness {
     async fn start(&self, setup: Setup) -> Running {
-        let mut spec = FakeSpec::new(250, 7);
-        if setup.faults {
-            spec.faults = Faults::Storm;
-        }
-        if let Some(kind) = &setup.withhold {
-            let row = butterfly_okta::kinds::row_of(kind).unwrap();
-            spec.withheld = vec![row.scope.to_string()];
-        }
+        let spec = setup.spec(250, 7, |k| {
+            butterfly_okta::kinds::row_of(k).unwrap().scope.to_string()
+        });
         let fake = RunningOkta::start(spec).await.unwrap();
         Running {
             provider: Box::new(jwt(fake.fake())),

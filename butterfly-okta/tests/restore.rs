@@ -8,24 +8,11 @@ use butterfly_core::backup::{self, BackupOptions};
 use butterfly_core::restore::{self, ExecuteOptions, ReferenceRepair, RestoreOptions, StepAction};
 use butterfly_okta::OktaProvider;
 use butterfly_testkit::okta::{FakeOkta, OktaOptions, OktaOrgSpec};
+use butterfly_testkit::tenants::okta::admin_delete;
 use serde_json::Value;
 
 mod common;
 use common::ssws as provider;
-
-async fn delete(fake: &FakeOkta, path: &str) {
-    let resp = reqwest::Client::new()
-        .delete(format!("{}{path}", fake.base_url()))
-        .header("authorization", format!("SSWS {}", fake.api_token()))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        resp.status().is_success(),
-        "DELETE {path}: {}",
-        resp.status()
-    );
-}
 
 async fn snapshot(okta: &OktaProvider) -> Snapshot {
     backup::run(okta, &BackupOptions::default()).await.unwrap()
@@ -142,7 +129,9 @@ async fn a_group_rule_naming_a_recreated_group_is_repaired() {
         .as_str()
         .unwrap()
         .to_string();
-    delete(&fake, &format!("/api/v1/groups/{old_group}")).await;
+    admin_delete(&fake, &format!("/api/v1/groups/{old_group}"))
+        .await
+        .unwrap();
     let kept = first(&fake.items("/api/v1/groups/rules"), |r| {
         r["id"] == rule["id"]
     })

@@ -37,7 +37,7 @@ use butterfly_core::snapshot::KindOutcome;
 use butterfly_core::store::{FsStore, StoreExt};
 use butterfly_core::{Provider, Snapshot};
 
-use crate::tenants::{Incident, RunningFake};
+use crate::tenants::{FakeSpec, Faults, Incident, RunningFake};
 
 /// How the fake tenant should behave for one part of the suite.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,6 +47,20 @@ pub struct Setup {
     pub faults: bool,
     /// Withhold the scope (or role) needed to read this kind id.
     pub withhold: Option<String>,
+}
+
+impl Setup {
+    /// The spec of a fake in this setup: `users` users from `seed`, the fake's
+    /// [`Faults::Storm`] when asked for faults, and the withheld kind's scope (`scope_of`
+    /// names the provider's scope, role or permission for a kind id) never granted.
+    pub fn spec(&self, users: usize, seed: u64, scope_of: impl Fn(&str) -> String) -> FakeSpec {
+        let mut spec = FakeSpec::new(users, seed);
+        if self.faults {
+            spec.faults = Faults::Storm;
+        }
+        spec.withheld = self.withhold.iter().map(|k| scope_of(k)).collect();
+        spec
+    }
 }
 
 /// A running fake tenant and a provider pointed at it.
@@ -62,7 +76,7 @@ pub struct Running {
 #[async_trait]
 pub trait Harness: Send + Sync {
     /// Starts a fresh fake tenant, generated from the same seed every time, in `setup`
-    /// ([`Setup::faults`]: the fake's [`Faults::Storm`](crate::tenants::Faults::Storm)).
+    /// ([`Setup::spec`] says how).
     async fn start(&self, setup: Setup) -> Running;
     /// The kind whose scope the withholding check removes (a kind every tenant has).
     fn withheld_kind(&self) -> &str;

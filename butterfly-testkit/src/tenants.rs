@@ -29,10 +29,11 @@ use std::fmt::Display;
 use async_trait::async_trait;
 use butterfly_core::diff::{ChangeType, ResourceChange, Severity};
 use butterfly_core::{Error, ErrorKind, Result};
+use futures::FutureExt;
 use futures::future::BoxFuture;
 use serde_json::Value;
 
-use crate::fake::{Fault, FaultRule};
+use crate::fake::{FakeServer, Fault, FaultRule};
 
 pub mod auth0;
 pub mod entra;
@@ -331,6 +332,141 @@ pub trait RunningFake: Send + Sync {
     /// Performs the incident the fake declares, through its admin API, and says what it did.
     /// Its choices depend only on the generated tenant: the same seed, the same incident.
     async fn incident(&self) -> Result<Incident>;
+}
+
+/// What differs between the fakes the registry serves: how a fake starts from the common
+/// spec, what it prints, and its incident. [`Served`] does the rest once for all of them.
+#[async_trait]
+pub trait ProviderFake: FakeHandle + Sized + Send + Sync + 'static {
+    /// The faults of [`Faults::Recurring`], on these paths in this order.
+    const RECURRING: &'static [(&'static str, Fault)];
+    /// The rate-limit comment when the fake is not rate-limited.
+    const UNLIMITED: &'static str;
+    /// The faults of [`Faults::Storm`].
+    fn storm() -> Vec<FaultRule>;
+    /// Generates a tenant from `spec` and serves it with `faults`.
+    async fn serve(spec: &FakeSpec, faults: Vec<FaultRule>) -> std::io::Result<Self>;
+    /// What was started, in one line.
+    fn describe(&self, spec: &FakeSpec) -> String;
+    /// The client settings without the pacing ones: the tenant URL and the credentials.
+    fn credentials(&self) -> Vec<(String, String)>;
+    /// When rate-limited with time running `scale` times faster: the client's pacing
+    /// settings and the rate-limit comment.
+    fn pacing(&self, spec: &FakeSpec, scale: f64) -> (Vec<(String, String)>, String);
+    /// Credentials a client may use instead of the printed ones.
+    fn alternatives(&self) -> Alternatives;
+    /// Performs the incident the fake declares (see [`RunningFake::incident`]).
+    async fn perform_incident(&self) -> Result<Incident>;
+}
+
+/// What every fake answers about its server and its tenant's secrets.
+pub trait FakeHandle {
+    /// The framework server (writes, unknown requests).
+    fn framework(&self) -> &FakeServer;
+    /// Writes received so far.
+    fn writes(&self) -> usize;
+    /// Every secret value planted in the tenant.
+    fn planted(&self) -> Vec<String>;
+}
+
+/// Implements [`FakeHandle`] with the fakes' own accessors of the same meaning.
+macro_rules! fake_handle {
+    ($($fake:ty),*) => {$(
+        impl FakeHandle for $fake {
+            fn framework(&self) -> &FakeServer {
+                self.server()
+            }
+            fn writes(&self) -> usize {
+                self.write_count()
+            }
+            fn planted(&self) -> Vec<String> {
+                self.sentinels()
+            }
+        }
+    )*};
+}
+
+fake_handle!(
+    crate::okta::FakeOkta,
+    crate::entra::FakeEntra,
+    crate::auth0::FakeAuth0
+);
+
+/// A fake being served, with the spec it was started from: a [`RunningFake`].
+pub struct Served<F> {
+    fake: F,
+    spec: FakeSpec,
+}
+
+impl<F: ProviderFake> Served<F> {
+    /// Generates a tenant from `spec` and serves it.
+    pub async fn start(spec: FakeSpec) -> std::io::Result<Served<F>> {
+        let faults = match spec.faults {
+            Faults::None => Vec::new(),
+            Faults::Recurring => recurring(F::RECURRING),
+            Faults::Storm => F::storm(),
+        };
+        let fake = F::serve(&spec, faults).await?;
+        Ok(Served { fake, spec })
+    }
+
+    /// The fake itself, for assertions on its tenant.
+    pub fn fake(&self) -> &F {
+        &self.fake
+    }
+}
+
+/// The [`StartFn`] of a fake.
+fn start<F: ProviderFake>(
+    spec: FakeSpec,
+) -> BoxFuture<'static, std::io::Result<Box<dyn RunningFake>>> {
+    async move { Ok(Box::new(Served::<F>::start(spec).await?) as Box<dyn RunningFake>) }.boxed()
+}
+
+#[async_trait]
+impl<F: ProviderFake> RunningFake for Served<F> {
+    fn base_url(&self) -> String {
+        self.fake.framework().base_url()
+    }
+
+    fn description(&self) -> String {
+        self.fake.describe(&self.spec)
+    }
+
+    fn settings(&self) -> Vec<(String, String)> {
+        let mut out = self.fake.credentials();
+        if let Some(scale) = self.spec.rate_scale {
+            out.extend(self.fake.pacing(&self.spec, scale).0);
+        }
+        out
+    }
+
+    fn rate_limit_comment(&self) -> String {
+        match self.spec.rate_scale {
+            Some(scale) => self.fake.pacing(&self.spec, scale).1,
+            None => F::UNLIMITED.to_string(),
+        }
+    }
+
+    fn alternatives(&self) -> Alternatives {
+        self.fake.alternatives()
+    }
+
+    fn write_count(&self) -> usize {
+        self.fake.writes()
+    }
+
+    fn unknown_requests(&self) -> Vec<String> {
+        self.fake.framework().unknown_requests()
+    }
+
+    fn sentinels(&self) -> Vec<String> {
+        self.fake.planted()
+    }
+
+    async fn incident(&self) -> Result<Incident> {
+        self.fake.perform_incident().await
+    }
 }
 
 /// The private key the fakes accept for `private_key_jwt` and certificate assertions, as a

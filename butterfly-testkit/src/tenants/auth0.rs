@@ -3,12 +3,11 @@
 use async_trait::async_trait;
 use butterfly_core::diff::Severity;
 use butterfly_core::{Error, Result};
-use futures::FutureExt;
 use serde_json::{Value, json};
 
 use super::{
-    Affected, Alternatives, Differences, FakeDescriptor, FakeOption, FakeSpec, Faults, Incident,
-    RunningFake, admin_write, id_of, name_of, no_answer, pair, pick, recurring, strings,
+    Affected, Alternatives, Differences, FakeDescriptor, FakeOption, FakeSpec, Incident,
+    ProviderFake, Served, admin_write, id_of, name_of, no_answer, pair, pick, strings,
     test_key_file,
 };
 use crate::auth0::{Auth0Options, Auth0TenantSpec, Auth0Tier, FakeAuth0, auth0_rate_limits};
@@ -34,124 +33,104 @@ pub static AUTH0: FakeDescriptor = FakeDescriptor {
     title: "Auth0",
     about: "A fake Auth0 tenant (Management API v2): applications, connections, roles, organizations and actions, with the users-export job beyond 1,000 users, secrets planted as sentinels.",
     options: &[TIER],
-    start: |spec| {
-        async move { Ok(Box::new(RunningAuth0::start(spec).await?) as Box<dyn RunningFake>) }
-            .boxed()
-    },
+    start: super::start::<FakeAuth0>,
 };
 
-/// A fake Auth0 tenant being served, with the spec it was started from.
-pub struct RunningAuth0 {
-    fake: FakeAuth0,
-    spec: FakeSpec,
-    tier: String,
+/// A fake Auth0 tenant being served.
+pub type RunningAuth0 = Served<FakeAuth0>;
+
+/// A Management API token, as the fake's application gets one.
+async fn bearer(fake: &FakeAuth0) -> Result<String> {
+    let token: Value = reqwest::Client::new()
+        .post(format!("{}/oauth/token", fake.base_url()))
+        .json(&json!({
+            "grant_type": "client_credentials",
+            "client_id": fake.client_id(),
+            "client_secret": fake.client_secret(),
+            "audience": fake.audience(),
+        }))
+        .send()
+        .await
+        .map_err(no_answer)?
+        .json()
+        .await
+        .map_err(no_answer)?;
+    Ok(format!(
+        "Bearer {}",
+        token["access_token"].as_str().unwrap_or_default()
+    ))
 }
 
-impl RunningAuth0 {
-    /// Generates a tenant from `spec` and serves it.
-    pub async fn start(spec: FakeSpec) -> std::io::Result<RunningAuth0> {
-        let tier = spec.option(&TIER).unwrap_or_default();
-        let tier_limits = if tier == "free" {
-            Auth0Tier::Free
-        } else {
-            Auth0Tier::Enterprise
-        };
-        let faults = match spec.faults {
-            Faults::None => Vec::new(),
-            Faults::Recurring => recurring(&[
-                ("/api/v2/users", Fault::Status(503)),
-                ("/api/v2/roles", Fault::RateLimited),
-                ("/api/v2/clients", Fault::Truncate),
-            ]),
-            Faults::Storm => vec![
-                FaultRule::get("/api/v2/users", Fault::Status(503), 2, 2),
-                FaultRule::get("/api/v2/clients", Fault::RateLimited, 2, 2),
-                FaultRule::get("/api/v2/roles", Fault::RateLimitedNoHeaders, 3, 2),
-                FaultRule::get("/api/v2/connections", Fault::Reset, 2, 2),
-                FaultRule::get("/api/v2/organizations", Fault::Truncate, 2, 1),
-                FaultRule::get("/api/v2/actions", Fault::Status(500), 2, 1),
-            ],
-        };
-        let fake = FakeAuth0::start(
-            Auth0TenantSpec {
-                users: spec.users,
-                seed: spec.seed,
-            },
-            Auth0Options {
-                rate_limits: spec.rate_scale.map(|f| auth0_rate_limits(tier_limits, f)),
-                faults,
-                withheld_scopes: spec.withheld.clone(),
-                port: spec.port,
-            },
-        )
-        .await?;
-        Ok(RunningAuth0 { fake, spec, tier })
-    }
-
-    /// The fake itself, for assertions on its tenant.
-    pub fn fake(&self) -> &FakeAuth0 {
-        &self.fake
-    }
-
-    /// A Management API token, as the fake's application gets one.
-    async fn bearer(&self) -> Result<String> {
-        let token: Value = reqwest::Client::new()
-            .post(format!("{}/oauth/token", self.fake.base_url()))
-            .json(&json!({
-                "grant_type": "client_credentials",
-                "client_id": self.fake.client_id(),
-                "client_secret": self.fake.client_secret(),
-                "audience": self.fake.audience(),
-            }))
-            .send()
-            .await
-            .map_err(no_answer)?
-            .json()
-            .await
-            .map_err(no_answer)?;
-        Ok(format!(
-            "Bearer {}",
-            token["access_token"].as_str().unwrap_or_default()
-        ))
-    }
+/// An admin's `DELETE` of `path` (`/api/v2/…`) through the Management API, with a token of
+/// the fake's application; anything but a success is an error. Auth0's cascades apply.
+pub async fn admin_delete(fake: &FakeAuth0, path: &str) -> Result<()> {
+    let url = format!("{}{path}", fake.base_url());
+    admin_write(reqwest::Method::DELETE, url, &bearer(fake).await?, None).await
 }
 
 #[async_trait]
-impl RunningFake for RunningAuth0 {
-    fn base_url(&self) -> String {
-        self.fake.base_url()
+impl ProviderFake for FakeAuth0 {
+    const RECURRING: &'static [(&'static str, Fault)] = &[
+        ("/api/v2/users", Fault::Status(503)),
+        ("/api/v2/roles", Fault::RateLimited),
+        ("/api/v2/clients", Fault::Truncate),
+    ];
+    const UNLIMITED: &'static str = "rate limits: none";
+
+    fn storm() -> Vec<FaultRule> {
+        vec![
+            FaultRule::get("/api/v2/users", Fault::Status(503), 2, 2),
+            FaultRule::get("/api/v2/clients", Fault::RateLimited, 2, 2),
+            FaultRule::get("/api/v2/roles", Fault::RateLimitedNoHeaders, 3, 2),
+            FaultRule::get("/api/v2/connections", Fault::Reset, 2, 2),
+            FaultRule::get("/api/v2/organizations", Fault::Truncate, 2, 1),
+            FaultRule::get("/api/v2/actions", Fault::Status(500), 2, 1),
+        ]
     }
 
-    fn description(&self) -> String {
+    async fn serve(spec: &FakeSpec, faults: Vec<FaultRule>) -> std::io::Result<FakeAuth0> {
+        let tier = match spec.option(&TIER).as_deref() {
+            Some("free") => Auth0Tier::Free,
+            _ => Auth0Tier::Enterprise,
+        };
+        let tenant = Auth0TenantSpec {
+            users: spec.users,
+            seed: spec.seed,
+        };
+        let options = Auth0Options {
+            rate_limits: spec.rate_scale.map(|f| auth0_rate_limits(tier, f)),
+            faults,
+            withheld_scopes: spec.withheld.clone(),
+            port: spec.port,
+        };
+        FakeAuth0::start(tenant, options).await
+    }
+
+    fn describe(&self, spec: &FakeSpec) -> String {
         format!(
             "fake Auth0 tenant with {} users at {}",
-            self.spec.users,
-            self.fake.base_url()
+            spec.users,
+            self.base_url()
         )
     }
 
-    fn settings(&self) -> Vec<(String, String)> {
-        let mut out = vec![
-            pair("AUTH0_DOMAIN", self.fake.base_url()),
-            pair("AUTH0_CLIENT_ID", self.fake.client_id()),
-            pair("AUTH0_CLIENT_SECRET", self.fake.client_secret()),
-            pair("AUTH0_AUDIENCE", self.fake.audience()),
-        ];
-        if let Some(f) = self.spec.rate_scale {
-            out.push(pair("AUTH0_TIER", &self.tier));
-            out.push(pair("AUTH0_RATE_SCALE", f));
-        }
-        out
+    fn credentials(&self) -> Vec<(String, String)> {
+        vec![
+            pair("AUTH0_DOMAIN", self.base_url()),
+            pair("AUTH0_CLIENT_ID", self.client_id()),
+            pair("AUTH0_CLIENT_SECRET", self.client_secret()),
+            pair("AUTH0_AUDIENCE", self.audience()),
+        ]
     }
 
-    fn rate_limit_comment(&self) -> String {
-        match self.spec.rate_scale {
-            Some(f) => format!(
-                "rate limits: Auth0's {} token bucket, time running {f}x faster (the client paces itself by AUTH0_TIER and AUTH0_RATE_SCALE)",
-                self.tier
+    fn pacing(&self, spec: &FakeSpec, scale: f64) -> (Vec<(String, String)>, String) {
+        let tier = spec.option(&TIER).unwrap_or_default();
+        (
+            vec![pair("AUTH0_TIER", &tier), pair("AUTH0_RATE_SCALE", scale)],
+            format!(
+                "rate limits: Auth0's {tier} token bucket, time running {scale}x faster (the client paces itself by AUTH0_TIER and AUTH0_RATE_SCALE)"
             ),
-            None => "rate limits: none".into(),
-        }
+        )
     }
 
     fn alternatives(&self) -> Alternatives {
@@ -161,23 +140,11 @@ impl RunningFake for RunningAuth0 {
         }
     }
 
-    fn write_count(&self) -> usize {
-        self.fake.write_count()
-    }
-
-    fn unknown_requests(&self) -> Vec<String> {
-        self.fake.server().unknown_requests()
-    }
-
-    fn sentinels(&self) -> Vec<String> {
-        self.fake.sentinels()
-    }
-
     /// An application with API grants is deleted (with its grants and connection access), a
     /// role with members (with its permissions and memberships), and one action is unbound
     /// from its trigger.
-    async fn incident(&self) -> Result<Incident> {
-        let fake = &self.fake;
+    async fn perform_incident(&self) -> Result<Incident> {
+        let fake = self;
         let grants = fake.items("client-grants");
         let client = pick(
             &fake.items("clients"),
@@ -245,22 +212,10 @@ impl RunningFake for RunningAuth0 {
 
         // Through the Management API, so Auth0's cascades apply (grants, connection access,
         // memberships and organization member roles go with them).
-        let bearer = self.bearer().await?;
+        admin_delete(fake, &format!("/api/v2/clients/{client_id}")).await?;
+        admin_delete(fake, &format!("/api/v2/roles/{role_id}")).await?;
+        let bearer = bearer(fake).await?;
         let api = format!("{}/api/v2", fake.base_url());
-        admin_write(
-            reqwest::Method::DELETE,
-            format!("{api}/clients/{client_id}"),
-            &bearer,
-            None,
-        )
-        .await?;
-        admin_write(
-            reqwest::Method::DELETE,
-            format!("{api}/roles/{role_id}"),
-            &bearer,
-            None,
-        )
-        .await?;
         admin_write(
             reqwest::Method::PATCH,
             format!("{api}/actions/triggers/{trigger}/bindings"),

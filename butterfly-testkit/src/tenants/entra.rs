@@ -3,12 +3,11 @@
 use async_trait::async_trait;
 use butterfly_core::Result;
 use butterfly_core::diff::Severity;
-use futures::FutureExt;
 use serde_json::Value;
 
 use super::{
-    Affected, Alternatives, Differences, FakeDescriptor, FakeSpec, Faults, Incident, RunningFake,
-    id_of, name_of, pair, pick, recurring, strings, test_key_file,
+    Affected, Alternatives, Differences, FakeDescriptor, FakeSpec, Faults, Incident, ProviderFake,
+    Served, id_of, name_of, pair, pick, strings, test_key_file,
 };
 use crate::entra::{EntraOptions, EntraTenantSpec, FakeEntra, graph_rate_limits};
 use crate::fake::{Fault, FaultRule};
@@ -19,75 +18,11 @@ pub static ENTRA: FakeDescriptor = FakeDescriptor {
     title: "Entra ID",
     about: "A fake Microsoft Entra ID tenant (Graph v1.0): users, groups, conditional access, roles and apps, generated from Graph's API description, secrets planted as sentinels.",
     options: &[],
-    start: |spec| {
-        async move { Ok(Box::new(RunningEntra::start(spec).await?) as Box<dyn RunningFake>) }
-            .boxed()
-    },
+    start: super::start::<FakeEntra>,
 };
 
-/// A fake Entra tenant being served, with the spec it was started from.
-pub struct RunningEntra {
-    fake: FakeEntra,
-    spec: FakeSpec,
-}
-
-impl RunningEntra {
-    /// Generates a tenant from `spec` and serves it.
-    pub async fn start(spec: FakeSpec) -> std::io::Result<RunningEntra> {
-        let mut options = EntraOptions {
-            rate_limits: spec.rate_scale.map(graph_rate_limits),
-            withheld_permissions: spec.withheld.clone(),
-            port: spec.port,
-            ..EntraOptions::default()
-        };
-        match spec.faults {
-            Faults::None => {}
-            Faults::Recurring => {
-                options.faults = recurring(&[
-                    ("/v1.0/users", Fault::Status(503)),
-                    ("/v1.0/groups", Fault::RateLimited),
-                    ("/v1.0/servicePrincipals", Fault::RateLimitedNoHeaders),
-                    ("/v1.0/applications", Fault::Truncate),
-                ]);
-            }
-            Faults::Storm => {
-                options.faults = vec![
-                    FaultRule::get("/v1.0/users", Fault::Status(503), 2, 2),
-                    FaultRule::get("/v1.0/groups", Fault::RateLimited, 3, 2),
-                    FaultRule::get("/v1.0/applications", Fault::RateLimitedNoHeaders, 1, 2),
-                    FaultRule::get("/v1.0/identity/conditionalAccess", Fault::Reset, 2, 2),
-                    FaultRule::get("/v1.0/servicePrincipals", Fault::Truncate, 1, 1),
-                    FaultRule::get("/v1.0/policies", Fault::Status(500), 3, 2),
-                    FaultRule {
-                        method: None,
-                        ..FaultRule::get("/v1.0/$batch", Fault::Status(503), 2, 2)
-                    },
-                ];
-                // Graph throttles batched requests one by one, inside a 200 answer.
-                options.batch_faults = vec![
-                    FaultRule::get("/v1.0/groups", Fault::RateLimited, 3, 2),
-                    FaultRule::get("/v1.0/applications", Fault::RateLimitedNoHeaders, 2, 2),
-                    FaultRule::get("/v1.0/identity/conditionalAccess", Fault::Status(503), 1, 1),
-                    FaultRule::get("/v1.0/policies", Fault::RateLimited, 2, 2),
-                ];
-            }
-        }
-        let fake = FakeEntra::start(
-            EntraTenantSpec {
-                users: spec.users,
-                seed: spec.seed,
-            },
-            options,
-        )
-        .await?;
-        Ok(RunningEntra { fake, spec })
-    }
-
-    /// The fake itself, for assertions on its tenant.
-    pub fn fake(&self) -> &FakeEntra {
-        &self.fake
-    }
-}
+/// A fake Entra tenant being served.
+pub type RunningEntra = Served<FakeEntra>;
 
 /// The GUIDs in a JSON array (conditional access lists also hold keywords such as `All`).
 fn guids(v: &Value) -> Vec<String> {
@@ -106,42 +41,81 @@ fn is_guid(s: &str) -> bool {
 }
 
 #[async_trait]
-impl RunningFake for RunningEntra {
-    fn base_url(&self) -> String {
-        self.fake.base_url()
+impl ProviderFake for FakeEntra {
+    const RECURRING: &'static [(&'static str, Fault)] = &[
+        ("/v1.0/users", Fault::Status(503)),
+        ("/v1.0/groups", Fault::RateLimited),
+        ("/v1.0/servicePrincipals", Fault::RateLimitedNoHeaders),
+        ("/v1.0/applications", Fault::Truncate),
+    ];
+    const UNLIMITED: &'static str = "throttling: none";
+
+    fn storm() -> Vec<FaultRule> {
+        vec![
+            FaultRule::get("/v1.0/users", Fault::Status(503), 2, 2),
+            FaultRule::get("/v1.0/groups", Fault::RateLimited, 3, 2),
+            FaultRule::get("/v1.0/applications", Fault::RateLimitedNoHeaders, 1, 2),
+            FaultRule::get("/v1.0/identity/conditionalAccess", Fault::Reset, 2, 2),
+            FaultRule::get("/v1.0/servicePrincipals", Fault::Truncate, 1, 1),
+            FaultRule::get("/v1.0/policies", Fault::Status(500), 3, 2),
+            FaultRule {
+                method: None,
+                ..FaultRule::get("/v1.0/$batch", Fault::Status(503), 2, 2)
+            },
+        ]
     }
 
-    fn description(&self) -> String {
+    async fn serve(spec: &FakeSpec, faults: Vec<FaultRule>) -> std::io::Result<FakeEntra> {
+        let mut options = EntraOptions {
+            rate_limits: spec.rate_scale.map(graph_rate_limits),
+            faults,
+            withheld_permissions: spec.withheld.clone(),
+            port: spec.port,
+            ..EntraOptions::default()
+        };
+        if spec.faults == Faults::Storm {
+            // Graph throttles batched requests one by one, inside a 200 answer.
+            options.batch_faults = vec![
+                FaultRule::get("/v1.0/groups", Fault::RateLimited, 3, 2),
+                FaultRule::get("/v1.0/applications", Fault::RateLimitedNoHeaders, 2, 2),
+                FaultRule::get("/v1.0/identity/conditionalAccess", Fault::Status(503), 1, 1),
+                FaultRule::get("/v1.0/policies", Fault::RateLimited, 2, 2),
+            ];
+        }
+        let tenant = EntraTenantSpec {
+            users: spec.users,
+            seed: spec.seed,
+        };
+        FakeEntra::start(tenant, options).await
+    }
+
+    fn describe(&self, spec: &FakeSpec) -> String {
         format!(
             "fake Entra tenant with {} users at {} (token endpoint {}/{}/oauth2/v2.0/token)",
-            self.spec.users,
-            self.fake.base_url(),
-            self.fake.base_url(),
-            self.fake.tenant_id()
+            spec.users,
+            self.base_url(),
+            self.base_url(),
+            self.tenant_id()
         )
     }
 
-    fn settings(&self) -> Vec<(String, String)> {
-        let mut out = vec![
-            pair("ENTRA_GRAPH_URL", self.fake.base_url()),
-            pair("ENTRA_AUTHORITY_URL", self.fake.base_url()),
-            pair("ENTRA_TENANT_ID", self.fake.tenant_id()),
-            pair("ENTRA_CLIENT_ID", self.fake.client_id()),
-            pair("ENTRA_CLIENT_SECRET", self.fake.client_secret()),
-        ];
-        if let Some(f) = self.spec.rate_scale {
-            out.push(pair("ENTRA_RATE_SCALE", f));
-        }
-        out
+    fn credentials(&self) -> Vec<(String, String)> {
+        vec![
+            pair("ENTRA_GRAPH_URL", self.base_url()),
+            pair("ENTRA_AUTHORITY_URL", self.base_url()),
+            pair("ENTRA_TENANT_ID", self.tenant_id()),
+            pair("ENTRA_CLIENT_ID", self.client_id()),
+            pair("ENTRA_CLIENT_SECRET", self.client_secret()),
+        ]
     }
 
-    fn rate_limit_comment(&self) -> String {
-        match self.spec.rate_scale {
-            Some(f) => format!(
-                "throttling: Graph resource units per 10 s window, time running {f}x faster (the client paces itself by ENTRA_RATE_SCALE)"
+    fn pacing(&self, _: &FakeSpec, scale: f64) -> (Vec<(String, String)>, String) {
+        (
+            vec![pair("ENTRA_RATE_SCALE", scale)],
+            format!(
+                "throttling: Graph resource units per 10 s window, time running {scale}x faster (the client paces itself by ENTRA_RATE_SCALE)"
             ),
-            None => "throttling: none".into(),
-        }
+        )
     }
 
     fn alternatives(&self) -> Alternatives {
@@ -151,28 +125,16 @@ impl RunningFake for RunningEntra {
                 pair("ENTRA_CERTIFICATE_FILE", test_key_file()),
                 pair(
                     "ENTRA_CERTIFICATE_THUMBPRINT",
-                    self.fake.certificate_thumbprint(),
+                    self.certificate_thumbprint(),
                 ),
             ],
         }
     }
 
-    fn write_count(&self) -> usize {
-        self.fake.write_count()
-    }
-
-    fn unknown_requests(&self) -> Vec<String> {
-        self.fake.server().unknown_requests()
-    }
-
-    fn sentinels(&self) -> Vec<String> {
-        self.fake.sentinels()
-    }
-
     /// A conditional access policy is deleted, and so are the group it includes (with one of
     /// its enabled members) and the named location it excludes, with Graph's cascades.
-    async fn incident(&self) -> Result<Incident> {
-        let fake = &self.fake;
+    async fn perform_incident(&self) -> Result<Incident> {
+        let fake = self;
         let policy = pick(
             &fake.items("identity/conditionalAccess/policies"),
             "a conditional access policy naming a group and a named location",
