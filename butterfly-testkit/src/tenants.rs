@@ -6,6 +6,8 @@
 //! faults), and how to start it. A started fake is a [`RunningFake`]: its base URL, the client
 //! settings as `(VAR, value)` pairs (exactly the `VAR=value` lines `fake-tenant` prints), the
 //! alternative credentials, and the incident it declares ([`RunningFake::incident`]).
+//! Every fake is served as a [`Served`] of its type, which implements [`ProviderFake`] with
+//! only what differs between fakes.
 //!
 //! The testkit knows fakes and settings, never the provider crates (they depend on it). A host
 //! pairs a fake with the provider's descriptor by name and builds the provider from the fake's
