@@ -705,9 +705,18 @@ fn comparable_changes(
         remove_at(&mut target, &p);
     }
     let mut prepared = prepared.clone();
+    // A body's own id is no difference: the resource's id, or for a sub-resource (an id
+    // `parent/own`) its own part, which a re-created one gets anew.
+    let own = |id: &str| id.rsplit('/').next().unwrap_or(id).to_string();
+    let ids = [
+        source_id.to_string(),
+        target_id.to_string(),
+        own(source_id),
+        own(target_id),
+    ];
     for body in [&mut target, &mut prepared] {
         if let Some(Value::String(id)) = body.get("id")
-            && (id == source_id || id == target_id)
+            && ids.contains(id)
             && let Some(map) = body.as_object_mut()
         {
             map.remove("id");
