@@ -267,6 +267,23 @@ pub async fn dry_run_writes_nothing(harness: &dyn Harness, clean: &Snapshot) {
     assert_eq!(run.fake.write_count(), 0, "a dry run must not write");
 }
 
+/// A plan of the whole snapshot that also updates existing resources.
+async fn plan_updating_everything(
+    snapshot: &Snapshot,
+    provider: &dyn Provider,
+) -> restore::RestorePlan {
+    restore::plan(
+        snapshot,
+        provider,
+        &RestoreOptions {
+            update_existing: true,
+            ..RestoreOptions::default()
+        },
+    )
+    .await
+    .expect("plan")
+}
+
 /// A tenant after the incident its fake declares, for the restore round trip (check 8).
 pub struct AfterIncident {
     /// The fake and the provider pointed at it.
@@ -424,16 +441,7 @@ pub async fn restore_round_trip(after: AfterIncident) {
         .await
         .expect("plan");
     // The whole backup needs the same writes: nothing outside the incident's kinds differs.
-    let whole = restore::plan(
-        &before,
-        provider,
-        &RestoreOptions {
-            update_existing: true,
-            ..RestoreOptions::default()
-        },
-    )
-    .await
-    .expect("plan");
+    let whole = plan_updating_everything(&before, provider).await;
     assert_eq!(
         run.fake.write_count(),
         writes,
@@ -563,16 +571,7 @@ pub async fn restore_round_trip(after: AfterIncident) {
     );
     // Asked to update existing resources too, it would change only the documented differences
     // (a re-created sub-resource's new own id is no difference).
-    let updates = restore::plan(
-        &before,
-        provider,
-        &RestoreOptions {
-            update_existing: true,
-            ..RestoreOptions::default()
-        },
-    )
-    .await
-    .expect("plan");
+    let updates = plan_updating_everything(&before, provider).await;
     for step in updates.steps.iter().filter(|s| s.action.writes()) {
         let documented = match &step.action {
             StepAction::Update { changes } => changes.iter().all(|c| {
