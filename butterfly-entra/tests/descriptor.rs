@@ -7,3 +7,12 @@ fn the_descriptor_declares_every_setting_read() {
         include_str!("../src/config.rs"),
     );
 }
+
+#[test]
+fn the_kind_table_is_consistent() {
+    use butterfly_entra::kinds::{ROWS, Write};
+    butterfly_testkit::assert_kind_table_consistent("entra", butterfly_entra::kinds::all(), |id| {
+        ROWS.iter()
+            .any(|r| r.spec.id == id && !matches!(r.write, Write::None))
+    });
+}

@@ -7,3 +7,12 @@ fn the_descriptor_declares_every_setting_read() {
         include_str!("../src/config.rs"),
     );
 }
+
+#[test]
+fn the_kind_table_is_consistent() {
+    use butterfly_okta::kinds::{ROWS, Write};
+    butterfly_testkit::assert_kind_table_consistent("okta", butterfly_okta::kinds::all(), |id| {
+        ROWS.iter()
+            .any(|r| r.spec.id == id && !matches!(r.write, Write::None))
+    });
+}

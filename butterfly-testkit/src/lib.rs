@@ -102,3 +102,100 @@ pub fn assert_settings_declared(
         descriptor.base_url_setting
     );
 }
+
+/// Checks a provider's kind table for consistency, failing with every problem found:
+/// - kind ids are unique and start with `{provider}.`;
+/// - parents, dependencies and reference targets are kinds of the table, without cycles;
+/// - every field pointer (natural key, secret, volatile, reference) is a JSON Pointer;
+/// - restorability is declared once: a kind the provider can write (`writable`, read from its
+///   own row's write column) is exactly a kind whose [`RestoreSupport`] is not `None`.
+///
+/// [`RestoreSupport`]: butterfly_core::RestoreSupport
+pub fn assert_kind_table_consistent(
+    provider: &str,
+    kinds: &[butterfly_core::KindRef],
+    writable: impl Fn(&str) -> bool,
+) {
+    use butterfly_core::RestoreSupport;
+    let mut problems = Vec::new();
+    let ids: std::collections::BTreeSet<&str> = kinds.iter().map(|k| k.id()).collect();
+    if ids.len() != kinds.len() {
+        problems.push("kind ids repeat".to_string());
+    }
+    let prefix = format!("{provider}.");
+    for kind in kinds {
+        let id = kind.id();
+        if !id.starts_with(&prefix) {
+            problems.push(format!("{id} does not start with {prefix}"));
+        }
+        let named = kind
+            .parent()
+            .into_iter()
+            .chain(kind.depends_on().iter().copied())
+            .chain(kind.reference_fields().iter().map(|r| r.kind));
+        for other in named {
+            if !ids.contains(other) {
+                problems.push(format!(
+                    "{id} names {other}, which is not a kind of {provider}"
+                ));
+            }
+        }
+        let pointers = kind
+            .natural_key()
+            .iter()
+            .copied()
+            .chain(kind.secret_fields().iter().map(|s| s.pointer))
+            .chain(kind.volatile_fields().iter().copied())
+            .chain(kind.reference_fields().iter().map(|r| r.pointer));
+        for pointer in pointers {
+            if !pointer.starts_with('/') {
+                problems.push(format!("{id}: {pointer:?} is not a JSON Pointer"));
+            }
+        }
+        let restorable = !matches!(kind.restore_support(), RestoreSupport::None { .. });
+        if restorable != writable(id) {
+            problems.push(format!(
+                "{id}: restore support {:?} but the row {} write it",
+                kind.restore_support(),
+                if writable(id) { "can" } else { "cannot" }
+            ));
+        }
+    }
+    if let Err(e) = butterfly_core::kind::topological_order(kinds) {
+        problems.push(format!("the dependencies have a cycle: {e}"));
+    }
+    assert!(
+        problems.is_empty(),
+        "{provider} kind table:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[cfg(test)]
+mod table_tests {
+    use butterfly_core::kind::{Category, KindRef, KindSpec, ReferenceField};
+
+    const RULE: KindSpec = KindSpec {
+        reference_fields: &[ReferenceField {
+            pointer: "/groupId",
+            kind: "t.missing",
+        }],
+        ..KindSpec::new("t.rule", "Rules", Category::Directory)
+    };
+    static KINDS: &[KindRef] = &[&RULE];
+
+    #[test]
+    #[should_panic(expected = "t.rule names t.missing")]
+    fn a_reference_to_an_unknown_kind_is_found() {
+        super::assert_kind_table_consistent("t", KINDS, |_| false);
+    }
+
+    #[test]
+    #[should_panic(expected = "but the row cannot write it")]
+    fn restorability_declared_twice_must_agree() {
+        // Restorable by default, while the provider's row has no write.
+        const GROUP: KindSpec = KindSpec::new("t.group", "Groups", Category::Directory);
+        static TABLE: &[KindRef] = &[&GROUP];
+        super::assert_kind_table_consistent("t", TABLE, |_| false);
+    }
+}
