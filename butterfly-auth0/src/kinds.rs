@@ -219,6 +219,9 @@ pub static CLIENT: Auth0Kind = Auth0Kind {
                 "/tenant",
                 "/owners",
             ],
+            restore_note: Some(
+                "re-created applications get new client ids and secrets: update the applications that use them",
+            ),
             ..named("auth0.client", "Applications", Application)
         },
         "api/v2/clients",
@@ -423,6 +426,9 @@ pub static USER: Auth0Kind = Auth0Kind {
                 "/last_login",
                 "/logins_count",
             ],
+            restore_note: Some(
+                "users are created without their password (database users get a random one nobody knows: send them a password reset) and without MFA enrolments",
+            ),
             ..spec("auth0.user", "Users", Directory)
         },
         "api/v2/users",
@@ -598,6 +604,9 @@ pub static ACTION: Auth0Kind = row(
             pointer: "/secrets",
             key: "name",
         }],
+        restore_note: Some(
+            "re-created actions have no secret values: set them again (rotation checklist)",
+        ),
         ..spec("auth0.action", "Actions", Integration)
     },
     "api/v2/actions/actions",
@@ -699,6 +708,7 @@ pub static CUSTOM_DOMAIN: Auth0Kind = Auth0Kind {
                 "/certificate",
                 "/origin_domain_name",
             ],
+            restore_note: Some("re-created custom domains must be verified again (DNS)"),
             ..spec("auth0.custom_domain", "Custom domains", Branding)
         },
         "api/v2/custom-domains",

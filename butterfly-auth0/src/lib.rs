@@ -932,16 +932,6 @@ impl Restorer for Auth0Provider {
         }
     }
 
-    fn restore_notes(&self, kind: &dyn ResourceKind) -> Vec<String> {
-        match kind.id() {
-            "auth0.user" => vec!["users are created without their password (database users get a random one nobody knows: send them a password reset) and without MFA enrolments".into()],
-            "auth0.client" => vec!["re-created applications get new client ids and secrets: update the applications that use them".into()],
-            "auth0.custom_domain" => vec!["re-created custom domains must be verified again (DNS)".into()],
-            "auth0.action" => vec!["re-created actions have no secret values: set them again (rotation checklist)".into()],
-            _ => Vec::new(),
-        }
-    }
-
     async fn create(&self, kind: &dyn ResourceKind, resource: &Resource) -> Result<String> {
         let row = row(kind)?;
         let parent = resource.parent_id.as_deref();

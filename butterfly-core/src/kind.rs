@@ -139,6 +139,12 @@ pub trait ResourceKind: Send + Sync + fmt::Debug {
     fn array_keys(&self) -> &[ArrayKey];
     /// Whether the kind can be restored.
     fn restore_support(&self) -> RestoreSupport;
+    /// What a restore cannot bring back for this kind, said up front in every plan that
+    /// creates it ("users are created STAGED, without password or MFA factors"); `None` when
+    /// a re-created resource is whole.
+    fn restore_note(&self) -> Option<&str> {
+        None
+    }
     /// For kinds without a natural key: fields that are not references but, with the parent
     /// and the references, tell two resources apart (an app role assignment names the same
     /// principal and resource as its sibling, and differs only in `/appRoleId`). Restore
@@ -292,6 +298,8 @@ pub struct KindSpec {
     pub restore: RestoreSupport,
     /// See [`ResourceKind::structural_fields`].
     pub structural_fields: &'static [&'static str],
+    /// See [`ResourceKind::restore_note`].
+    pub restore_note: Option<&'static str>,
 }
 
 impl KindSpec {
@@ -310,6 +318,7 @@ impl KindSpec {
             array_keys: &[],
             restore: RestoreSupport::CreateAndUpdate,
             structural_fields: &[],
+            restore_note: None,
         }
     }
 }
@@ -360,6 +369,9 @@ impl<T: HasKindSpec> ResourceKind for T {
     }
     fn restore_support(&self) -> RestoreSupport {
         self.spec().restore
+    }
+    fn restore_note(&self) -> Option<&str> {
+        self.spec().restore_note
     }
     fn structural_fields(&self) -> &[&str] {
         self.spec().structural_fields

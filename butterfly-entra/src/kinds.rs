@@ -121,6 +121,9 @@ impl ResourceKind for EntraKind {
     fn restore_support(&self) -> RestoreSupport {
         self.spec.restore
     }
+    fn restore_note(&self) -> Option<&str> {
+        self.spec.restore_note
+    }
 
     /// Only GUIDs are references: conditional access lists mix ids with keywords (`All`,
     /// `None`, `GuestsOrExternalUsers`, `AllTrusted`) that must be written back as they are.
@@ -335,6 +338,9 @@ pub static USER: EntraKind = EntraKind {
                 "/signInActivity",
             ],
             restore: RestoreSupport::CreateAndUpdate,
+            restore_note: Some(
+                "users are created disabled with a random password that must be changed at the next sign-in; MFA methods and licences are not restored",
+            ),
             ..KindSpec::new("entra.user", "Users", Directory)
         },
         "users",
@@ -438,6 +444,9 @@ pub static APPLICATION: EntraKind = EntraKind {
                 },
             ],
             restore: RestoreSupport::CreateAndUpdate,
+            restore_note: Some(
+                "re-created applications get a new appId and no credentials: add secrets or certificates and update the apps that use them",
+            ),
             ..named("entra.application", "Applications", Application)
         },
         "applications",
@@ -616,6 +625,9 @@ pub static CA_POLICY: EntraKind = EntraKind {
                 },
             ],
             restore: RestoreSupport::CreateAndUpdate,
+            restore_note: Some(
+                "conditional access policies are re-created in the state they were backed up in: review them before users sign in",
+            ),
             ..named(
                 "entra.conditional_access_policy",
                 "Conditional access policies",

@@ -1456,15 +1456,6 @@ impl Restorer for EntraProvider {
         }
     }
 
-    fn restore_notes(&self, kind: &dyn ResourceKind) -> Vec<String> {
-        match kind.id() {
-            "entra.user" => vec!["users are created disabled with a random password that must be changed at the next sign-in; MFA methods and licences are not restored".into()],
-            "entra.application" => vec!["re-created applications get a new appId and no credentials: add secrets or certificates and update the apps that use them".into()],
-            "entra.conditional_access_policy" => vec!["conditional access policies are re-created in the state they were backed up in: review them before users sign in".into()],
-            _ => Vec::new(),
-        }
-    }
-
     async fn create(&self, kind: &dyn ResourceKind, resource: &Resource) -> Result<String> {
         let row = row(kind)?;
         let path = kinds::list_path(row, resource.parent_id.as_deref());

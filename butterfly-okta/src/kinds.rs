@@ -181,6 +181,9 @@ pub static USER: OktaKind = OktaKind {
                 "/transitioningToStatus",
             ],
             restore: RestoreSupport::CreateAndUpdate,
+            restore_note: Some(
+                "users are created STAGED, without password or MFA factors: activate them and let them enrol again",
+            ),
             ..KindSpec::new("okta.user", "Users", Directory)
         },
         "api/v1/users",
@@ -235,6 +238,9 @@ pub static GROUP_RULE: OktaKind = OktaKind {
                 },
             ],
             restore: RestoreSupport::CreateAndUpdate,
+            restore_note: Some(
+                "group rules are re-created and activated; Okta re-evaluates their memberships; a rule whose groups change, or that Okta marked INVALID, is replaced by a new rule (new id) and the old one deleted, leaving its users in their groups",
+            ),
             ..named("okta.group_rule", "Group rules", Directory)
         },
         "api/v1/groups/rules",
@@ -364,6 +370,9 @@ pub static APP: OktaKind = OktaKind {
                 },
             ],
             restore: RestoreSupport::CreateAndUpdate,
+            restore_note: Some(
+                "re-created apps get new client ids, client secrets and signing keys: update the service providers",
+            ),
             ..spec("okta.app", "Applications", Application)
         },
         "api/v1/apps",

@@ -690,15 +690,6 @@ impl Restorer for OktaProvider {
         }
     }
 
-    fn restore_notes(&self, kind: &dyn ResourceKind) -> Vec<String> {
-        match kind.id() {
-            "okta.user" => vec!["users are created STAGED, without password or MFA factors: activate them and let them enrol again".into()],
-            "okta.app" => vec!["re-created apps get new client ids, client secrets and signing keys: update the service providers".into()],
-            "okta.group_rule" => vec!["group rules are re-created and activated; Okta re-evaluates their memberships; a rule whose groups change, or that Okta marked INVALID, is replaced by a new rule (new id) and the old one deleted, leaving its users in their groups".into()],
-            _ => Vec::new(),
-        }
-    }
-
     fn guard_kinds(&self) -> Vec<&'static str> {
         vec!["okta.admin_user", "okta.role_assignment"]
     }

@@ -95,10 +95,14 @@ pub trait Restorer: Send + Sync {
     }
 
     /// What cannot come back for a kind, said up front in every plan that creates it
-    /// (for example "users are created STAGED, without password or MFA factors").
+    /// (for example "users are created STAGED, without password or MFA factors"). The default
+    /// is the kind's own [`restore_note`](ResourceKind::restore_note), a column of its table
+    /// row; override only for notes that depend on more than the kind.
     fn restore_notes(&self, kind: &dyn ResourceKind) -> Vec<String> {
-        let _ = kind;
-        Vec::new()
+        kind.restore_note()
+            .map(str::to_string)
+            .into_iter()
+            .collect()
     }
 
     /// Kinds the guard needs to read in the target whatever is being restored (for example
