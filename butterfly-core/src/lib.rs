@@ -68,6 +68,7 @@ pub mod resource;
 pub mod restore;
 pub mod snapshot;
 pub mod store;
+pub mod table;
 
 pub use error::{Error, ErrorKind, ErrorStatus, Result};
 pub use kind::{Category, KindRef, KindSpec, ResourceKind, RestoreSupport};
