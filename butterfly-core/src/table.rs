@@ -101,6 +101,9 @@ pub enum Paging {
     Checkpoint,
 }
 
+/// Reshapes an item given its own id and its members ([`ListSpec::shape`]).
+pub type Shape = fn(&str, Map<String, Value>) -> Value;
+
 /// What a 404 of a listing means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Absent {
@@ -166,7 +169,7 @@ pub struct ListSpec {
     /// Which items are kept (`None`: all). For example only directly assigned permissions.
     pub keeps_item: Option<fn(&Value) -> bool>,
     /// Reshapes an item, given its own id, before it is kept (`None`: as the API returns it).
-    pub shape: Option<fn(&str, Map<String, Value>) -> Value>,
+    pub shape: Option<Shape>,
 }
 
 impl ListSpec {
@@ -311,7 +314,7 @@ impl ListSpec {
         self
     }
     /// Sets [`shape`](Self::shape).
-    pub const fn shape(mut self, f: fn(&str, Map<String, Value>) -> Value) -> Self {
+    pub const fn shape(mut self, f: Shape) -> Self {
         self.shape = Some(f);
         self
     }
