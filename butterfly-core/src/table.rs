@@ -596,26 +596,17 @@ where
                 })
         }
         (Some(_), None) => {
-            let parents: Vec<&str> = ctx
+            // Owned ids: the stream's closures then need no higher-ranked lifetimes, and the
+            // future stays `Send` inside `async_trait` methods.
+            let parents: Vec<String> = ctx
                 .parents
                 .iter()
                 .filter(|p| spec.lists_parent.is_none_or(|f| f(p)))
-                .map(|p| p.id.as_str())
+                .map(|p| p.id.clone())
                 .collect();
             let warnings = &ctx.warnings;
             futures::stream::iter(parents)
-                .map(|parent| async move {
-                    match list_values(source, row, Some(parent), warnings).await {
-                        // The parent went away meanwhile, or does not offer this sub-resource.
-                        Err(e)
-                            if e.kind() == ErrorKind::NotFound
-                                || spec.empty_on.contains(&e.kind()) =>
-                        {
-                            Ok(Vec::new())
-                        }
-                        other => other,
-                    }
-                })
+                .map(|parent| list_parent(source, row, parent, warnings))
                 .buffer_unordered(spec.concurrency.max(1))
                 .try_concat()
                 .await
@@ -655,35 +646,101 @@ where
     S: TableSource<K>,
 {
     let spec = row.list_spec();
-    let values: Vec<Option<&str>> = if spec.per_value.is_empty() {
-        vec![None]
-    } else {
-        spec.per_value.iter().map(|v| Some(*v)).collect()
-    };
-    let lists: Vec<Vec<Resource>> = futures::stream::iter(values)
-        .map(|value| async move {
-            match list(source, row, parent, value).await {
-                Err(e) if e.kind() == ErrorKind::NotFound && spec.absent == Absent::Empty => {
-                    Ok(Vec::new())
-                }
-                Err(e) if spec.per_value.len() > 1 && source.is_absent(&e) => {
-                    let path = list_path(row, parent, value);
-                    warnings.warn(match spec.value_param {
-                        Some(param) => format!(
-                            "GET {path}?{param}={} was not read: {e}",
-                            value.unwrap_or_default()
-                        ),
-                        None => format!("GET {path} was not read: {e}"),
-                    });
-                    Ok(Vec::new())
-                }
-                other => other,
-            }
+    // Indices, not borrowed values: the stream's closure then has no lifetime in its
+    // argument, which rustc needs to prove the future `Send` inside `async_trait` methods.
+    let count = spec.per_value.len().max(1);
+    let lists: Vec<Vec<Resource>> = futures::stream::iter(0..count)
+        .map(|i| {
+            list_value(
+                source,
+                row,
+                parent,
+                spec.per_value.get(i).copied(),
+                warnings,
+            )
         })
         .buffered(spec.concurrency.max(1))
         .try_collect()
         .await?;
     Ok(lists.into_iter().flatten().collect())
+}
+
+/// One value's listing of a row, a part the tenant does not offer kept as a warning. A named
+/// `async fn` rather than an `async` block in a closure, so the future is `Send` for every
+/// lifetime (rustc cannot prove that of the closure form inside `async_trait` methods).
+async fn list_value<K, S>(
+    source: &S,
+    row: &'static K,
+    parent: Option<&str>,
+    value: Option<&'static str>,
+    warnings: &KindWarnings,
+) -> Result<Vec<Resource>>
+where
+    K: TableKind,
+    S: TableSource<K>,
+{
+    let spec = row.list_spec();
+    match list(source, row, parent, value).await {
+        Err(e) if e.kind() == ErrorKind::NotFound && spec.absent == Absent::Empty => Ok(Vec::new()),
+        Err(e) if spec.per_value.len() > 1 && source.is_absent(&e) => {
+            let path = list_path(row, parent, value);
+            warnings.warn(match spec.value_param {
+                Some(param) => format!(
+                    "GET {path}?{param}={} was not read: {e}",
+                    value.unwrap_or_default()
+                ),
+                None => format!("GET {path} was not read: {e}"),
+            });
+            Ok(Vec::new())
+        }
+        other => other,
+    }
+}
+
+/// One parent's listings of a sub-resource; a parent that went away (404), or answers one of
+/// the row's [`ListSpec::empty_on`] errors, has none.
+async fn list_parent<K, S>(
+    source: &S,
+    row: &'static K,
+    parent: String,
+    warnings: &KindWarnings,
+) -> Result<Vec<Resource>>
+where
+    K: TableKind,
+    S: TableSource<K>,
+{
+    match list_values(source, row, Some(&parent), warnings).await {
+        Err(e)
+            if e.kind() == ErrorKind::NotFound || row.list_spec().empty_on.contains(&e.kind()) =>
+        {
+            Ok(Vec::new())
+        }
+        other => other,
+    }
+}
+
+/// Reads one item in full at `{path}/{own id}` ([`ListSpec::detail`]).
+async fn read_detail<K, S>(
+    source: &S,
+    row: &'static K,
+    path: &str,
+    parent: Option<&str>,
+    value: Option<&str>,
+    summary: Resource,
+) -> Result<Resource>
+where
+    K: TableKind,
+    S: TableSource<K>,
+{
+    let own = summary.id.rsplit('/').next().unwrap_or(&summary.id);
+    let body = source
+        .http()
+        .get(&format!("{path}/{}", encode_segment(own)))
+        .await?
+        .value()?;
+    let mut one = parse_page(row, parent, value, Value::Array(vec![body]))?;
+    one.pop()
+        .ok_or_else(|| shape_error(row, "an item read in full was skipped"))
 }
 
 /// One listing of a row (every page of it and of its variants).
@@ -737,17 +794,7 @@ where
     // The listing holds summaries: read each item in full.
     let path = &path;
     futures::stream::iter(out)
-        .map(|r| async move {
-            let own = r.id.rsplit('/').next().unwrap_or(&r.id).to_string();
-            let body = source
-                .http()
-                .get(&format!("{path}/{}", encode_segment(&own)))
-                .await?
-                .value()?;
-            let mut one = parse_page(row, parent, value, Value::Array(vec![body]))?;
-            one.pop()
-                .ok_or_else(|| shape_error(row, "an item read in full was skipped"))
-        })
+        .map(|summary| read_detail(source, row, path, parent, value, summary))
         .buffered(spec.concurrency.max(1))
         .try_collect()
         .await
