@@ -1,33 +1,19 @@
 //! The Okta kinds table: one row per kind.
 //!
 //! Each [`OktaKind`] row holds the core descriptor ([`KindSpec`]: natural key, dependencies,
-//! secret, volatile and reference fields, restore support) and the Okta specifics: list path,
-//! bucket, page size, required scope, how ids are read, and how a restore writes it.
+//! secret, volatile and reference fields, restore support), how it is listed as a core
+//! [`ListSpec`] (path, items, `limit`, scope, id field, per-type listings, which parents have
+//! it) that the core table engine ([`butterfly_core::table`]) reads, and the Okta columns:
+//! rate-limit bucket, lifecycle calls and how a restore writes it. Adding a read-only kind is
+//! one row here plus the fake tenant's route.
 //! Sub-resources (group members, policy rules…) have a parent kind; their ids are
 //! `{parent id}/{own id}` so a path can always be rebuilt from an id.
 
+use butterfly_core::ErrorKind;
 use butterfly_core::kind::{
-    Category, HasKindSpec, KindRef, KindSpec, ReferenceField, RestoreSupport, SecretField,
+    Category, HasKindSpec, KindSpec, ReferenceField, RestoreSupport, SecretField,
 };
-use butterfly_core::{Error, Resource, Result};
-use serde_json::Value;
-
-/// How a kind is listed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Listing {
-    /// A JSON array, following `Link` pages; `limit` is sent when set.
-    List {
-        /// Page size to ask for (the documented maximum).
-        limit: Option<u32>,
-    },
-    /// An object wrapping the array in a member (`{"roles": [...]}`).
-    Wrapped {
-        /// The member.
-        member: &'static str,
-    },
-    /// One object.
-    Singleton,
-}
+use butterfly_core::table::{Items, ListSpec, Paging, TableKind};
 
 /// How a restore writes a kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,24 +37,15 @@ pub enum Write {
 pub struct OktaKind {
     /// The core descriptor.
     pub spec: KindSpec,
-    /// List path; `{0}`, `{1}` are the parts of the parent id.
-    pub path: &'static str,
-    /// How it is listed.
-    pub listing: Listing,
+    /// How it is listed (path, items, page size, id field, scope…), read by the core table
+    /// engine.
+    pub list: ListSpec,
     /// Rate-limit bucket.
     pub bucket: &'static str,
-    /// The scope needed to read it.
-    pub scope: &'static str,
-    /// Member holding the id (`id`, `client_id`, `name`, or a pointer like `/primary/name`).
-    pub id_field: &'static str,
-    /// Query parameter values to list one by one (policy types); empty: one listing.
-    pub per_value: (&'static str, &'static [&'static str]),
     /// Whether `lifecycle/activate|deactivate` carries the status on restore.
     pub lifecycle: bool,
     /// How a restore writes it.
     pub write: Write,
-    /// Reduce each item to these members (memberships keep only the member id).
-    pub keep_only: &'static [&'static str],
 }
 
 impl HasKindSpec for OktaKind {
@@ -77,29 +54,30 @@ impl HasKindSpec for OktaKind {
     }
 }
 
+impl TableKind for OktaKind {
+    fn list_spec(&self) -> &ListSpec {
+        &self.list
+    }
+}
+
 const VOLATILE: &[&str] = &["/_links", "/_embedded", "/created", "/lastUpdated"];
 const READ_ONLY: RestoreSupport = RestoreSupport::None {
     reason: "read-only in the Management API",
 };
 
-const fn row(
-    spec: KindSpec,
-    path: &'static str,
-    bucket: &'static str,
-    scope: &'static str,
-) -> OktaKind {
+const fn row(spec: KindSpec, list: ListSpec, bucket: &'static str) -> OktaKind {
     OktaKind {
         spec,
-        path,
-        listing: Listing::List { limit: None },
+        list,
         bucket,
-        scope,
-        id_field: "id",
-        per_value: ("", &[]),
         lifecycle: false,
         write: Write::None,
-        keep_only: &[],
     }
+}
+
+/// A listing of `path` read with `scope`: JSON arrays following `Link` pages.
+const fn list(path: &'static str, scope: &'static str) -> ListSpec {
+    ListSpec::new(path, scope).paging(Paging::LinkHeader)
 }
 
 const fn spec(id: &'static str, name: &'static str, category: Category) -> KindSpec {
@@ -163,7 +141,6 @@ const PEOPLE_REFS: &[ReferenceField] = &[
 
 /// Users, including DEPROVISIONED ones (listed separately: the plain listing omits them).
 pub static USER: OktaKind = OktaKind {
-    listing: Listing::List { limit: Some(200) },
     lifecycle: false,
     write: Write::PostPost,
     ..row(
@@ -186,15 +163,16 @@ pub static USER: OktaKind = OktaKind {
             ),
             ..KindSpec::new("okta.user", "Users", Directory)
         },
-        "api/v1/users",
+        list("api/v1/users", "okta.users.read")
+            .page_size("limit", 200)
+            // DEPROVISIONED users are only returned when asked for by status.
+            .variants(&[&[("search", "status eq \"DEPROVISIONED\"")]]),
         "users",
-        "okta.users.read",
     )
 };
 
 /// Groups.
 pub static GROUP: OktaKind = OktaKind {
-    listing: Listing::List { limit: Some(10000) },
     write: Write::PostPut,
     ..row(
         KindSpec {
@@ -209,15 +187,13 @@ pub static GROUP: OktaKind = OktaKind {
             restore: RestoreSupport::CreateAndUpdate,
             ..KindSpec::new("okta.group", "Groups", Directory)
         },
-        "api/v1/groups",
+        list("api/v1/groups", "okta.groups.read").page_size("limit", 10000),
         "groups",
-        "okta.groups.read",
     )
 };
 
 /// Group rules.
 pub static GROUP_RULE: OktaKind = OktaKind {
-    listing: Listing::List { limit: Some(200) },
     lifecycle: true,
     write: Write::PostPut,
     ..row(
@@ -243,17 +219,14 @@ pub static GROUP_RULE: OktaKind = OktaKind {
             ),
             ..named("okta.group_rule", "Group rules", Directory)
         },
-        "api/v1/groups/rules",
+        list("api/v1/groups/rules", "okta.groups.read").page_size("limit", 200),
         "groups",
-        "okta.groups.read",
     )
 };
 
 /// Group memberships (the Everyone group's are implied and not fetched).
 pub static GROUP_MEMBER: OktaKind = OktaKind {
-    listing: Listing::List { limit: Some(1000) },
     write: Write::PutMember,
-    keep_only: &["id"],
     ..row(
         KindSpec {
             parent: Some("okta.group"),
@@ -266,9 +239,12 @@ pub static GROUP_MEMBER: OktaKind = OktaKind {
             restore: RestoreSupport::CreateOnly,
             ..KindSpec::new("okta.group_member", "Group memberships", Directory)
         },
-        "api/v1/groups/{0}/users",
+        list("api/v1/groups/{0}/users", "okta.groups.read")
+            .page_size("limit", 1000)
+            .keep_only(&["id"])
+            // The Everyone group's members are every user: implied, never fetched.
+            .lists_parent(|group| group.body["type"] != "BUILT_IN"),
         "groups",
-        "okta.groups.read",
     )
 };
 
@@ -280,76 +256,65 @@ pub static USER_TYPE: OktaKind = OktaKind {
             restore: RestoreSupport::CreateAndUpdate,
             ..named("okta.user_type", "User types", Directory)
         },
-        "api/v1/meta/types/user",
+        list("api/v1/meta/types/user", "okta.userTypes.read"),
         "default",
-        "okta.userTypes.read",
     )
 };
 /// The default user schema.
 pub static USER_SCHEMA: OktaKind = OktaKind {
-    listing: Listing::Singleton,
     write: Write::PutSingleton,
     ..row(
         KindSpec {
             restore: RestoreSupport::UpdateOnly,
             ..spec("okta.user_schema", "User schema", Directory)
         },
-        "api/v1/meta/schemas/user/default",
+        list("api/v1/meta/schemas/user/default", "okta.schemas.read").singleton(),
         "default",
-        "okta.schemas.read",
     )
 };
 /// The default group schema.
 pub static GROUP_SCHEMA: OktaKind = OktaKind {
-    listing: Listing::Singleton,
     write: Write::PutSingleton,
     ..row(
         KindSpec {
             restore: RestoreSupport::UpdateOnly,
             ..spec("okta.group_schema", "Group schema", Directory)
         },
-        "api/v1/meta/schemas/group/default",
+        list("api/v1/meta/schemas/group/default", "okta.schemas.read").singleton(),
         "default",
-        "okta.schemas.read",
     )
 };
 /// Profile mappings.
-pub static PROFILE_MAPPING: OktaKind = OktaKind {
-    listing: Listing::List { limit: Some(200) },
-    ..row(
-        KindSpec {
-            natural_key: &["/source/id", "/target/id"],
-            ..spec("okta.profile_mapping", "Profile mappings", Directory)
-        },
-        "api/v1/mappings",
-        "default",
-        "okta.profileMappings.read",
-    )
-};
+pub static PROFILE_MAPPING: OktaKind = row(
+    KindSpec {
+        natural_key: &["/source/id", "/target/id"],
+        ..spec("okta.profile_mapping", "Profile mappings", Directory)
+    },
+    list("api/v1/mappings", "okta.profileMappings.read").page_size("limit", 200),
+    "default",
+);
 /// Linked object definitions.
-pub static LINKED_OBJECT: OktaKind = OktaKind {
-    id_field: "/primary/name",
-    ..row(
-        KindSpec {
-            natural_key: &["/primary/name"],
-            ..spec("okta.linked_object", "Linked objects", Directory)
-        },
+pub static LINKED_OBJECT: OktaKind = row(
+    KindSpec {
+        natural_key: &["/primary/name"],
+        ..spec("okta.linked_object", "Linked objects", Directory)
+    },
+    list(
         "api/v1/meta/schemas/user/linkedObjects",
-        "default",
         "okta.linkedObjects.read",
     )
-};
+    .id_field("/primary/name"),
+    "default",
+);
 /// UI schemas.
 pub static UI_SCHEMA: OktaKind = row(
     named("okta.ui_schema", "UI schemas", Directory),
-    "api/v1/meta/uischemas",
+    list("api/v1/meta/uischemas", "okta.uischemas.read"),
     "default",
-    "okta.uischemas.read",
 );
 
 /// Applications.
 pub static APP: OktaKind = OktaKind {
-    listing: Listing::List { limit: Some(200) },
     lifecycle: true,
     write: Write::PostPut,
     ..row(
@@ -375,15 +340,13 @@ pub static APP: OktaKind = OktaKind {
             ),
             ..spec("okta.app", "Applications", Application)
         },
-        "api/v1/apps",
+        list("api/v1/apps", "okta.apps.read").page_size("limit", 200),
         "apps",
-        "okta.apps.read",
     )
 };
 
 /// App user assignments.
 pub static APP_USER: OktaKind = OktaKind {
-    listing: Listing::List { limit: Some(500) },
     write: Write::PostMember,
     ..row(
         KindSpec {
@@ -410,15 +373,13 @@ pub static APP_USER: OktaKind = OktaKind {
             restore: RestoreSupport::CreateOnly,
             ..KindSpec::new("okta.app_user", "App user assignments", Application)
         },
-        "api/v1/apps/{0}/users",
+        list("api/v1/apps/{0}/users", "okta.apps.read").page_size("limit", 500),
         "apps",
-        "okta.apps.read",
     )
 };
 
 /// App group assignments.
 pub static APP_GROUP: OktaKind = OktaKind {
-    listing: Listing::List { limit: Some(200) },
     write: Write::PutMember,
     ..row(
         KindSpec {
@@ -431,72 +392,56 @@ pub static APP_GROUP: OktaKind = OktaKind {
             restore: RestoreSupport::CreateOnly,
             ..spec("okta.app_group", "App group assignments", Application)
         },
-        "api/v1/apps/{0}/groups",
+        list("api/v1/apps/{0}/groups", "okta.apps.read").page_size("limit", 200),
         "apps",
-        "okta.apps.read",
     )
 };
 
 /// OAuth clients (dynamic client registration).
-pub static OAUTH_CLIENT: OktaKind = OktaKind {
-    id_field: "client_id",
-    ..row(
-        KindSpec {
-            natural_key: &["/client_name"],
-            secret_fields: &[SecretField {
-                pointer: "/client_secret",
-                secret: "OAuth client secret",
-            }],
-            ..spec("okta.oauth_client", "OAuth clients", Application)
-        },
-        "oauth2/v1/clients",
-        "default",
-        "okta.clients.read",
-    )
-};
+pub static OAUTH_CLIENT: OktaKind = row(
+    KindSpec {
+        natural_key: &["/client_name"],
+        secret_fields: &[SecretField {
+            pointer: "/client_secret",
+            secret: "OAuth client secret",
+        }],
+        ..spec("okta.oauth_client", "OAuth clients", Application)
+    },
+    list("oauth2/v1/clients", "okta.clients.read").id_field("client_id"),
+    "default",
+);
 /// App features (provisioning settings).
-pub static APP_FEATURE: OktaKind = OktaKind {
-    id_field: "name",
-    ..row(
-        KindSpec {
-            parent: Some("okta.app"),
-            natural_key: &["/name"],
-            ..spec("okta.app_feature", "App features", Application)
-        },
-        "api/v1/apps/{0}/features",
-        "apps",
-        "okta.apps.read",
-    )
-};
+pub static APP_FEATURE: OktaKind = row(
+    KindSpec {
+        parent: Some("okta.app"),
+        natural_key: &["/name"],
+        ..spec("okta.app_feature", "App features", Application)
+    },
+    list("api/v1/apps/{0}/features", "okta.apps.read")
+        .id_field("name")
+        // Only apps with provisioning features have a features endpoint; an app without
+        // provisioning may answer something that is not a feature list.
+        .lists_parent(|app| {
+            app.body["features"]
+                .as_array()
+                .is_some_and(|f| !f.is_empty())
+        })
+        .empty_on(&[ErrorKind::InvalidData]),
+    "apps",
+);
 /// App user schemas.
-pub static APP_SCHEMA: OktaKind = OktaKind {
-    listing: Listing::Singleton,
-    ..row(
-        KindSpec {
-            parent: Some("okta.app"),
-            ..spec("okta.app_schema", "App schemas", Application)
-        },
-        "api/v1/meta/schemas/apps/{0}/default",
-        "default",
-        "okta.schemas.read",
-    )
-};
+pub static APP_SCHEMA: OktaKind = row(
+    KindSpec {
+        parent: Some("okta.app"),
+        ..spec("okta.app_schema", "App schemas", Application)
+    },
+    list("api/v1/meta/schemas/apps/{0}/default", "okta.schemas.read").singleton(),
+    "default",
+);
 
 /// Policies of every type: sign-on, password, MFA enrollment, access, IdP discovery,
 /// profile enrollment.
 pub static POLICY: OktaKind = OktaKind {
-    listing: Listing::List { limit: Some(200) },
-    per_value: (
-        "type",
-        &[
-            "OKTA_SIGN_ON",
-            "PASSWORD",
-            "MFA_ENROLL",
-            "ACCESS_POLICY",
-            "IDP_DISCOVERY",
-            "PROFILE_ENROLLMENT",
-        ],
-    ),
     lifecycle: true,
     write: Write::PostPut,
     ..row(
@@ -507,9 +452,20 @@ pub static POLICY: OktaKind = OktaKind {
             restore: RestoreSupport::CreateAndUpdate,
             ..spec("okta.policy", "Policies", Policy)
         },
-        "api/v1/policies",
+        list("api/v1/policies", "okta.policies.read")
+            .page_size("limit", 200)
+            .per_value_param(
+                "type",
+                &[
+                    "OKTA_SIGN_ON",
+                    "PASSWORD",
+                    "MFA_ENROLL",
+                    "ACCESS_POLICY",
+                    "IDP_DISCOVERY",
+                    "PROFILE_ENROLLMENT",
+                ],
+            ),
         "policies",
-        "okta.policies.read",
     )
 };
 
@@ -531,9 +487,8 @@ pub static POLICY_RULE: OktaKind = OktaKind {
             restore: RestoreSupport::CreateAndUpdate,
             ..spec("okta.policy_rule", "Policy rules", Policy)
         },
-        "api/v1/policies/{0}/rules",
+        list("api/v1/policies/{0}/rules", "okta.policies.read"),
         "policies",
-        "okta.policies.read",
     )
 };
 
@@ -546,14 +501,12 @@ pub static NETWORK_ZONE: OktaKind = OktaKind {
             restore: RestoreSupport::CreateAndUpdate,
             ..named("okta.network_zone", "Network zones", Security)
         },
-        "api/v1/zones",
+        list("api/v1/zones", "okta.networkZones.read"),
         "default",
-        "okta.networkZones.read",
     )
 };
 /// Trusted origins.
 pub static TRUSTED_ORIGIN: OktaKind = OktaKind {
-    listing: Listing::List { limit: Some(200) },
     lifecycle: true,
     write: Write::PostPut,
     ..row(
@@ -561,9 +514,8 @@ pub static TRUSTED_ORIGIN: OktaKind = OktaKind {
             restore: RestoreSupport::CreateAndUpdate,
             ..named("okta.trusted_origin", "Trusted origins", Security)
         },
-        "api/v1/trustedOrigins",
+        list("api/v1/trustedOrigins", "okta.trustedOrigins.read").page_size("limit", 200),
         "default",
-        "okta.trustedOrigins.read",
     )
 };
 /// Authenticators.
@@ -575,31 +527,27 @@ pub static AUTHENTICATOR: OktaKind = OktaKind {
             restore: RestoreSupport::UpdateOnly,
             ..spec("okta.authenticator", "Authenticators", Security)
         },
-        "api/v1/authenticators",
+        list("api/v1/authenticators", "okta.authenticators.read"),
         "default",
-        "okta.authenticators.read",
     )
 };
 /// Behavior detection rules.
 pub static BEHAVIOR: OktaKind = row(
     named("okta.behavior", "Behaviors", Security),
-    "api/v1/behaviors",
+    list("api/v1/behaviors", "okta.behaviors.read"),
     "default",
-    "okta.behaviors.read",
 );
 /// Device assurance policies.
 pub static DEVICE_ASSURANCE: OktaKind = row(
     named("okta.device_assurance", "Device assurance", Security),
-    "api/v1/device-assurances",
+    list("api/v1/device-assurances", "okta.deviceAssurance.read"),
     "default",
-    "okta.deviceAssurance.read",
 );
 /// Risk providers.
 pub static RISK_PROVIDER: OktaKind = row(
     named("okta.risk_provider", "Risk providers", Security),
-    "api/v1/risk/providers",
+    list("api/v1/risk/providers", "okta.riskProviders.read"),
     "default",
-    "okta.riskProviders.read",
 );
 /// CAPTCHA instances.
 pub static CAPTCHA: OktaKind = row(
@@ -610,9 +558,8 @@ pub static CAPTCHA: OktaKind = row(
         }],
         ..named("okta.captcha", "CAPTCHAs", Security)
     },
-    "api/v1/captchas",
+    list("api/v1/captchas", "okta.captchas.read"),
     "default",
-    "okta.captchas.read",
 );
 /// Push providers.
 pub static PUSH_PROVIDER: OktaKind = row(
@@ -629,14 +576,12 @@ pub static PUSH_PROVIDER: OktaKind = row(
         ],
         ..named("okta.push_provider", "Push providers", Security)
     },
-    "api/v1/push-providers",
+    list("api/v1/push-providers", "okta.pushProviders.read"),
     "default",
-    "okta.pushProviders.read",
 );
 
 /// Authorization servers.
 pub static AUTH_SERVER: OktaKind = OktaKind {
-    listing: Listing::List { limit: Some(200) },
     lifecycle: true,
     write: Write::PostPut,
     ..row(
@@ -652,9 +597,12 @@ pub static AUTH_SERVER: OktaKind = OktaKind {
             ],
             ..named("okta.auth_server", "Authorization servers", Authorization)
         },
-        "api/v1/authorizationServers",
+        list(
+            "api/v1/authorizationServers",
+            "okta.authorizationServers.read",
+        )
+        .page_size("limit", 200),
         "authorizationServers",
-        "okta.authorizationServers.read",
     )
 };
 /// Authorization server claims.
@@ -670,9 +618,11 @@ pub static AUTH_SERVER_CLAIM: OktaKind = OktaKind {
                 Authorization,
             )
         },
-        "api/v1/authorizationServers/{0}/claims",
+        list(
+            "api/v1/authorizationServers/{0}/claims",
+            "okta.authorizationServers.read",
+        ),
         "authorizationServers",
-        "okta.authorizationServers.read",
     )
 };
 /// Authorization server scopes.
@@ -688,9 +638,11 @@ pub static AUTH_SERVER_SCOPE: OktaKind = OktaKind {
                 Authorization,
             )
         },
-        "api/v1/authorizationServers/{0}/scopes",
+        list(
+            "api/v1/authorizationServers/{0}/scopes",
+            "okta.authorizationServers.read",
+        ),
         "authorizationServers",
-        "okta.authorizationServers.read",
     )
 };
 /// Authorization server access policies.
@@ -712,9 +664,11 @@ pub static AUTH_SERVER_POLICY: OktaKind = OktaKind {
                 Authorization,
             )
         },
-        "api/v1/authorizationServers/{0}/policies",
+        list(
+            "api/v1/authorizationServers/{0}/policies",
+            "okta.authorizationServers.read",
+        ),
         "authorizationServers",
-        "okta.authorizationServers.read",
     )
 };
 /// Authorization server policy rules.
@@ -733,9 +687,11 @@ pub static AUTH_SERVER_POLICY_RULE: OktaKind = OktaKind {
                 Authorization,
             )
         },
-        "api/v1/authorizationServers/{0}/policies/{1}/rules",
+        list(
+            "api/v1/authorizationServers/{0}/policies/{1}/rules",
+            "okta.authorizationServers.read",
+        ),
         "authorizationServers",
-        "okta.authorizationServers.read",
     )
 };
 
@@ -752,56 +708,41 @@ pub static IDP: OktaKind = OktaKind {
             }],
             ..named("okta.idp", "Identity providers", Integration)
         },
-        "api/v1/idps",
+        list("api/v1/idps", "okta.idps.read"),
         "default",
-        "okta.idps.read",
     )
 };
 /// Custom admin roles.
-pub static CUSTOM_ROLE: OktaKind = OktaKind {
-    listing: Listing::Wrapped { member: "roles" },
-    ..row(
-        KindSpec {
-            natural_key: &["/label"],
-            ..spec("okta.custom_role", "Custom admin roles", Authorization)
-        },
-        "api/v1/iam/roles",
-        "default",
-        "okta.roles.read",
-    )
-};
-/// Resource sets.
-pub static RESOURCE_SET: OktaKind = OktaKind {
-    listing: Listing::Wrapped {
-        member: "resource-sets",
+pub static CUSTOM_ROLE: OktaKind = row(
+    KindSpec {
+        natural_key: &["/label"],
+        ..spec("okta.custom_role", "Custom admin roles", Authorization)
     },
-    ..row(
-        KindSpec {
-            natural_key: &["/label"],
-            ..spec("okta.resource_set", "Resource sets", Authorization)
-        },
-        "api/v1/iam/resource-sets",
-        "default",
-        "okta.roles.read",
-    )
-};
+    list("api/v1/iam/roles", "okta.roles.read").items(Items::Member("roles")),
+    "default",
+);
+/// Resource sets.
+pub static RESOURCE_SET: OktaKind = row(
+    KindSpec {
+        natural_key: &["/label"],
+        ..spec("okta.resource_set", "Resource sets", Authorization)
+    },
+    list("api/v1/iam/resource-sets", "okta.roles.read").items(Items::Member("resource-sets")),
+    "default",
+);
 /// Users holding admin roles.
-pub static ADMIN_USER: OktaKind = OktaKind {
-    listing: Listing::Wrapped { member: "value" },
-    ..row(
-        KindSpec {
-            reference_fields: &[ReferenceField {
-                pointer: "/id",
-                kind: "okta.user",
-            }],
-            depends_on: &["okta.user"],
-            ..spec("okta.admin_user", "Admin role assignees", Authorization)
-        },
-        "api/v1/iam/assignees/users",
-        "default",
-        "okta.roles.read",
-    )
-};
+pub static ADMIN_USER: OktaKind = row(
+    KindSpec {
+        reference_fields: &[ReferenceField {
+            pointer: "/id",
+            kind: "okta.user",
+        }],
+        depends_on: &["okta.user"],
+        ..spec("okta.admin_user", "Admin role assignees", Authorization)
+    },
+    list("api/v1/iam/assignees/users", "okta.roles.read").items(Items::Member("value")),
+    "default",
+);
 /// Admin role assignments of users.
 pub static ROLE_ASSIGNMENT: OktaKind = row(
     KindSpec {
@@ -813,9 +754,8 @@ pub static ROLE_ASSIGNMENT: OktaKind = row(
             Authorization,
         )
     },
-    "api/v1/users/{0}/roles",
+    list("api/v1/users/{0}/roles", "okta.roles.read"),
     "default",
-    "okta.roles.read",
 );
 
 /// Event hooks.
@@ -828,9 +768,8 @@ pub static EVENT_HOOK: OktaKind = OktaKind {
             restore: RestoreSupport::CreateAndUpdate,
             ..named("okta.event_hook", "Event hooks", Integration)
         },
-        "api/v1/eventHooks",
+        list("api/v1/eventHooks", "okta.eventHooks.read"),
         "default",
-        "okta.eventHooks.read",
     )
 };
 /// Inline hooks.
@@ -843,17 +782,15 @@ pub static INLINE_HOOK: OktaKind = OktaKind {
             restore: RestoreSupport::CreateAndUpdate,
             ..named("okta.inline_hook", "Inline hooks", Integration)
         },
-        "api/v1/inlineHooks",
+        list("api/v1/inlineHooks", "okta.inlineHooks.read"),
         "default",
-        "okta.inlineHooks.read",
     )
 };
 /// Hook signing keys (metadata only).
 pub static HOOK_KEY: OktaKind = row(
     named("okta.hook_key", "Hook keys", Integration),
-    "api/v1/hook-keys",
+    list("api/v1/hook-keys", "okta.inlineHooks.read"),
     "default",
-    "okta.inlineHooks.read",
 );
 /// Log streams.
 pub static LOG_STREAM: OktaKind = row(
@@ -864,41 +801,37 @@ pub static LOG_STREAM: OktaKind = row(
         }],
         ..named("okta.log_stream", "Log streams", Integration)
     },
-    "api/v1/logStreams",
+    list("api/v1/logStreams", "okta.logStreams.read"),
     "default",
-    "okta.logStreams.read",
 );
 /// Shared Signals receivers (security events providers).
 pub static SSF_RECEIVER: OktaKind = row(
     named("okta.ssf_receiver", "SSF receivers", Integration),
-    "api/v1/security-events-providers",
+    list(
+        "api/v1/security-events-providers",
+        "okta.securityEventsProviders.read",
+    ),
     "default",
-    "okta.securityEventsProviders.read",
 );
 /// Shared Signals transmitter streams.
-pub static SSF_TRANSMITTER: OktaKind = OktaKind {
-    id_field: "stream_id",
-    ..row(
-        KindSpec {
-            natural_key: &["/aud"],
-            ..spec(
-                "okta.ssf_transmitter",
-                "SSF transmitter streams",
-                Integration,
-            )
-        },
-        "api/v1/ssf/stream",
-        "default",
-        "ssf.read",
-    )
-};
+pub static SSF_TRANSMITTER: OktaKind = row(
+    KindSpec {
+        natural_key: &["/aud"],
+        ..spec(
+            "okta.ssf_transmitter",
+            "SSF transmitter streams",
+            Integration,
+        )
+    },
+    list("api/v1/ssf/stream", "ssf.read").id_field("stream_id"),
+    "default",
+);
 
 /// Brands.
 pub static BRAND: OktaKind = row(
     named("okta.brand", "Brands", Branding),
-    "api/v1/brands",
+    list("api/v1/brands", "okta.brands.read"),
     "default",
-    "okta.brands.read",
 );
 /// Brand themes.
 pub static THEME: OktaKind = row(
@@ -906,24 +839,20 @@ pub static THEME: OktaKind = row(
         parent: Some("okta.brand"),
         ..spec("okta.theme", "Themes", Branding)
     },
-    "api/v1/brands/{0}/themes",
+    list("api/v1/brands/{0}/themes", "okta.brands.read"),
     "default",
-    "okta.brands.read",
 );
 /// Email templates of a brand (names; the content lives in customizations).
-pub static EMAIL_TEMPLATE: OktaKind = OktaKind {
-    id_field: "name",
-    listing: Listing::List { limit: Some(200) },
-    ..row(
-        KindSpec {
-            parent: Some("okta.brand"),
-            ..named("okta.email_template", "Email templates", Branding)
-        },
-        "api/v1/brands/{0}/templates/email",
-        "default",
-        "okta.templates.read",
-    )
-};
+pub static EMAIL_TEMPLATE: OktaKind = row(
+    KindSpec {
+        parent: Some("okta.brand"),
+        ..named("okta.email_template", "Email templates", Branding)
+    },
+    list("api/v1/brands/{0}/templates/email", "okta.templates.read")
+        .id_field("name")
+        .page_size("limit", 200),
+    "default",
+);
 /// Email template customizations.
 pub static EMAIL_CUSTOMIZATION: OktaKind = row(
     KindSpec {
@@ -931,60 +860,50 @@ pub static EMAIL_CUSTOMIZATION: OktaKind = row(
         natural_key: &["/language"],
         ..spec("okta.email_customization", "Email customizations", Branding)
     },
-    "api/v1/brands/{0}/templates/email/{1}/customizations",
+    list(
+        "api/v1/brands/{0}/templates/email/{1}/customizations",
+        "okta.templates.read",
+    ),
     "default",
-    "okta.templates.read",
 );
 /// Custom domains.
-pub static CUSTOM_DOMAIN: OktaKind = OktaKind {
-    listing: Listing::Wrapped { member: "domains" },
-    ..row(
-        KindSpec {
-            natural_key: &["/domain"],
-            volatile_fields: &["/_links", "/dnsRecords", "/certificateSourceType"],
-            ..spec("okta.custom_domain", "Custom domains", Branding)
-        },
-        "api/v1/domains",
-        "default",
-        "okta.domains.read",
-    )
-};
+pub static CUSTOM_DOMAIN: OktaKind = row(
+    KindSpec {
+        natural_key: &["/domain"],
+        volatile_fields: &["/_links", "/dnsRecords", "/certificateSourceType"],
+        ..spec("okta.custom_domain", "Custom domains", Branding)
+    },
+    list("api/v1/domains", "okta.domains.read").items(Items::Member("domains")),
+    "default",
+);
 /// Email domains.
 pub static EMAIL_DOMAIN: OktaKind = row(
     KindSpec {
         natural_key: &["/domain"],
         ..spec("okta.email_domain", "Email domains", Branding)
     },
-    "api/v1/email-domains",
+    list("api/v1/email-domains", "okta.emailDomains.read"),
     "default",
-    "okta.emailDomains.read",
 );
 /// SMS templates.
 pub static SMS_TEMPLATE: OktaKind = row(
     named("okta.sms_template", "SMS templates", Branding),
-    "api/v1/templates/sms",
+    list("api/v1/templates/sms", "okta.templates.read"),
     "default",
-    "okta.templates.read",
 );
 /// Custom email (SMTP) servers.
-pub static EMAIL_SERVER: OktaKind = OktaKind {
-    listing: Listing::Wrapped {
-        member: "email-servers",
+pub static EMAIL_SERVER: OktaKind = row(
+    KindSpec {
+        natural_key: &["/alias"],
+        secret_fields: &[SecretField {
+            pointer: "/password",
+            secret: "SMTP password",
+        }],
+        ..spec("okta.email_server", "Email servers", Branding)
     },
-    ..row(
-        KindSpec {
-            natural_key: &["/alias"],
-            secret_fields: &[SecretField {
-                pointer: "/password",
-                secret: "SMTP password",
-            }],
-            ..spec("okta.email_server", "Email servers", Branding)
-        },
-        "api/v1/email-servers",
-        "default",
-        "okta.emailServers.read",
-    )
-};
+    list("api/v1/email-servers", "okta.emailServers.read").items(Items::Member("email-servers")),
+    "default",
+);
 /// Custom telephony providers.
 pub static TELEPHONY_PROVIDER: OktaKind = row(
     KindSpec {
@@ -994,15 +913,16 @@ pub static TELEPHONY_PROVIDER: OktaKind = row(
         }],
         ..named("okta.telephony_provider", "Telephony providers", Branding)
     },
-    "api/v1/telephony-providers",
+    list(
+        "api/v1/telephony-providers",
+        "okta.customTelephonyProvider.read",
+    ),
     "default",
-    "okta.customTelephonyProvider.read",
 );
 
 /// ThreatInsight: how Okta answers sign-ins from suspicious IP addresses (none, audit,
 /// block), and the network zones it leaves alone.
 pub static THREAT_INSIGHT: OktaKind = OktaKind {
-    listing: Listing::Singleton,
     write: Write::PostPost,
     ..row(
         KindSpec {
@@ -1014,9 +934,8 @@ pub static THREAT_INSIGHT: OktaKind = OktaKind {
             restore: RestoreSupport::UpdateOnly,
             ..spec("okta.threat_insight", "ThreatInsight settings", Security)
         },
-        "api/v1/threats/configuration",
+        list("api/v1/threats/configuration", "okta.threatInsights.read").singleton(),
         "default",
-        "okta.threatInsights.read",
     )
 };
 
@@ -1041,14 +960,12 @@ pub static API_TOKEN: OktaKind = row(
         },
         ..spec("okta.api_token", "API tokens", Security)
     },
-    "api/v1/api-tokens",
+    list("api/v1/api-tokens", "okta.apiTokens.read"),
     "default",
-    "okta.apiTokens.read",
 );
 
 /// Org settings.
 pub static ORG_SETTINGS: OktaKind = OktaKind {
-    listing: Listing::Singleton,
     write: Write::PostPost,
     ..row(
         KindSpec {
@@ -1056,17 +973,15 @@ pub static ORG_SETTINGS: OktaKind = OktaKind {
             volatile_fields: &["/_links", "/created", "/lastUpdated", "/expiresAt"],
             ..spec("okta.org_settings", "Org settings", Settings)
         },
-        "api/v1/org",
+        list("api/v1/org", "okta.orgs.read").singleton(),
         "default",
-        "okta.orgs.read",
     )
 };
 /// Features.
 pub static FEATURE: OktaKind = row(
     named("okta.feature", "Features", Settings),
-    "api/v1/features",
+    list("api/v1/features", "okta.features.read"),
     "default",
-    "okta.features.read",
 );
 /// Agent pools.
 pub static AGENT_POOL: OktaKind = row(
@@ -1079,40 +994,31 @@ pub static AGENT_POOL: OktaKind = row(
         ],
         ..named("okta.agent_pool", "Agent pools", Settings)
     },
-    "api/v1/agentPools",
+    list("api/v1/agentPools", "okta.agentPools.read"),
     "default",
-    "okta.agentPools.read",
 );
 /// Realms.
-pub static REALM: OktaKind = OktaKind {
-    listing: Listing::List { limit: Some(200) },
-    ..row(
-        KindSpec {
-            natural_key: &["/profile/name"],
-            ..spec("okta.realm", "Realms", Directory)
-        },
-        "api/v1/realms",
-        "default",
-        "okta.realms.read",
-    )
-};
+pub static REALM: OktaKind = row(
+    KindSpec {
+        natural_key: &["/profile/name"],
+        ..spec("okta.realm", "Realms", Directory)
+    },
+    list("api/v1/realms", "okta.realms.read").page_size("limit", 200),
+    "default",
+);
 /// Realm assignments.
-pub static REALM_ASSIGNMENT: OktaKind = OktaKind {
-    listing: Listing::List { limit: Some(200) },
-    ..row(
-        KindSpec {
-            depends_on: &["okta.realm"],
-            reference_fields: &[ReferenceField {
-                pointer: "/actions/assignUserToRealm/realmId",
-                kind: "okta.realm",
-            }],
-            ..named("okta.realm_assignment", "Realm assignments", Directory)
-        },
-        "api/v1/realm-assignments",
-        "default",
-        "okta.realmAssignments.read",
-    )
-};
+pub static REALM_ASSIGNMENT: OktaKind = row(
+    KindSpec {
+        depends_on: &["okta.realm"],
+        reference_fields: &[ReferenceField {
+            pointer: "/actions/assignUserToRealm/realmId",
+            kind: "okta.realm",
+        }],
+        ..named("okta.realm_assignment", "Realm assignments", Directory)
+    },
+    list("api/v1/realm-assignments", "okta.realmAssignments.read").page_size("limit", 200),
+    "default",
+);
 
 /// Access certification campaigns (Okta Identity Governance).
 pub static ACCESS_CERTIFICATION: OktaKind = row(
@@ -1121,37 +1027,29 @@ pub static ACCESS_CERTIFICATION: OktaKind = row(
         "Access certifications",
         Governance,
     ),
-    "governance/api/v1/campaigns",
+    list(
+        "governance/api/v1/campaigns",
+        "okta.governance.accessCertifications.read",
+    ),
     "default",
-    "okta.governance.accessCertifications.read",
 );
 /// Access requests (Okta Identity Governance).
 pub static ACCESS_REQUEST: OktaKind = row(
     named("okta.access_request", "Access requests", Governance),
-    "governance/api/v1/requests",
+    list(
+        "governance/api/v1/requests",
+        "okta.governance.accessRequests.read",
+    ),
     "default",
-    "okta.governance.accessRequests.read",
 );
 /// Entitlement bundles (Okta Identity Governance).
-pub static ENTITLEMENT_BUNDLE: OktaKind = OktaKind {
-    listing: Listing::Wrapped { member: "bundles" },
-    ..row(
-        named("okta.entitlement_bundle", "Entitlement bundles", Governance),
-        "api/v1/iam/governance/bundles",
-        "default",
-        "okta.roles.read",
-    )
-};
+pub static ENTITLEMENT_BUNDLE: OktaKind = row(
+    named("okta.entitlement_bundle", "Entitlement bundles", Governance),
+    list("api/v1/iam/governance/bundles", "okta.roles.read").items(Items::Member("bundles")),
+    "default",
+);
 
-macro_rules! table {
-    ($($row:ident),* $(,)?) => {
-        /// Every Okta row, in table order.
-        pub static ROWS: &[&OktaKind] = &[$(&$row),*];
-        static KINDS: &[KindRef] = &[$(&$row),*];
-    };
-}
-
-table![
+butterfly_core::kind_table!(OktaKind:
     USER,
     GROUP,
     GROUP_RULE,
@@ -1213,97 +1111,4 @@ table![
     ACCESS_CERTIFICATION,
     ACCESS_REQUEST,
     ENTITLEMENT_BUNDLE,
-];
-
-/// Every Okta kind, as core descriptors.
-pub fn all() -> &'static [KindRef] {
-    KINDS
-}
-
-/// The row of a kind id.
-pub fn row_of(id: &str) -> Option<&'static OktaKind> {
-    ROWS.iter().copied().find(|r| r.spec.id == id)
-}
-
-/// The id of an item by the row's id field.
-pub fn item_id(row: &OktaKind, item: &Value) -> Option<String> {
-    let v = if row.id_field.starts_with('/') {
-        item.pointer(row.id_field)
-    } else {
-        item.get(row.id_field)
-    };
-    v.and_then(Value::as_str).map(str::to_string)
-}
-
-/// Parses one page body of a kind into resources. This is the one parsing path of the client,
-/// used by backups and by the fidelity test over the recorded cassettes.
-pub fn parse_page(row: &OktaKind, parent_id: Option<&str>, body: &Value) -> Result<Vec<Resource>> {
-    let items: Vec<&Value> = match row.listing {
-        Listing::Singleton => vec![body],
-        Listing::List { .. } => body
-            .as_array()
-            .ok_or_else(|| Error::invalid_data(format!("{}: expected a JSON array", row.spec.id)))?
-            .iter()
-            .collect(),
-        Listing::Wrapped { member } => body
-            .get(member)
-            .and_then(Value::as_array)
-            .ok_or_else(|| {
-                Error::invalid_data(format!(
-                    "{}: expected an object with a {member:?} array",
-                    row.spec.id
-                ))
-            })?
-            .iter()
-            .collect(),
-    };
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        if !item.is_object() {
-            return Err(Error::invalid_data(format!(
-                "{}: an item is not a JSON object",
-                row.spec.id
-            )));
-        }
-        let own = match row.listing {
-            Listing::Singleton => Some(
-                row.spec
-                    .id
-                    .rsplit('.')
-                    .next()
-                    .unwrap_or("singleton")
-                    .to_string(),
-            ),
-            _ => item_id(row, item),
-        }
-        .ok_or_else(|| {
-            Error::invalid_data(format!(
-                "{}: an item has no {:?}",
-                row.spec.id, row.id_field
-            ))
-        })?;
-        let mut body = item.clone();
-        if !row.keep_only.is_empty()
-            && let Some(map) = body.as_object_mut()
-        {
-            map.retain(|k, _| row.keep_only.contains(&k.as_str()));
-        }
-        let id = match parent_id {
-            Some(p) => format!("{p}/{own}"),
-            None => own,
-        };
-        out.push(Resource::new(row, id, parent_id.map(str::to_string), body));
-    }
-    Ok(out)
-}
-
-/// The list path of a row under a parent id (`{0}`, `{1}` are the parts of the parent id).
-pub fn list_path(row: &OktaKind, parent_id: Option<&str>) -> String {
-    let mut path = row.path.to_string();
-    if let Some(parent) = parent_id {
-        for (i, part) in parent.split('/').enumerate() {
-            path = path.replace(&format!("{{{i}}}"), part);
-        }
-    }
-    path
-}
+);

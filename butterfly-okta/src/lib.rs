@@ -40,20 +40,20 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use butterfly_core::diff::{Severity, SeverityRule};
-use butterfly_core::http::{BucketSpec, HttpClient, HttpStats, NextPage, Request, StaticAuth};
-use butterfly_core::provider::{Access, AccessReport, Capabilities, FetchContext, KindWarnings};
+use butterfly_core::http::{BucketSpec, HttpClient, HttpStats, Request, StaticAuth};
+use butterfly_core::provider::{AccessReport, Capabilities, FetchContext};
 use butterfly_core::restore::{
     CannotRestore, GuardFinding, GuardLevel, RestorePlan, Restorer, StepAction,
 };
 use butterfly_core::{
     Error, ErrorKind, KindRef, Provider, Resource, ResourceKind, Result, Snapshot,
 };
-use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
 
+use butterfly_core::table::{self, Items, TableSource};
 pub use config::{OktaAuth, OktaConfig, map_error};
 pub use descriptor::DESCRIPTOR;
-use kinds::{Listing, OktaKind, Write};
+use kinds::{OktaKind, Write};
 
 /// Okta's documented per-minute limits of the buckets the client spreads requests over.
 pub const DEFAULT_BUCKETS: &[(&str, u32)] = &[
@@ -89,7 +89,10 @@ pub struct OktaProvider {
 }
 
 fn read_scopes() -> Vec<String> {
-    let set: BTreeSet<String> = kinds::ROWS.iter().map(|r| r.scope.to_string()).collect();
+    let set: BTreeSet<String> = kinds::ROWS
+        .iter()
+        .map(|r| r.list.access.to_string())
+        .collect();
     set.into_iter().collect()
 }
 
@@ -97,7 +100,7 @@ fn manage_scopes() -> Vec<String> {
     let set: BTreeSet<String> = kinds::ROWS
         .iter()
         .filter(|r| r.write != Write::None)
-        .map(|r| r.scope.replace(".read", ".manage"))
+        .map(|r| r.list.access.replace(".read", ".manage"))
         .collect();
     set.into_iter().collect()
 }
@@ -171,147 +174,8 @@ impl OktaProvider {
         self.read.stats()
     }
 
-    /// Lists a kind (below `parent` for a sub-resource). A kind listed in several parts (one
-    /// listing per policy type) keeps the parts it could read: a part the org answers 404 or
-    /// 400 for (a policy type the org does not have) is reported to `warnings`, naming it.
-    async fn list(
-        &self,
-        row: &'static OktaKind,
-        parent: Option<&str>,
-        warnings: &KindWarnings,
-    ) -> Result<Vec<Resource>> {
-        let path = kinds::list_path(row, parent);
-        let mut out = Vec::new();
-        let values: Vec<Option<&str>> = if row.per_value.1.is_empty() {
-            vec![None]
-        } else {
-            row.per_value.1.iter().map(|v| Some(*v)).collect()
-        };
-        // DEPROVISIONED users are only returned when asked for by status.
-        let mut searches: Vec<Option<&str>> = vec![None];
-        if row.spec.id == "okta.user" {
-            searches.push(Some("status eq \"DEPROVISIONED\""));
-        }
-        for value in values {
-            for search in &searches {
-                let mut req = Request::get(&path);
-                if let Listing::List { limit: Some(limit) } = row.listing {
-                    req = req.query("limit", limit);
-                }
-                if let Some(v) = value {
-                    req = req.query(row.per_value.0, v);
-                }
-                if let Some(s) = search {
-                    req = req.query("search", s);
-                }
-                let mut pages = self.read.pages(req, NextPage::LinkHeader);
-                let mut part = Vec::new();
-                let mut missing = None;
-                while let Some(page) = pages.next().await {
-                    match page {
-                        Ok(page) => part.extend(kinds::parse_page(row, parent, &page.value()?)?),
-                        // Only a part of several can be missing; one listing's 404 is the kind's.
-                        Err(e) if value.is_some() && is_absent(&e) => {
-                            missing = Some(e);
-                            break;
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-                match missing {
-                    Some(e) => warnings.warn(format!(
-                        "{path}?{}={} was not read: {e}",
-                        row.per_value.0,
-                        value.unwrap_or_default()
-                    )),
-                    None => out.extend(part),
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    async fn fetch_all(&self, row: &'static OktaKind, ctx: FetchContext) -> Result<Vec<Resource>> {
-        let result = match row.spec.parent {
-            None => self.list(row, None, &ctx.warnings).await,
-            Some(_) => {
-                let parents: Vec<String> = ctx
-                    .parents
-                    .iter()
-                    // The Everyone group's members are every user: implied, never fetched.
-                    .filter(|p| {
-                        !(row.spec.id == "okta.group_member" && p.body["type"] == "BUILT_IN")
-                    })
-                    // Only apps with provisioning features have a features endpoint.
-                    .filter(|p| {
-                        !(row.spec.id == "okta.app_feature"
-                            && p.body["features"].as_array().is_none_or(|f| f.is_empty()))
-                    })
-                    .map(|p| p.id.clone())
-                    .collect();
-                let warnings = &ctx.warnings;
-                futures::stream::iter(parents)
-                    .map(|parent| async move {
-                        match self.list(row, Some(&parent), warnings).await {
-                            // The parent went away, or does not offer this sub-resource.
-                            Err(e) if e.kind() == ErrorKind::NotFound => Ok(Vec::new()),
-                            Err(e)
-                                if e.kind() == ErrorKind::InvalidData
-                                    && row.spec.id == "okta.app_feature" =>
-                            {
-                                Ok(Vec::new())
-                            }
-                            other => other,
-                        }
-                    })
-                    // Enough parents in flight to keep a bucket busy despite latency.
-                    .buffer_unordered(8)
-                    .try_concat()
-                    .await
-            }
-        };
-        result.map_err(|e| match e.kind() {
-            ErrorKind::Denied => Error::new(ErrorKind::Denied, row.scope),
-            // A top-level listing the org does not have (`GET /api/v1/mappings` answers a bare
-            // 404 in orgs without the feature, as recorded): nothing to back up.
-            ErrorKind::NotFound if row.spec.parent.is_none() => Error::new(
-                ErrorKind::Unsupported,
-                format!(
-                    "GET {} answered 404: not available in this org",
-                    kinds::list_path(row, None)
-                ),
-            ),
-            _ => e.context(format!("reading {}", row.spec.id)),
-        })
-    }
-
-    async fn probe_row(&self, row: &'static OktaKind) -> Result<Access> {
-        let mut req = Request::get(&kinds::list_path(row, None));
-        if let Listing::List { limit: Some(_) } = row.listing {
-            req = req.query("limit", 1);
-        }
-        if !row.per_value.1.is_empty() {
-            req = req.query(row.per_value.0, row.per_value.1[0]);
-        }
-        match self.read.send(req).await {
-            Ok(_) => Ok(Access::Readable),
-            Err(e) => match e.kind() {
-                ErrorKind::Denied => Ok(Access::Denied {
-                    missing: row.scope.to_string(),
-                }),
-                ErrorKind::Unsupported => Ok(Access::Unsupported {
-                    reason: e.message().to_string(),
-                }),
-                ErrorKind::NotFound => Ok(Access::Unsupported {
-                    reason: "the endpoint does not exist in this org".into(),
-                }),
-                _ => Err(e.context(format!("probing {}", row.spec.id))),
-            },
-        }
-    }
-
     fn target(&self, row: &OktaKind, resource: &Resource) -> (String, String) {
-        let path = kinds::list_path(row, resource.parent_id.as_deref());
+        let path = table::list_path(row, resource.parent_id.as_deref(), None);
         let own = resource
             .id
             .rsplit('/')
@@ -322,12 +186,18 @@ impl OktaProvider {
     }
 }
 
-/// Whether an error says a listing does not exist in this org (404), or that the org refuses
-/// this variant of it (400, `E0000001` "Api validation failed", as for a policy type the org
-/// has no feature for).
-fn is_absent(e: &Error) -> bool {
-    e.kind() == ErrorKind::NotFound
-        || (e.status() == Some(400) && e.message().starts_with("E0000001"))
+/// The core table engine reads every Okta kind through the read client.
+impl TableSource<OktaKind> for OktaProvider {
+    fn http(&self) -> &HttpClient {
+        &self.read
+    }
+
+    /// A listing does not exist in this org (404), or the org refuses this variant of it (400,
+    /// `E0000001` "Api validation failed", as for a policy type the org has no feature for).
+    fn is_absent(&self, e: &Error) -> bool {
+        e.kind() == ErrorKind::NotFound
+            || (e.status() == Some(400) && e.message().starts_with("E0000001"))
+    }
 }
 
 /// Group rule writes, as Okta allows them: `PUT` only on an `INACTIVE` rule and never on its
@@ -491,51 +361,13 @@ impl Provider for OktaProvider {
     }
 
     async fn probe(&self, kinds: &[KindRef]) -> Result<AccessReport> {
-        let mut report = AccessReport::default();
         let rows: Vec<&'static OktaKind> =
             kinds.iter().filter_map(|k| kinds::row_of(k.id())).collect();
-        let top: Vec<&'static OktaKind> = rows
-            .iter()
-            .copied()
-            .filter(|r| r.spec.parent.is_none())
-            .collect();
-        // Sequential: a probe is one small request per kind.
-        for r in &top {
-            let access = self.probe_row(r).await?;
-            report.kinds.insert(r.spec.id.to_string(), access);
-        }
-        // Sub-resources read with their parent's scope answer like the parent; with another
-        // scope, like a top-level kind needing that scope.
-        for r in rows.iter().filter(|r| r.spec.parent.is_some()) {
-            let mut chain = Some(*r);
-            let mut access = Access::Readable;
-            while let Some(c) = chain.and_then(|c| c.spec.parent).and_then(kinds::row_of) {
-                if let Some(a) = report.kinds.get(c.spec.id) {
-                    access = a.clone();
-                    break;
-                }
-                chain = Some(c);
-            }
-            if access == Access::Readable
-                && let Some(same_scope) = top.iter().find(|t| t.scope == r.scope)
-                && let Some(Access::Denied { .. }) = report.kinds.get(same_scope.spec.id)
-            {
-                access = Access::Denied {
-                    missing: r.scope.to_string(),
-                };
-            }
-            if let Access::Denied { .. } = access {
-                access = Access::Denied {
-                    missing: r.scope.to_string(),
-                };
-            }
-            report.kinds.insert(r.spec.id.to_string(), access);
-        }
-        Ok(report)
+        table::probe(self, &rows).await
     }
 
     async fn fetch(&self, kind: KindRef, ctx: FetchContext) -> Result<Vec<Resource>> {
-        self.fetch_all(row(kind)?, ctx).await
+        table::fetch(self, row(kind)?, &ctx).await
     }
 
     fn severity_rules(&self) -> Vec<SeverityRule> {
@@ -742,7 +574,7 @@ impl Restorer for OktaProvider {
                     Request::post(&path, clean(&resource.body))
                 };
                 let created = self.write.send(req).await?.value()?;
-                let own = kinds::item_id(row, &created)
+                let own = table::item_id(&row.list, &created)
                     .ok_or_else(|| Error::invalid_data("the created object has no id"))?;
                 if row.lifecycle
                     && is_active(resource)
@@ -808,7 +640,7 @@ impl Restorer for OktaProvider {
                     .send(Request::put(&path, clean(&resource.body)))
                     .await?;
             }
-            Write::PostPost if row.listing == Listing::Singleton => {
+            Write::PostPost if row.list.items == Items::Singleton => {
                 self.write
                     .send(Request::post(&path, clean(&resource.body)))
                     .await?;

@@ -192,7 +192,11 @@ struct OktaHarness;
 impl Harness for OktaHarness {
     async fn start(&self, setup: Setup) -> Running {
         let spec = setup.spec(250, 7, |k| {
-            butterfly_okta::kinds::row_of(k).unwrap().scope.to_string()
+            butterfly_okta::kinds::row_of(k)
+                .unwrap()
+                .list
+                .access
+                .to_string()
         });
         let fake = RunningOkta::start(spec).await.unwrap();
         Running {

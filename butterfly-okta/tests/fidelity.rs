@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use butterfly_core::ErrorKind;
-use butterfly_okta::kinds::{self, Listing, OktaKind};
+use butterfly_core::table::{self, Items};
+use butterfly_okta::kinds::{self, OktaKind};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
@@ -21,7 +22,7 @@ fn cassettes() -> Vec<PathBuf> {
 fn row_for(path: &str) -> Option<(&'static OktaKind, Option<String>)> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     kinds::ROWS.iter().copied().find_map(|row| {
-        let t: Vec<&str> = row.path.split('/').collect();
+        let t: Vec<&str> = row.list.path.split('/').collect();
         if t.len() != segs.len() {
             return None;
         }
@@ -107,10 +108,10 @@ fn recorded_bodies_decode_through_the_client() {
                 failures.push(format!("{}: {} body is not JSON", file.display(), i.path));
                 continue;
             };
-            if matches!(row.listing, Listing::List { .. }) && !body.is_array() {
+            if row.list.items == Items::Array && !body.is_array() {
                 continue;
             }
-            match kinds::parse_page(row, parent.as_deref(), &body) {
+            match table::parse_page(row, parent.as_deref(), None, body) {
                 Ok(list) => {
                     *decoded.entry(row.spec.id).or_insert(0) += 1;
                     resources += list.len();
