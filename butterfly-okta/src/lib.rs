@@ -563,6 +563,8 @@ impl Restorer for OktaProvider {
                 Ok(prefix(member))
             }
             Write::PostPut | Write::PostPost => {
+                // Kind-id match, by exception: only users are created with `activate=false` and
+                // without credentials, a rule of the Users API no other kind shares.
                 let req = if row.spec.id == "okta.user" {
                     // STAGED, without credentials: passwords and factors never come back.
                     let mut body = clean(&resource.body);
@@ -628,6 +630,8 @@ impl Restorer for OktaProvider {
         let row = row(kind)?;
         let (path, _) = self.target(row, resource);
         let own = target_id.rsplit('/').next().unwrap_or(target_id);
+        // Kind-id match, by exception: group rules have their own write rules (PUT only while
+        // INACTIVE, never on actions), handled by `update_or_replace`.
         if row.spec.id == "okta.group_rule" {
             return self
                 .update_or_replace(kind, target_id, resource)
