@@ -248,6 +248,19 @@ pub static GROUP_MEMBER: OktaKind = OktaKind {
     )
 };
 
+/// Group owners (users or groups who may manage a group's membership), read-only.
+pub static GROUP_OWNER: OktaKind = row(
+    KindSpec {
+        parent: Some("okta.group"),
+        volatile_fields: &["/lastUpdated", "/displayName", "/resolved"],
+        ..spec("okta.group_owner", "Group owners", Directory)
+    },
+    list("api/v1/groups/{0}/owners", "okta.groups.read")
+        .page_size("limit", 200)
+        .lists_parent(|group| group.body["type"] != "BUILT_IN"),
+    "groups",
+);
+
 /// User types.
 pub static USER_TYPE: OktaKind = OktaKind {
     write: Write::PostPost,
@@ -721,6 +734,22 @@ pub static CUSTOM_ROLE: OktaKind = row(
     list("api/v1/iam/roles", "okta.roles.read").items(Items::Member("roles")),
     "default",
 );
+/// The permissions of custom admin roles, read-only.
+pub static ROLE_PERMISSION: OktaKind = row(
+    KindSpec {
+        parent: Some("okta.custom_role"),
+        natural_key: &["/label"],
+        ..spec(
+            "okta.role_permission",
+            "Custom role permissions",
+            Authorization,
+        )
+    },
+    list("api/v1/iam/roles/{0}/permissions", "okta.roles.read")
+        .items(Items::Member("permissions"))
+        .id_field("label"),
+    "default",
+);
 /// Resource sets.
 pub static RESOURCE_SET: OktaKind = row(
     KindSpec {
@@ -1054,6 +1083,7 @@ butterfly_core::kind_table!(OktaKind:
     GROUP,
     GROUP_RULE,
     GROUP_MEMBER,
+    GROUP_OWNER,
     USER_TYPE,
     USER_SCHEMA,
     GROUP_SCHEMA,
@@ -1085,6 +1115,7 @@ butterfly_core::kind_table!(OktaKind:
     AUTH_SERVER_POLICY_RULE,
     IDP,
     CUSTOM_ROLE,
+    ROLE_PERMISSION,
     RESOURCE_SET,
     ADMIN_USER,
     ROLE_ASSIGNMENT,

@@ -355,3 +355,56 @@ async fn threat_insight_and_api_token_metadata_are_backed_up() {
         "API tokens cannot be re-created"
     );
 }
+
+#[tokio::test]
+async fn group_owners_and_custom_role_permissions_are_backed_up() {
+    // Two sub-resource kinds added as one table row each plus a fake route.
+    let fake = FakeOkta::start(spec(120), OktaOptions::default())
+        .await
+        .unwrap();
+    let okta = jwt(&fake);
+    let snap = backup::run(
+        &okta,
+        &BackupOptions::default().kinds(["okta.group_owner", "okta.role_permission"]),
+    )
+    .await
+    .unwrap();
+    let groups = fake.items("/api/v1/groups");
+    let expected: usize = groups
+        .iter()
+        .map(|g| {
+            fake.items(&format!(
+                "/api/v1/groups/{}/owners",
+                g["id"].as_str().unwrap()
+            ))
+            .len()
+        })
+        .sum();
+    let owners = snap.resources("okta.group_owner");
+    assert!(expected > 0, "the fake org has group owners");
+    assert_eq!(owners.len(), expected);
+    for owner in owners {
+        let group = owner.parent_id.as_deref().unwrap();
+        assert_eq!(
+            owner.id,
+            format!("{group}/{}", owner.body["id"].as_str().unwrap())
+        );
+    }
+    let role = fake.items("/api/v1/iam/roles")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut labels: Vec<String> = snap
+        .resources("okta.role_permission")
+        .iter()
+        .map(|p| {
+            assert_eq!(p.parent_id.as_deref(), Some(role.as_str()));
+            p.natural_key.clone().unwrap()
+        })
+        .collect();
+    labels.sort();
+    assert_eq!(
+        labels,
+        ["okta.users.credentials.resetPassword", "okta.users.read"]
+    );
+}

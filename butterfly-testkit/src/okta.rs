@@ -103,6 +103,10 @@ pub const COLLECTIONS: &[Collection] = &[
         paging: Some((1000, 1000)),
         ..coll("/api/v1/groups/{}/users", "groups", "")
     },
+    Collection {
+        paging: Some((200, 200)),
+        ..coll("/api/v1/groups/{}/owners", "groups", "")
+    },
     coll("/api/v1/meta/types/user", "userTypes", "oty"),
     Collection {
         paging: Some((20, 200)),
@@ -177,6 +181,10 @@ pub const COLLECTIONS: &[Collection] = &[
     Collection {
         wrap: Some("roles"),
         ..coll("/api/v1/iam/roles", "roles", "cr0")
+    },
+    Collection {
+        wrap: Some("permissions"),
+        ..coll("/api/v1/iam/roles/{}/permissions", "roles", "")
     },
     Collection {
         wrap: Some("resource-sets"),
@@ -476,6 +484,19 @@ fn generate(spec: &OktaOrgSpec) -> Org {
         group_ids.push(id);
     }
     let admins = group_ids[0].clone();
+    // Group owners (GroupOwner): every third group is owned by an active user.
+    let active: Vec<String> = user_ids
+        .iter()
+        .filter(|(_, s)| *s == "ACTIVE")
+        .map(|(u, _)| u.clone())
+        .collect();
+    for (i, gid) in group_ids.iter().enumerate().filter(|(i, _)| i % 3 == 0) {
+        if active.is_empty() {
+            break;
+        }
+        let owner = &active[i % active.len()];
+        g.push(&format!("/api/v1/groups/{gid}/owners"), json!({"id": owner, "type": "USER", "displayName": format!("Owner of group {i}"), "originType": "OKTA_DIRECTORY", "resolved": true, "lastUpdated": ts(3)}));
+    }
     for i in 0..(n_groups / 4).max(2) {
         let id = g.id("0pr");
         let target = group_ids[(i + 1) % group_ids.len()].clone();
@@ -663,6 +684,10 @@ fn generate(spec: &OktaOrgSpec) -> Org {
         "policy": {"provisioning": {"action": "AUTO", "groups": {"action": "NONE"}}, "subject": {"userNameTemplate": {"template": "idpuser.email"}, "matchType": "USERNAME"}, "maxClockSkew": 0}, "_links": {}}));
     let role = g.id("cr0");
     g.push("/api/v1/iam/roles", json!({"id": role, "label": "Help desk", "description": "Reset passwords", "created": ts(1), "lastUpdated": ts(1), "_links": {}}));
+    for permission in ["okta.users.read", "okta.users.credentials.resetPassword"] {
+        g.push(&format!("/api/v1/iam/roles/{role}/permissions"), json!({"label": permission, "created": ts(1), "lastUpdated": ts(1),
+            "_links": {"self": {"href": format!("{base}/api/v1/iam/roles/{role}/permissions/{permission}")}, "role": {"href": format!("{base}/api/v1/iam/roles/{role}")}}}));
+    }
     let rs = g.id("iam");
     g.push("/api/v1/iam/resource-sets", json!({"id": rs, "label": "Engineering groups", "description": "Groups of engineering", "created": ts(1), "lastUpdated": ts(1), "_links": {}}));
     for (uid, role_type) in user_ids
@@ -823,7 +848,7 @@ struct OktaApi {
 }
 
 fn item_id(item: &Value) -> String {
-    ["id", "client_id", "stream_id", "name"]
+    ["id", "client_id", "stream_id", "name", "label"]
         .iter()
         .find_map(|k| item.get(*k).and_then(Value::as_str))
         .or_else(|| item.pointer("/primary/name").and_then(Value::as_str))

@@ -77,23 +77,36 @@ async fn fake_responses_validate_against_the_okta_openapi_spec() {
             .unwrap_or_default()
             .to_string()
     };
+    // Of the parent's items, the first whose own sub-collection has items (so a nested route
+    // is validated on a non-empty answer where the org has one), else the first.
     let concrete = |template: &str| -> Option<String> {
+        let segs: Vec<&str> = template.split('/').skip(1).collect();
         let mut out = String::new();
-        let mut parent = String::new();
-        for seg in template.split('/').skip(1) {
-            if seg == "{}" {
-                let items = fake.items(&parent);
-                let id = first_id(&items);
-                if id.is_empty() {
-                    return None;
-                }
+        for (k, seg) in segs.iter().enumerate() {
+            if *seg == "{}" {
+                let items = fake.items(&out);
+                let ids: Vec<String> = items
+                    .iter()
+                    .filter_map(|i| ["id", "name"].iter().find_map(|k| i.get(*k)?.as_str()))
+                    .map(str::to_string)
+                    .collect();
+                let rest: Vec<&str> = segs[k + 1..]
+                    .iter()
+                    .take_while(|s| **s != "{}")
+                    .copied()
+                    .collect();
+                let child = |id: &str| format!("{out}/{id}/{}", rest.join("/"));
+                let id = ids
+                    .iter()
+                    .find(|id| !rest.is_empty() && !fake.items(&child(id)).is_empty())
+                    .or_else(|| ids.first())
+                    .cloned()
+                    .or_else(|| Some(first_id(&items)).filter(|i| !i.is_empty()))?;
                 out.push('/');
                 out.push_str(&id);
-                parent = out.clone();
             } else {
                 out.push('/');
                 out.push_str(seg);
-                parent = out.clone();
             }
         }
         Some(out)
