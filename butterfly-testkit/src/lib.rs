@@ -171,6 +171,63 @@ pub fn assert_kind_table_consistent(
     );
 }
 
+/// Checks the listing columns of a provider's table rows ([`ListSpec`]), failing with every
+/// problem found:
+/// - a sub-resource's path names its parent id (`{0}`), unless it is listed once for all
+///   parents ([`ListSpec::group_by`]); a top-level path names none;
+/// - a path with `{v}` has values to put there, and values sent as a query parameter leave
+///   the path without `{v}`;
+/// - every row names the scope or permission that reads it, and lists at least one parent at
+///   a time;
+/// - a page size goes with a paging style that sends it.
+///
+/// [`ListSpec`]: butterfly_core::table::ListSpec
+/// [`ListSpec::group_by`]: butterfly_core::table::ListSpec::group_by
+pub fn assert_list_specs_consistent(
+    provider: &str,
+    table: &[&dyn butterfly_core::table::TableKind],
+) {
+    use butterfly_core::table::Paging;
+    let mut problems = Vec::new();
+    for row in table {
+        let spec = row.list_spec();
+        let id = row.id();
+        let names_parent = spec.path.contains("{0}");
+        match (row.parent(), spec.group_by) {
+            (Some(_), None) if !names_parent => problems.push(format!(
+                "{id}: a sub-resource whose path {} has no {{0}}",
+                spec.path
+            )),
+            (None, _) if names_parent => problems.push(format!(
+                "{id}: a top-level path {} names a parent",
+                spec.path
+            )),
+            _ => {}
+        }
+        let in_path = spec.path.contains("{v}");
+        if in_path != (!spec.per_value.is_empty() && spec.value_param.is_none()) {
+            problems.push(format!(
+                "{id}: path {} and per-value listing {:?} (parameter {:?}) disagree",
+                spec.path, spec.per_value, spec.value_param
+            ));
+        }
+        if spec.access.trim().is_empty() {
+            problems.push(format!("{id}: no scope or permission named"));
+        }
+        if spec.concurrency == 0 {
+            problems.push(format!("{id}: reads no parent at a time"));
+        }
+        if spec.page_size.is_some() && spec.paging == Paging::None {
+            problems.push(format!("{id}: a page size without paging is never sent"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{provider} listing columns:\n{}",
+        problems.join("\n")
+    );
+}
+
 #[cfg(test)]
 mod table_tests {
     use butterfly_core::kind::{Category, KindRef, KindSpec, ReferenceField};
@@ -197,5 +254,45 @@ mod table_tests {
         const GROUP: KindSpec = KindSpec::new("t.group", "Groups", Category::Directory);
         static TABLE: &[KindRef] = &[&GROUP];
         super::assert_kind_table_consistent("t", TABLE, |_| false);
+    }
+
+    #[derive(Debug)]
+    struct Row {
+        spec: KindSpec,
+        list: butterfly_core::table::ListSpec,
+    }
+    impl butterfly_core::kind::HasKindSpec for Row {
+        fn spec(&self) -> &KindSpec {
+            &self.spec
+        }
+    }
+    impl butterfly_core::table::TableKind for Row {
+        fn list_spec(&self) -> &butterfly_core::table::ListSpec {
+            &self.list
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "t.member: a sub-resource whose path api/members has no {0}")]
+    fn a_sub_resource_path_without_its_parent_is_found() {
+        static MEMBER: Row = Row {
+            spec: KindSpec {
+                parent: Some("t.group"),
+                ..KindSpec::new("t.member", "Members", Category::Directory)
+            },
+            list: butterfly_core::table::ListSpec::new("api/members", "groups.read"),
+        };
+        super::assert_list_specs_consistent("t", &[&MEMBER]);
+    }
+
+    #[test]
+    #[should_panic(expected = "a page size without paging is never sent")]
+    fn a_page_size_without_paging_is_found() {
+        static GROUP: Row = Row {
+            spec: KindSpec::new("t.group", "Groups", Category::Directory),
+            list: butterfly_core::table::ListSpec::new("api/groups", "groups.read")
+                .page_size("limit", 200),
+        };
+        super::assert_list_specs_consistent("t", &[&GROUP]);
     }
 }
