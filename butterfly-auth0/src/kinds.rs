@@ -1,8 +1,13 @@
 //! The Auth0 kinds table: one row per kind.
 //!
-//! Each [`Auth0Kind`] row holds the core descriptor ([`KindSpec`]: natural key, dependencies,
-//! secret, volatile and reference fields, restore support) and the Auth0 specifics: path,
-//! pagination, required scope, how ids are read, and how a restore writes it.
+//! Each [`Auth0Kind`] row is a core kind table row plus the Auth0 columns: the core
+//! descriptor ([`KindSpec`]: natural key, dependencies, secret, volatile and reference fields,
+//! restore support), how it is listed as a core [`ListSpec`] (path, where the items sit,
+//! `page`/`per_page` or `from`/`take` paging, scope, id field, per-value listings, fields kept
+//! or dropped, what a 404 means) that the core table engine ([`butterfly_core::table`])
+//! reads, and the Auth0 columns: the two [`Listing`]s that stay in provider code (users, trigger
+//! bindings) and how a restore writes it ([`Write`]). Every Auth0 path percent-encodes the ids
+//! it holds (user ids hold `|`).
 //! Sub-resources (role members, organization members…) have a parent kind; their ids are
 //! `{parent id}/{own id}` and their paths use `{0}`, `{1}` for the parts of the parent id.
 //!
@@ -14,44 +19,19 @@
 //! Ids that are not in a member named `id` (`client_id`, `user_id`, `custom_domain_id`) are
 //! volatile: a re-created object gets a new one, and diff pairs it by natural key instead.
 
+use butterfly_core::Resource;
 use butterfly_core::kind::{
-    ArrayKey, Category, HasKindSpec, KindRef, KindSpec, ReferenceField, RestoreSupport, SecretField,
+    ArrayKey, Category, HasKindSpec, KindSpec, ReferenceField, RestoreSupport, SecretField,
 };
-use butterfly_core::{Error, Resource, Result};
+use butterfly_core::table::{Items, ListSpec, Paging, TableKind};
 use serde_json::{Value, json};
 
-/// How a kind is listed.
+/// How a kind is read: by the core table engine, or by one of the two listings that stay in
+/// provider code because they are not one listing per parent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Listing {
-    /// `page`/`per_page` numbering (with `include_totals=true` when `totals`); the items are
-    /// in `member`, or the body is a bare array.
-    Pages {
-        /// Member holding the items.
-        member: &'static str,
-        /// Page size (Auth0's maximum is 100).
-        per_page: u32,
-        /// Whether to send `include_totals=true` (the answer then carries `total`).
-        totals: bool,
-    },
-    /// `from`/`take` checkpoints: items in `member`, the next checkpoint in `next`.
-    Checkpoint {
-        /// Member holding the items.
-        member: &'static str,
-        /// Page size.
-        take: u32,
-    },
-    /// One unpaged answer: a bare array, or an object with the array in `member`.
-    Array {
-        /// Member holding the items when wrapped.
-        member: &'static str,
-    },
-    /// One object.
-    Singleton,
-    /// One array answer kept as one object `{member: [...]}` (guardian policies are strings).
-    ArrayAsObject {
-        /// The member the array is stored under.
-        member: &'static str,
-    },
+    /// The core table engine reads the row's [`ListSpec`].
+    Table,
     /// Users: the search listing below the export threshold, a users-exports job above.
     Users,
     /// Action trigger bindings: the triggers, then each trigger's bindings as one resource.
@@ -89,31 +69,14 @@ pub enum Write {
 pub struct Auth0Kind {
     /// The core descriptor.
     pub spec: KindSpec,
-    /// Path below the base URL; `{0}`, `{1}` are the parts of the parent id, `{v}` a value of
-    /// `per_value`.
-    pub path: &'static str,
-    /// How it is listed.
+    /// How it is listed (path, items, paging, scope, id field…), read by the core table
+    /// engine; for the [`Listing::Users`] and [`Listing::Bindings`] rows, what the access
+    /// probe reads and how their answers are parsed.
+    pub list: ListSpec,
+    /// Whether the core table engine reads it, or provider code.
     pub listing: Listing,
-    /// The Management API scope needed to read it.
-    pub scope: &'static str,
-    /// Member holding the id (`id`, `client_id`, `name`…).
-    pub id_field: &'static str,
-    /// Values of `{v}` to read one by one (email template names, prompts); empty: one read.
-    pub per_value: &'static [&'static str],
-    /// Reduce each item to these members (memberships keep only the member id).
-    pub keep_only: &'static [&'static str],
-    /// Members removed from each item (derived data, public key material).
-    pub drop: &'static [&'static str],
     /// How a restore writes it.
     pub write: Write,
-    /// A 404 means "not configured": no resource, not an error.
-    pub absent_is_empty: bool,
-    /// An empty object means "not configured" (custom texts).
-    pub skip_empty: bool,
-    /// Read each listed item again at `{path}/{id}` (the listing returns summaries).
-    pub detail: bool,
-    /// For a sub-resource listed once for all parents: the member naming the parent.
-    pub group_by: Option<&'static str>,
 }
 
 impl HasKindSpec for Auth0Kind {
@@ -122,29 +85,47 @@ impl HasKindSpec for Auth0Kind {
     }
 }
 
+impl TableKind for Auth0Kind {
+    fn list_spec(&self) -> &ListSpec {
+        &self.list
+    }
+}
+
 const VOLATILE: &[&str] = &["/created_at", "/updated_at"];
 
-const fn row(
-    spec: KindSpec,
-    path: &'static str,
-    listing: Listing,
-    scope: &'static str,
-) -> Auth0Kind {
+const fn row(spec: KindSpec, list: ListSpec) -> Auth0Kind {
     Auth0Kind {
         spec,
-        path,
-        listing,
-        scope,
-        id_field: "id",
-        per_value: &[],
-        keep_only: &[],
-        drop: &[],
+        list,
+        listing: Listing::Table,
         write: Write::PostPatch,
-        absent_is_empty: false,
-        skip_empty: false,
-        detail: false,
-        group_by: None,
     }
+}
+
+/// One unpaged answer: a bare JSON array; ids in the path are percent-encoded.
+const fn list(path: &'static str, scope: &'static str) -> ListSpec {
+    ListSpec::new(path, scope).encode()
+}
+
+/// `page`/`per_page` numbering with `include_totals=true`, the items in `member`.
+const fn pages(path: &'static str, scope: &'static str, member: &'static str) -> ListSpec {
+    list(path, scope)
+        .items(Items::Member(member))
+        .paging(Paging::PageNumber { totals: true })
+        .page_size("per_page", 100)
+}
+
+/// `from`/`take` checkpoints, the items in `member`.
+const fn checkpoint(path: &'static str, scope: &'static str, member: &'static str) -> ListSpec {
+    list(path, scope)
+        .items(Items::Member(member))
+        .paging(Paging::Checkpoint)
+        .page_size("take", 100)
+}
+
+/// One object.
+const fn one(path: &'static str, scope: &'static str) -> ListSpec {
+    list(path, scope).singleton()
 }
 
 const fn spec(id: &'static str, name: &'static str, category: Category) -> KindSpec {
@@ -159,18 +140,6 @@ const fn named(id: &'static str, name: &'static str, category: Category) -> Kind
         natural_key: &["/name"],
         ..spec(id, name, category)
     }
-}
-
-const fn pages(member: &'static str) -> Listing {
-    Listing::Pages {
-        member,
-        per_page: 100,
-        totals: true,
-    }
-}
-
-const fn checkpoint(member: &'static str) -> Listing {
-    Listing::Checkpoint { member, take: 100 }
 }
 
 const fn singleton(id: &'static str, name: &'static str, category: Category) -> KindSpec {
@@ -195,59 +164,52 @@ pub static TENANT_SETTINGS: Auth0Kind = Auth0Kind {
     write: Write::PatchSingleton,
     ..row(
         singleton("auth0.tenant_settings", "Tenant settings", Settings),
-        "api/v2/tenants/settings",
-        Listing::Singleton,
-        "read:tenant_settings",
+        one("api/v2/tenants/settings", "read:tenant_settings"),
     )
 };
 
 /// Applications (clients).
-pub static CLIENT: Auth0Kind = Auth0Kind {
-    id_field: "client_id",
-    ..row(
-        KindSpec {
-            secret_fields: &[
-                secret("/client_secret", "application client secret"),
-                secret("/encryption_key/priv", "application encryption private key"),
-                secret("/addons/*/secret", "add-on secret"),
-            ],
-            volatile_fields: &[
-                "/client_id",
-                "/created_at",
-                "/updated_at",
-                "/signing_keys",
-                "/tenant",
-                "/owners",
-            ],
-            restore_note: Some(
-                "re-created applications get new client ids and secrets: update the applications that use them",
-            ),
-            ..named("auth0.client", "Applications", Application)
-        },
-        "api/v2/clients",
-        pages("clients"),
-        "read:clients",
-    )
-};
+pub static CLIENT: Auth0Kind = row(
+    KindSpec {
+        secret_fields: &[
+            secret("/client_secret", "application client secret"),
+            secret("/encryption_key/priv", "application encryption private key"),
+            secret("/addons/*/secret", "add-on secret"),
+        ],
+        volatile_fields: &[
+            "/client_id",
+            "/created_at",
+            "/updated_at",
+            "/signing_keys",
+            "/tenant",
+            "/owners",
+        ],
+        restore_note: Some(
+            "re-created applications get new client ids and secrets: update the applications that use them",
+        ),
+        ..named("auth0.client", "Applications", Application)
+    },
+    pages("api/v2/clients", "read:clients", "clients").id_field("client_id"),
+);
 
 /// Client grants (an application's access to an API), grouped under their application:
 /// the natural key is the audience within the application.
-pub static CLIENT_GRANT: Auth0Kind = Auth0Kind {
-    group_by: Some("client_id"),
-    ..row(
-        KindSpec {
-            parent: Some("auth0.client"),
-            depends_on: &["auth0.resource_server"],
-            natural_key: &["/audience"],
-            reference_fields: &[reference("/client_id", "auth0.client")],
-            volatile_fields: &["/id", "/created_at", "/updated_at"],
-            ..spec("auth0.client_grant", "Client grants", Authorization)
-        },
+pub static CLIENT_GRANT: Auth0Kind = row(
+    KindSpec {
+        parent: Some("auth0.client"),
+        depends_on: &["auth0.resource_server"],
+        natural_key: &["/audience"],
+        reference_fields: &[reference("/client_id", "auth0.client")],
+        volatile_fields: &["/id", "/created_at", "/updated_at"],
+        ..spec("auth0.client_grant", "Client grants", Authorization)
+    },
+    pages(
         "api/v2/client-grants",
-        pages("client_grants"),
         "read:client_grants",
+        "client_grants",
     )
-};
+    .group_by("client_id"),
+);
 
 /// APIs (resource servers), their scopes inside.
 pub static RESOURCE_SERVER: Auth0Kind = row(
@@ -264,9 +226,11 @@ pub static RESOURCE_SERVER: Auth0Kind = row(
             Authorization,
         )
     },
-    "api/v2/resource-servers",
-    pages("resource_servers"),
-    "read:resource_servers",
+    pages(
+        "api/v2/resource-servers",
+        "read:resource_servers",
+        "resource_servers",
+    ),
 );
 
 const CONNECTION_SECRETS: &[SecretField] = &[
@@ -296,15 +260,11 @@ pub static CONNECTION: Auth0Kind = row(
         depends_on: &["auth0.client"],
         ..named("auth0.connection", "Connections", Directory)
     },
-    "api/v2/connections",
-    pages("connections"),
-    "read:connections",
+    pages("api/v2/connections", "read:connections", "connections"),
 );
 
 /// The applications enabled on a connection.
 pub static CONNECTION_CLIENT: Auth0Kind = Auth0Kind {
-    id_field: "client_id",
-    keep_only: &["client_id"],
     write: Write::AddMembers {
         member: "",
         field: "client_id",
@@ -322,24 +282,24 @@ pub static CONNECTION_CLIENT: Auth0Kind = Auth0Kind {
                 Directory,
             )
         },
-        "api/v2/connections/{0}/clients",
-        checkpoint("clients"),
-        "read:connections",
+        checkpoint(
+            "api/v2/connections/{0}/clients",
+            "read:connections",
+            "clients",
+        )
+        .id_field("client_id")
+        .keep_only(&["client_id"]),
     )
 };
 
 /// Roles.
 pub static ROLE: Auth0Kind = row(
     named("auth0.role", "Roles", Authorization),
-    "api/v2/roles",
-    pages("roles"),
-    "read:roles",
+    pages("api/v2/roles", "read:roles", "roles"),
 );
 
 /// The API permissions of a role.
 pub static ROLE_PERMISSION: Auth0Kind = Auth0Kind {
-    id_field: "permission_name",
-    keep_only: &["resource_server_identifier", "permission_name"],
     write: Write::AddMembers {
         member: "permissions",
         field: "",
@@ -353,17 +313,15 @@ pub static ROLE_PERMISSION: Auth0Kind = Auth0Kind {
             restore: RestoreSupport::CreateOnly,
             ..KindSpec::new("auth0.role_permission", "Role permissions", Authorization)
         },
-        "api/v2/roles/{0}/permissions",
-        pages("permissions"),
-        "read:roles",
+        pages("api/v2/roles/{0}/permissions", "read:roles", "permissions")
+            .id_field("resource_server_identifier|permission_name")
+            .keep_only(&["resource_server_identifier", "permission_name"]),
     )
 };
 
 /// The users holding a role; also how a user's roles are backed up (there is no per-user
 /// roles kind).
 pub static ROLE_MEMBER: Auth0Kind = Auth0Kind {
-    id_field: "user_id",
-    keep_only: &["user_id"],
     write: Write::AddMembers {
         member: "users",
         field: "user_id",
@@ -377,9 +335,9 @@ pub static ROLE_MEMBER: Auth0Kind = Auth0Kind {
             restore: RestoreSupport::CreateOnly,
             ..KindSpec::new("auth0.role_member", "Role members", Authorization)
         },
-        "api/v2/roles/{0}/users",
-        checkpoint("users"),
-        "read:roles",
+        checkpoint("api/v2/roles/{0}/users", "read:roles", "users")
+            .id_field("user_id")
+            .keep_only(&["user_id"]),
     )
 };
 
@@ -407,10 +365,11 @@ pub const USER_FIELDS: &[&str] = &[
     "logins_count",
 ];
 
-/// Users, all of them: search below 1,000, the users-exports job above.
+/// Users, all of them: search below 1,000, the users-exports job above, read by provider
+/// code ([`Listing::Users`]). The list spec is the search listing: what the probe reads and
+/// how both answers are parsed.
 pub static USER: Auth0Kind = Auth0Kind {
-    id_field: "user_id",
-    keep_only: USER_FIELDS,
+    listing: Listing::Users,
     ..row(
         KindSpec {
             natural_key: &["/email", "/identities/0/connection"],
@@ -431,16 +390,22 @@ pub static USER: Auth0Kind = Auth0Kind {
             ),
             ..spec("auth0.user", "Users", Directory)
         },
-        "api/v2/users",
-        Listing::Users,
-        "read:users",
+        pages("api/v2/users", "read:users", "users")
+            .id_field("user_id")
+            .keep_only(USER_FIELDS),
     )
 };
 
+/// Whether a user's permission is assigned directly: role-given ones come back with the role.
+/// A permission without `sources` is kept.
+fn directly_assigned(item: &Value) -> bool {
+    item.get("sources")
+        .and_then(Value::as_array)
+        .is_none_or(|sources| sources.iter().any(|s| s["source_type"] == "DIRECT"))
+}
+
 /// The permissions assigned to a user directly (role-given ones come from the roles).
 pub static USER_PERMISSION: Auth0Kind = Auth0Kind {
-    id_field: "permission_name",
-    keep_only: &["resource_server_identifier", "permission_name"],
     write: Write::AddMembers {
         member: "permissions",
         field: "",
@@ -454,24 +419,25 @@ pub static USER_PERMISSION: Auth0Kind = Auth0Kind {
             restore: RestoreSupport::CreateOnly,
             ..KindSpec::new("auth0.user_permission", "User permissions", Authorization)
         },
-        "api/v2/users/{0}/permissions",
-        pages("permissions"),
-        "read:users",
+        pages("api/v2/users/{0}/permissions", "read:users", "permissions")
+            .id_field("resource_server_identifier|permission_name")
+            .keeps_item(directly_assigned)
+            .keep_only(&["resource_server_identifier", "permission_name"]),
     )
 };
 
 /// Organizations.
 pub static ORGANIZATION: Auth0Kind = row(
     named("auth0.organization", "Organizations", Directory),
-    "api/v2/organizations",
-    checkpoint("organizations"),
-    "read:organizations",
+    checkpoint(
+        "api/v2/organizations",
+        "read:organizations",
+        "organizations",
+    ),
 );
 
 /// Members of an organization.
 pub static ORGANIZATION_MEMBER: Auth0Kind = Auth0Kind {
-    id_field: "user_id",
-    keep_only: &["user_id"],
     write: Write::AddMembers {
         member: "members",
         field: "user_id",
@@ -489,15 +455,18 @@ pub static ORGANIZATION_MEMBER: Auth0Kind = Auth0Kind {
                 Directory,
             )
         },
-        "api/v2/organizations/{0}/members",
-        checkpoint("members"),
-        "read:organization_members",
+        checkpoint(
+            "api/v2/organizations/{0}/members",
+            "read:organization_members",
+            "members",
+        )
+        .id_field("user_id")
+        .keep_only(&["user_id"]),
     )
 };
 
 /// The roles of an organization member within the organization.
 pub static ORGANIZATION_MEMBER_ROLE: Auth0Kind = Auth0Kind {
-    keep_only: &["id"],
     write: Write::AddMembers {
         member: "roles",
         field: "id",
@@ -515,33 +484,36 @@ pub static ORGANIZATION_MEMBER_ROLE: Auth0Kind = Auth0Kind {
                 Authorization,
             )
         },
-        "api/v2/organizations/{0}/members/{1}/roles",
-        pages("roles"),
-        "read:organization_member_roles",
+        pages(
+            "api/v2/organizations/{0}/members/{1}/roles",
+            "read:organization_member_roles",
+            "roles",
+        )
+        .keep_only(&["id"]),
     )
 };
 
 /// The connections enabled on an organization.
-pub static ORGANIZATION_CONNECTION: Auth0Kind = Auth0Kind {
-    id_field: "connection_id",
-    drop: &["connection"],
-    ..row(
-        KindSpec {
-            parent: Some("auth0.organization"),
-            depends_on: &["auth0.connection"],
-            reference_fields: &[reference("/connection_id", "auth0.connection")],
-            volatile_fields: &[],
-            ..KindSpec::new(
-                "auth0.organization_connection",
-                "Organization connections",
-                Directory,
-            )
-        },
+pub static ORGANIZATION_CONNECTION: Auth0Kind = row(
+    KindSpec {
+        parent: Some("auth0.organization"),
+        depends_on: &["auth0.connection"],
+        reference_fields: &[reference("/connection_id", "auth0.connection")],
+        volatile_fields: &[],
+        ..KindSpec::new(
+            "auth0.organization_connection",
+            "Organization connections",
+            Directory,
+        )
+    },
+    pages(
         "api/v2/organizations/{0}/enabled_connections",
-        pages("enabled_connections"),
         "read:organization_connections",
+        "enabled_connections",
     )
-};
+    .id_field("connection_id")
+    .drop(&["connection"]),
+);
 
 /// Pending invitations to an organization.
 pub static ORGANIZATION_INVITATION: Auth0Kind = Auth0Kind {
@@ -569,9 +541,11 @@ pub static ORGANIZATION_INVITATION: Auth0Kind = Auth0Kind {
                 Directory,
             )
         },
-        "api/v2/organizations/{0}/invitations",
-        pages("invitations"),
-        "read:organization_invitations",
+        pages(
+            "api/v2/organizations/{0}/invitations",
+            "read:organization_invitations",
+            "invitations",
+        ),
     )
 };
 
@@ -609,18 +583,17 @@ pub static ACTION: Auth0Kind = row(
         ),
         ..spec("auth0.action", "Actions", Integration)
     },
-    "api/v2/actions/actions",
-    Listing::Pages {
-        member: "actions",
-        per_page: 100,
-        totals: false,
-    },
-    "read:actions",
+    list("api/v2/actions/actions", "read:actions")
+        .items(Items::Member("actions"))
+        .paging(Paging::PageNumber { totals: false })
+        .page_size("per_page", 100),
 );
 
-/// The ordered actions bound to each trigger (one resource per trigger).
+/// The ordered actions bound to each trigger (one resource per trigger), read by provider
+/// code ([`Listing::Bindings`]): the path is the trigger listing (what the probe reads), the
+/// items those of a trigger's bindings answer.
 pub static ACTION_BINDING: Auth0Kind = Auth0Kind {
-    id_field: "trigger_id",
+    listing: Listing::Bindings,
     write: Write::Bindings,
     ..row(
         KindSpec {
@@ -635,24 +608,20 @@ pub static ACTION_BINDING: Auth0Kind = Auth0Kind {
                 Integration,
             )
         },
-        "api/v2/actions/triggers",
-        Listing::Bindings,
-        "read:actions",
+        list("api/v2/actions/triggers", "read:actions")
+            .items(Items::Member("bindings"))
+            .id_field("trigger_id"),
     )
 };
 
 /// Rules (legacy).
 pub static RULE: Auth0Kind = row(
     named("auth0.rule", "Rules", Integration),
-    "api/v2/rules",
-    pages("rules"),
-    "read:rules",
+    pages("api/v2/rules", "read:rules", "rules"),
 );
 
 /// Rules configs: keys only (the values are secrets the API never returns).
 pub static RULES_CONFIG: Auth0Kind = Auth0Kind {
-    id_field: "key",
-    keep_only: &["key"],
     write: Write::None,
     ..row(
         KindSpec {
@@ -662,18 +631,16 @@ pub static RULES_CONFIG: Auth0Kind = Auth0Kind {
             },
             ..spec("auth0.rules_config", "Rules configs", Integration)
         },
-        "api/v2/rules-configs",
-        Listing::Array { member: "" },
-        "read:rules_configs",
+        list("api/v2/rules-configs", "read:rules_configs")
+            .id_field("key")
+            .keep_only(&["key"]),
     )
 };
 
 /// Hooks (legacy).
 pub static HOOK: Auth0Kind = row(
     named("auth0.hook", "Hooks", Integration),
-    "api/v2/hooks",
-    pages("hooks"),
-    "read:hooks",
+    pages("api/v2/hooks", "read:hooks", "hooks"),
 );
 
 /// The secrets of a hook: names kept, values redacted.
@@ -687,62 +654,50 @@ pub static HOOK_SECRET: Auth0Kind = Auth0Kind {
             restore: RestoreSupport::CreateOnly,
             ..KindSpec::new("auth0.hook_secret", "Hook secrets", Integration)
         },
-        "api/v2/hooks/{0}/secrets",
-        Listing::Singleton,
-        "read:hooks",
+        one("api/v2/hooks/{0}/secrets", "read:hooks"),
     )
 };
 
 /// Custom domains.
-pub static CUSTOM_DOMAIN: Auth0Kind = Auth0Kind {
-    id_field: "custom_domain_id",
-    ..row(
-        KindSpec {
-            natural_key: &["/domain"],
-            volatile_fields: &[
-                "/custom_domain_id",
-                "/status",
-                "/verification",
-                "/created_at",
-                "/updated_at",
-                "/certificate",
-                "/origin_domain_name",
-            ],
-            restore_note: Some("re-created custom domains must be verified again (DNS)"),
-            ..spec("auth0.custom_domain", "Custom domains", Branding)
-        },
-        "api/v2/custom-domains",
-        Listing::Array {
-            member: "custom_domains",
-        },
-        "read:custom_domains",
-    )
-};
+pub static CUSTOM_DOMAIN: Auth0Kind = row(
+    KindSpec {
+        natural_key: &["/domain"],
+        volatile_fields: &[
+            "/custom_domain_id",
+            "/status",
+            "/verification",
+            "/created_at",
+            "/updated_at",
+            "/certificate",
+            "/origin_domain_name",
+        ],
+        restore_note: Some("re-created custom domains must be verified again (DNS)"),
+        ..spec("auth0.custom_domain", "Custom domains", Branding)
+    },
+    list("api/v2/custom-domains", "read:custom_domains")
+        .items(Items::Member("custom_domains"))
+        .id_field("custom_domain_id"),
+);
 
 /// Branding settings (colours, logo, favicon, font).
 pub static BRANDING: Auth0Kind = Auth0Kind {
     write: Write::PatchSingleton,
     ..row(
         singleton("auth0.branding", "Branding", Branding),
-        "api/v2/branding",
-        Listing::Singleton,
-        "read:branding",
+        one("api/v2/branding", "read:branding"),
     )
 };
 
 /// The default Universal Login branding theme.
 pub static BRANDING_THEME: Auth0Kind = Auth0Kind {
     write: Write::PostPatchSingleton,
-    absent_is_empty: true,
     ..row(
         KindSpec {
             volatile_fields: &["/themeId"],
             restore: RestoreSupport::CreateAndUpdate,
             ..spec("auth0.branding_theme", "Branding theme", Branding)
         },
-        "api/v2/branding/themes/default",
-        Listing::Singleton,
-        "read:branding",
+        one("api/v2/branding/themes/default", "read:branding").absent_is_empty(),
     )
 };
 
@@ -751,9 +706,7 @@ pub static PROMPTS: Auth0Kind = Auth0Kind {
     write: Write::PatchSingleton,
     ..row(
         singleton("auth0.prompts", "Prompt settings", Branding),
-        "api/v2/prompts",
-        Listing::Singleton,
-        "read:prompts",
+        one("api/v2/prompts", "read:prompts"),
     )
 };
 
@@ -800,25 +753,22 @@ pub const PROMPT_NAMES: &[&str] = &[
 
 /// Custom texts of the prompts, in English (`en`); prompts without custom text are skipped.
 pub static PROMPT_CUSTOM_TEXT: Auth0Kind = Auth0Kind {
-    per_value: PROMPT_NAMES,
     write: Write::PutSingleton,
-    skip_empty: true,
-    absent_is_empty: true,
     ..row(
         KindSpec {
             restore: RestoreSupport::CreateAndUpdate,
             ..spec("auth0.prompt_custom_text", "Prompt custom texts", Branding)
         },
-        "api/v2/prompts/{v}/custom-text/en",
-        Listing::Singleton,
-        "read:prompts",
+        one("api/v2/prompts/{v}/custom-text/en", "read:prompts")
+            .per_value(PROMPT_NAMES)
+            .absent_is_empty()
+            .skip_empty(),
     )
 };
 
 /// The email provider.
 pub static EMAIL_PROVIDER: Auth0Kind = Auth0Kind {
     write: Write::PostPatchSingleton,
-    absent_is_empty: true,
     ..row(
         KindSpec {
             secret_fields: &[
@@ -838,9 +788,7 @@ pub static EMAIL_PROVIDER: Auth0Kind = Auth0Kind {
             restore: RestoreSupport::CreateAndUpdate,
             ..spec("auth0.email_provider", "Email provider", Branding)
         },
-        "api/v2/emails/provider",
-        Listing::Singleton,
-        "read:email_provider",
+        one("api/v2/emails/provider", "read:email_provider").absent_is_empty(),
     )
 };
 
@@ -863,20 +811,16 @@ pub const EMAIL_TEMPLATE_NAMES: &[&str] = &[
 ];
 
 /// Email templates (only the configured ones).
-pub static EMAIL_TEMPLATE: Auth0Kind = Auth0Kind {
-    per_value: EMAIL_TEMPLATE_NAMES,
-    absent_is_empty: true,
-    id_field: "template",
-    ..row(
-        KindSpec {
-            natural_key: &["/template"],
-            ..spec("auth0.email_template", "Email templates", Branding)
-        },
-        "api/v2/email-templates/{v}",
-        Listing::Singleton,
-        "read:email_templates",
-    )
-};
+pub static EMAIL_TEMPLATE: Auth0Kind = row(
+    KindSpec {
+        natural_key: &["/template"],
+        ..spec("auth0.email_template", "Email templates", Branding)
+    },
+    one("api/v2/email-templates/{v}", "read:email_templates")
+        .id_field("template")
+        .per_value(EMAIL_TEMPLATE_NAMES)
+        .absent_is_empty(),
+);
 
 /// Log streams.
 pub static LOG_STREAM: Auth0Kind = row(
@@ -898,9 +842,7 @@ pub static LOG_STREAM: Auth0Kind = row(
         ],
         ..named("auth0.log_stream", "Log streams", Integration)
     },
-    "api/v2/log-streams",
-    Listing::Array { member: "" },
-    "read:log_streams",
+    list("api/v2/log-streams", "read:log_streams"),
 );
 
 /// Attack protection: breached password detection.
@@ -912,9 +854,10 @@ pub static BREACHED_PASSWORD_DETECTION: Auth0Kind = Auth0Kind {
             "Breached password detection",
             Security,
         ),
-        "api/v2/attack-protection/breached-password-detection",
-        Listing::Singleton,
-        "read:attack_protection",
+        one(
+            "api/v2/attack-protection/breached-password-detection",
+            "read:attack_protection",
+        ),
     )
 };
 
@@ -927,9 +870,10 @@ pub static BRUTE_FORCE_PROTECTION: Auth0Kind = Auth0Kind {
             "Brute-force protection",
             Security,
         ),
-        "api/v2/attack-protection/brute-force-protection",
-        Listing::Singleton,
-        "read:attack_protection",
+        one(
+            "api/v2/attack-protection/brute-force-protection",
+            "read:attack_protection",
+        ),
     )
 };
 
@@ -942,15 +886,15 @@ pub static SUSPICIOUS_IP_THROTTLING: Auth0Kind = Auth0Kind {
             "Suspicious IP throttling",
             Security,
         ),
-        "api/v2/attack-protection/suspicious-ip-throttling",
-        Listing::Singleton,
-        "read:attack_protection",
+        one(
+            "api/v2/attack-protection/suspicious-ip-throttling",
+            "read:attack_protection",
+        ),
     )
 };
 
 /// Guardian (MFA) factors.
 pub static GUARDIAN_FACTOR: Auth0Kind = Auth0Kind {
-    id_field: "name",
     write: Write::PutItem,
     ..row(
         KindSpec {
@@ -959,9 +903,7 @@ pub static GUARDIAN_FACTOR: Auth0Kind = Auth0Kind {
             restore: RestoreSupport::UpdateOnly,
             ..KindSpec::new("auth0.guardian_factor", "MFA factors", Security)
         },
-        "api/v2/guardian/factors",
-        Listing::Array { member: "" },
-        "read:guardian_factors",
+        list("api/v2/guardian/factors", "read:guardian_factors").id_field("name"),
     )
 };
 
@@ -970,16 +912,12 @@ pub static GUARDIAN_POLICY: Auth0Kind = Auth0Kind {
     write: Write::PutSingleton,
     ..row(
         singleton("auth0.guardian_policy", "MFA policies", Security),
-        "api/v2/guardian/policies",
-        Listing::ArrayAsObject { member: "policies" },
-        "read:mfa_policies",
+        list("api/v2/guardian/policies", "read:mfa_policies").items(Items::Whole("policies")),
     )
 };
 
 /// Signing keys: metadata only (key ids, state, thumbprints; no certificates).
 pub static SIGNING_KEY: Auth0Kind = Auth0Kind {
-    id_field: "kid",
-    drop: &["cert", "pkcs7"],
     write: Write::None,
     ..row(
         KindSpec {
@@ -989,9 +927,9 @@ pub static SIGNING_KEY: Auth0Kind = Auth0Kind {
             },
             ..KindSpec::new("auth0.signing_key", "Signing keys", Security)
         },
-        "api/v2/keys/signing",
-        Listing::Array { member: "" },
-        "read:signing_keys",
+        list("api/v2/keys/signing", "read:signing_keys")
+            .id_field("kid")
+            .drop(&["cert", "pkcs7"]),
     )
 };
 
@@ -1001,44 +939,32 @@ pub static NETWORK_ACL: Auth0Kind = row(
         natural_key: &["/description"],
         ..spec("auth0.network_acl", "Network ACLs", Security)
     },
-    "api/v2/network-acls",
-    pages("network_acls"),
-    "read:network_acls",
+    pages("api/v2/network-acls", "read:network_acls", "network_acls"),
 );
 
 /// Forms (read one by one: the listing holds summaries).
-pub static FORM: Auth0Kind = Auth0Kind {
-    detail: true,
-    ..row(
-        KindSpec {
-            volatile_fields: &[
-                "/created_at",
-                "/updated_at",
-                "/embedded_at",
-                "/submitted_at",
-                "/flow_count",
-            ],
-            ..named("auth0.form", "Forms", Integration)
-        },
-        "api/v2/forms",
-        pages("forms"),
-        "read:forms",
-    )
-};
+pub static FORM: Auth0Kind = row(
+    KindSpec {
+        volatile_fields: &[
+            "/created_at",
+            "/updated_at",
+            "/embedded_at",
+            "/submitted_at",
+            "/flow_count",
+        ],
+        ..named("auth0.form", "Forms", Integration)
+    },
+    pages("api/v2/forms", "read:forms", "forms").detail(),
+);
 
 /// Flows (read one by one: the listing holds summaries).
-pub static FLOW: Auth0Kind = Auth0Kind {
-    detail: true,
-    ..row(
-        KindSpec {
-            volatile_fields: &["/created_at", "/updated_at", "/executed_at"],
-            ..named("auth0.flow", "Flows", Integration)
-        },
-        "api/v2/flows",
-        pages("flows"),
-        "read:flows",
-    )
-};
+pub static FLOW: Auth0Kind = row(
+    KindSpec {
+        volatile_fields: &["/created_at", "/updated_at", "/executed_at"],
+        ..named("auth0.flow", "Flows", Integration)
+    },
+    pages("api/v2/flows", "read:flows", "flows").detail(),
+);
 
 /// Self-service SSO profiles.
 pub static SELF_SERVICE_PROFILE: Auth0Kind = row(
@@ -1047,9 +973,11 @@ pub static SELF_SERVICE_PROFILE: Auth0Kind = row(
         "Self-service SSO profiles",
         Directory,
     ),
-    "api/v2/self-service-profiles",
-    pages("self_service_profiles"),
-    "read:self_service_profiles",
+    pages(
+        "api/v2/self-service-profiles",
+        "read:self_service_profiles",
+        "self_service_profiles",
+    ),
 );
 
 /// Event streams.
@@ -1068,20 +996,10 @@ pub static EVENT_STREAM: Auth0Kind = row(
         volatile_fields: &["/created_at", "/updated_at", "/status"],
         ..named("auth0.event_stream", "Event streams", Integration)
     },
-    "api/v2/event-streams",
-    checkpoint("eventStreams"),
-    "read:event_streams",
+    checkpoint("api/v2/event-streams", "read:event_streams", "eventStreams"),
 );
 
-macro_rules! table {
-    ($($row:ident),* $(,)?) => {
-        /// Every Auth0 row, in table order.
-        pub static ROWS: &[&Auth0Kind] = &[$(&$row),*];
-        static KINDS: &[KindRef] = &[$(&$row),*];
-    };
-}
-
-table![
+butterfly_core::kind_table!(Auth0Kind:
     TENANT_SETTINGS,
     CLIENT,
     CLIENT_GRANT,
@@ -1123,181 +1041,7 @@ table![
     FLOW,
     SELF_SERVICE_PROFILE,
     EVENT_STREAM,
-];
-
-/// Every Auth0 kind, as core descriptors.
-pub fn all() -> &'static [KindRef] {
-    KINDS
-}
-
-/// The row of a kind id.
-pub fn row_of(id: &str) -> Option<&'static Auth0Kind> {
-    ROWS.iter().copied().find(|r| r.spec.id == id)
-}
-
-/// Percent-encodes one path segment (user ids hold `|`, identifiers hold `/` and `:`).
-pub fn encode(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for b in segment.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// The path of a row under a parent id and for a `per_value` value.
-pub fn list_path(row: &Auth0Kind, parent_id: Option<&str>, value: Option<&str>) -> String {
-    let mut path = row.path.to_string();
-    if let Some(parent) = parent_id {
-        for (i, part) in parent.split('/').enumerate() {
-            path = path.replace(&format!("{{{i}}}"), &encode(part));
-        }
-    }
-    if let Some(v) = value {
-        path = path.replace("{v}", &encode(v));
-    }
-    path
-}
-
-/// The id of an item by the row's id field.
-pub fn item_id(row: &Auth0Kind, item: &Value) -> Option<String> {
-    item.get(row.id_field)
-        .and_then(Value::as_str)
-        .map(str::to_string)
-}
-
-/// The items of one answer of a kind: from `member` of an object, or a bare array; a
-/// singleton is its one object.
-pub fn items_of<'v>(row: &Auth0Kind, body: &'v Value) -> Result<Vec<&'v Value>> {
-    let member = match row.listing {
-        Listing::Pages { member, .. }
-        | Listing::Checkpoint { member, .. }
-        | Listing::Array { member } => member,
-        Listing::Users => "users",
-        Listing::Bindings => "bindings",
-        Listing::Singleton | Listing::ArrayAsObject { .. } => return Ok(vec![body]),
-    };
-    match body {
-        Value::Array(items) => Ok(items.iter().collect()),
-        Value::Object(map) if !member.is_empty() => map
-            .get(member)
-            .and_then(Value::as_array)
-            .map(|a| a.iter().collect())
-            .ok_or_else(|| {
-                Error::invalid_data(format!(
-                    "{}: expected an array or an object with a {member:?} array",
-                    row.spec.id
-                ))
-            }),
-        _ => Err(Error::invalid_data(format!(
-            "{}: expected a JSON array",
-            row.spec.id
-        ))),
-    }
-}
-
-/// Parses one answer of a kind into resources. This is the one parsing path of the client,
-/// used by backups and by the fidelity test over the recorded cassettes. `value` is the
-/// `per_value` value the answer is for.
-pub fn parse_page(
-    row: &Auth0Kind,
-    parent_id: Option<&str>,
-    value: Option<&str>,
-    body: &Value,
-) -> Result<Vec<Resource>> {
-    let wrapped;
-    let body = match row.listing {
-        Listing::ArrayAsObject { member } => {
-            if !body.is_array() {
-                return Err(Error::invalid_data(format!(
-                    "{}: expected a JSON array",
-                    row.spec.id
-                )));
-            }
-            wrapped = json!({ member: body });
-            &wrapped
-        }
-        _ => body,
-    };
-    let mut out = Vec::new();
-    for item in items_of(row, body)? {
-        let Some(map) = item.as_object() else {
-            return Err(Error::invalid_data(format!(
-                "{}: an item is not a JSON object",
-                row.spec.id
-            )));
-        };
-        if row.skip_empty && map.is_empty() {
-            continue;
-        }
-        // Only directly assigned permissions: role-given ones come back with the role.
-        if row.spec.id == "auth0.user_permission"
-            && let Some(sources) = item.get("sources").and_then(Value::as_array)
-            && !sources.iter().any(|s| s["source_type"] == "DIRECT")
-        {
-            continue;
-        }
-        let singleton_id = || match value {
-            Some(v) => v.to_string(),
-            None => row
-                .spec
-                .id
-                .rsplit('.')
-                .next()
-                .unwrap_or("singleton")
-                .to_string(),
-        };
-        let own = match (row.listing, row.id_field) {
-            (Listing::Singleton | Listing::ArrayAsObject { .. }, "id") => Some(singleton_id()),
-            (Listing::Singleton, field) => item
-                .get(field)
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .or_else(|| Some(singleton_id())),
-            _ if row.spec.natural_key.len() == 2 && row.id_field == "permission_name" => {
-                match (
-                    item.get("resource_server_identifier")
-                        .and_then(Value::as_str),
-                    item.get("permission_name").and_then(Value::as_str),
-                ) {
-                    (Some(a), Some(p)) => Some(format!("{a}|{p}")),
-                    _ => None,
-                }
-            }
-            _ => item_id(row, item),
-        }
-        .ok_or_else(|| {
-            Error::invalid_data(format!(
-                "{}: an item has no {:?}",
-                row.spec.id, row.id_field
-            ))
-        })?;
-        let mut body = item.clone();
-        if let Some(map) = body.as_object_mut() {
-            if !row.keep_only.is_empty() {
-                map.retain(|k, _| row.keep_only.contains(&k.as_str()));
-            }
-            for d in row.drop {
-                map.remove(*d);
-            }
-        }
-        let (id, parent) = match (row.group_by, parent_id) {
-            (Some(field), _) => {
-                let p = item.get(field).and_then(Value::as_str).ok_or_else(|| {
-                    Error::invalid_data(format!("{}: an item has no {field:?}", row.spec.id))
-                })?;
-                (format!("{p}/{own}"), Some(p.to_string()))
-            }
-            (None, Some(p)) => (format!("{p}/{own}"), Some(p.to_string())),
-            (None, None) => (own, None),
-        };
-        out.push(Resource::new(row, id, parent, body));
-    }
-    Ok(out)
-}
+);
 
 /// One resource holding a trigger's ordered bindings, each reduced to what a restore needs
 /// (the action's id and name, the display name): binding ids change on every write.
@@ -1326,6 +1070,7 @@ pub fn bindings_resource(trigger: &str, bindings: &[Value]) -> Resource {
 mod tests {
     use super::*;
     use butterfly_core::ResourceKind;
+    use butterfly_core::table::{list_path, parse_page};
 
     #[test]
     fn only_direct_permissions_are_read_per_user() {
@@ -1339,9 +1084,9 @@ mod tests {
         assert_eq!(per_user, ["auth0.user_permission"]);
         assert!(
             ROWS.iter()
-                .all(|r| !r.path.starts_with("api/v2/users/{0}/roles"))
+                .all(|r| !r.list.path.starts_with("api/v2/users/{0}/roles"))
         );
-        assert_eq!(ROLE_MEMBER.path, "api/v2/roles/{0}/users");
+        assert_eq!(ROLE_MEMBER.list.path, "api/v2/roles/{0}/users");
         assert_eq!(ROLE_MEMBER.spec.restore, RestoreSupport::CreateOnly);
     }
 
@@ -1356,7 +1101,7 @@ mod tests {
             if let Some(p) = row.spec.parent {
                 assert!(row_of(p).is_some(), "{}: unknown parent {p}", row.spec.id);
                 assert!(
-                    row.path.contains("{0}") || row.group_by.is_some(),
+                    row.list.path.contains("{0}") || row.list.group_by.is_some(),
                     "{}",
                     row.spec.id
                 );
@@ -1368,7 +1113,8 @@ mod tests {
                     row.spec.id
                 );
             }
-            assert!(row.scope.starts_with("read:"), "{}", row.spec.id);
+            assert!(row.list.access.starts_with("read:"), "{}", row.spec.id);
+            assert!(row.list.encode, "{}: Auth0 ids hold `|`", row.spec.id);
         }
         assert!(ROWS.len() >= 40);
     }
@@ -1381,7 +1127,7 @@ mod tests {
             {"permission_name": "read:y", "resource_server_identifier": "https://api/",
              "sources": [{"source_type": "ROLE"}]}
         ]});
-        let list = parse_page(&USER_PERMISSION, Some("auth0|1"), None, &page).unwrap();
+        let list = parse_page(&USER_PERMISSION, Some("auth0|1"), None, page).unwrap();
         assert_eq!(list.len(), 1);
         assert_eq!(list[0].id, "auth0|1/https://api/|read:x");
         assert!(list[0].body.get("description").is_none());
@@ -1391,12 +1137,12 @@ mod tests {
         );
         let grants =
             json!([{"id": "cgr_1", "client_id": "c1", "audience": "https://a/", "scope": []}]);
-        let g = parse_page(&CLIENT_GRANT, None, None, &grants).unwrap();
+        let g = parse_page(&CLIENT_GRANT, None, None, grants).unwrap();
         assert_eq!(g[0].parent_id.as_deref(), Some("c1"));
         assert_eq!(g[0].id, "c1/cgr_1");
-        let pol = parse_page(&GUARDIAN_POLICY, None, None, &json!(["all-applications"])).unwrap();
+        let pol = parse_page(&GUARDIAN_POLICY, None, None, json!(["all-applications"])).unwrap();
         assert_eq!(*pol[0].body, json!({"policies": ["all-applications"]}));
-        assert!(parse_page(&CLIENT, None, None, &json!({"nope": 1})).is_err());
-        assert!(parse_page(&CLIENT, None, None, &json!([1])).is_err());
+        assert!(parse_page(&CLIENT, None, None, json!({"nope": 1})).is_err());
+        assert!(parse_page(&CLIENT, None, None, json!([1])).is_err());
     }
 }

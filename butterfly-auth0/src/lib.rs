@@ -8,6 +8,10 @@
 //! forms, flows, self-service profiles, event streams), answers the access probe, and
 //! restores through the core engine.
 //!
+//! Every kind but users and trigger bindings is read by the core table engine
+//! ([`butterfly_core::table`]) from its row, a core `ListSpec` plus the Auth0 columns; the
+//! probe is the core table probe.
+//!
 //! A user's roles are the role-member edges (`auth0.role_member`, read once per role), not a
 //! per-user read; only a user's direct permissions (`auth0.user_permission`) cost one request
 //! per user.
@@ -52,8 +56,9 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use butterfly_core::diff::{Severity, SeverityRule};
 use butterfly_core::http::{BucketSpec, HttpClient, HttpStats, NextPage, Request};
-use butterfly_core::provider::{Access, AccessReport, Capabilities, FetchContext, KindWarnings};
+use butterfly_core::provider::{AccessReport, Capabilities, FetchContext, KindWarnings};
 use butterfly_core::restore::{CannotRestore, Restorer};
+use butterfly_core::table::{self, TableSource, encode_segment};
 use butterfly_core::{Error, ErrorKind, KindRef, Provider, Resource, ResourceKind, Result};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
@@ -65,8 +70,9 @@ use kinds::{Auth0Kind, Listing, Write};
 /// The one rate-limit bucket of the Management API (Auth0 limits per tenant).
 pub const BUCKET: &str = "management";
 
-/// How many sub-resource listings run at once per kind: enough to keep the bucket busy
-/// despite latency; more only adds waiters on the limiter (and their wake-ups).
+/// How many triggers' bindings are read at once: enough to keep the bucket busy despite
+/// latency; more only adds waiters on the limiter (and their wake-ups). The table rows read
+/// as many parents at once (the core [`ListSpec`](table::ListSpec) default).
 const PARENT_CONCURRENCY: usize = 8;
 
 /// An Auth0 tenant: implements [`Provider`] and [`Restorer`].
@@ -142,144 +148,26 @@ impl Auth0Provider {
         self.auth.granted().map(|g| g.into_iter().collect())
     }
 
-    fn scope_missing(&self, row: &Auth0Kind) -> bool {
-        self.granted_scopes()
-            .is_some_and(|g| !g.contains(row.scope))
-    }
-
-    fn paging(row: &Auth0Kind) -> Option<NextPage> {
-        match row.listing {
-            Listing::Pages {
-                member, per_page, ..
-            } => Some(NextPage::PageNumber {
-                page_param: "page".into(),
-                per_page_param: "per_page".into(),
-                per_page,
-                items_field: Some(member.into()),
-                total_field: Some("total".into()),
-            }),
-            Listing::Checkpoint { member: _, take } => Some(NextPage::Checkpoint {
-                from_param: "from".into(),
-                take_param: "take".into(),
-                take,
-                next_field: "next".into(),
-            }),
-            _ => None,
-        }
-    }
-
-    /// Every page of a paged listing (`member`), with items kept as JSON.
-    async fn collect(&self, req: Request, next: NextPage, row: &Auth0Kind) -> Result<Vec<Value>> {
-        let mut out = Vec::new();
-        let mut pages = self.http.pages(req, next);
-        while let Some(page) = pages.next().await {
-            let body = page?.value()?;
-            out.extend(kinds::items_of(row, &body)?.into_iter().cloned());
-        }
-        Ok(out)
-    }
-
-    /// One listing of a row (under a parent, for one `per_value` value).
-    async fn list(
-        &self,
-        row: &'static Auth0Kind,
-        parent: Option<&str>,
-        value: Option<&str>,
-    ) -> Result<Vec<Resource>> {
-        let path = kinds::list_path(row, parent, value);
-        let mut req = Request::get(&path);
-        if let Listing::Pages { totals: true, .. } = row.listing {
-            req = req.query("include_totals", "true");
-        }
-        let result = match Self::paging(row) {
-            Some(next) => {
-                let items = self.collect(req, next, row).await?;
-                kinds::parse_page(row, parent, value, &Value::Array(items))
-            }
-            None => {
-                let body = self.http.send(req).await?.value()?;
-                kinds::parse_page(row, parent, value, &body)
-            }
-        };
-        let resources = result?;
-        if !row.detail {
-            return Ok(resources);
-        }
-        // The listing holds summaries: read each item in full.
-        let path = &path;
-        let details: Vec<Value> = futures::stream::iter(resources)
-            .map(|r| async move {
-                let own = r.id.rsplit('/').next().unwrap_or(&r.id).to_string();
-                self.http
-                    .get(&format!("{path}/{}", kinds::encode(&own)))
-                    .await?
-                    .value()
-            })
-            .buffered(PARENT_CONCURRENCY)
-            .try_collect()
-            .await?;
-        kinds::parse_page(row, parent, value, &Value::Array(details))
-    }
-
-    /// A row for every `per_value` value, a 404 or an empty answer meaning "not configured"
-    /// where the row says so. Of a row listed per value, a value the tenant does not have (404,
-    /// or a feature its plan lacks) is reported to `warnings` and the others are kept.
-    async fn list_values(
-        &self,
-        row: &'static Auth0Kind,
-        parent: Option<&str>,
-        warnings: &KindWarnings,
-    ) -> Result<Vec<Resource>> {
-        let values: Vec<Option<String>> = if row.per_value.is_empty() {
-            vec![None]
-        } else {
-            row.per_value.iter().map(|v| Some(v.to_string())).collect()
-        };
-        let parent = parent.map(str::to_string);
-        let parent = &parent;
-        let lists: Vec<Vec<Resource>> = futures::stream::iter(values)
-            .map(|value: Option<String>| async move {
-                match self.list(row, parent.as_deref(), value.as_deref()).await {
-                    Err(e) if e.kind() == ErrorKind::NotFound && row.absent_is_empty => {
-                        Ok(Vec::new())
-                    }
-                    Err(e) if row.per_value.len() > 1 && is_absent(&e) => {
-                        warnings.warn(format!(
-                            "{} for {} was not read: {e}",
-                            row.path,
-                            value.as_deref().unwrap_or_default()
-                        ));
-                        Ok(Vec::new())
-                    }
-                    other => other,
-                }
-            })
-            .buffered(PARENT_CONCURRENCY)
-            .try_collect()
-            .await?;
-        Ok(lists.into_iter().flatten().collect())
+    /// Whether the token's granted scopes are known and lack `scope`.
+    fn scope_missing(&self, scope: &str) -> bool {
+        self.granted_scopes().is_some_and(|g| !g.contains(scope))
     }
 
     /// Users: the search listing when the tenant has fewer than the threshold, else an
     /// export job. Both read [`kinds::USER_FIELDS`], so bodies are the same either way.
     async fn users(&self) -> Result<Vec<Resource>> {
         let row = &kinds::USER;
-        let req = Request::get(row.path)
+        let req = Request::get(&table::list_path(row, None, None))
             .query("fields", kinds::USER_FIELDS.join(","))
             .query("include_fields", "true")
             .query("include_totals", "true")
             .query("search_engine", "v3");
-        let mut pages = self.http.pages(
-            req,
-            NextPage::PageNumber {
-                page_param: "page".into(),
-                per_page_param: "per_page".into(),
-                per_page: 100,
-                items_field: Some("users".into()),
-                total_field: Some("total".into()),
-            },
-        );
-        let mut items = Vec::new();
+        let next = row
+            .list
+            .next_page()
+            .ok_or_else(|| Error::config("the users listing is not paged"))?;
+        let mut pages = self.http.pages(req, next);
+        let mut out = Vec::new();
         let mut first = true;
         while let Some(page) = pages.next().await {
             let body = page?.value()?;
@@ -291,9 +179,9 @@ impl Auth0Provider {
                     return self.export_users(total).await;
                 }
             }
-            items.extend(kinds::items_of(row, &body)?.into_iter().cloned());
+            out.extend(table::parse_page(row, None, None, body)?);
         }
-        kinds::parse_page(row, None, None, &Value::Array(items))
+        Ok(out)
     }
 
     /// Reads every user through a users-exports job (JSON lines, gzipped).
@@ -320,7 +208,7 @@ impl Auth0Provider {
         let location = loop {
             let status = self
                 .http
-                .get(&format!("api/v2/jobs/{}", kinds::encode(&id)))
+                .get(&format!("api/v2/jobs/{}", encode_segment(&id)))
                 .await?
                 .value()?;
             match status.get("status").and_then(Value::as_str) {
@@ -369,14 +257,18 @@ impl Auth0Provider {
                 u
             })
             .collect();
-        kinds::parse_page(&kinds::USER, None, None, &Value::Array(lines))
+        table::parse_page(&kinds::USER, None, None, Value::Array(lines))
     }
 
-    /// The bindings of every trigger, one resource per trigger.
     /// Every trigger's bindings, one resource per trigger; a trigger whose bindings the tenant
     /// does not have (404, or not on its plan) is reported to `warnings`.
     async fn bindings(&self, warnings: &KindWarnings) -> Result<Vec<Resource>> {
-        let body = self.http.get("api/v2/actions/triggers").await?.value()?;
+        let row = &kinds::ACTION_BINDING;
+        let body = self
+            .http
+            .get(&table::list_path(row, None, None))
+            .await?
+            .value()?;
         let triggers: BTreeSet<String> = body
             .get("triggers")
             .and_then(Value::as_array)
@@ -387,8 +279,9 @@ impl Auth0Provider {
         futures::stream::iter(triggers)
             .map(|t| async move {
                 let req = Request::get(&format!(
-                    "api/v2/actions/triggers/{}/bindings",
-                    kinds::encode(&t)
+                    "{}/{}/bindings",
+                    row.list.path,
+                    encode_segment(&t)
                 ));
                 let next = NextPage::PageNumber {
                     page_param: "page".into(),
@@ -397,7 +290,7 @@ impl Auth0Provider {
                     items_field: Some("bindings".into()),
                     total_field: Some("total".into()),
                 };
-                match self.collect(req, next, &kinds::ACTION_BINDING).await {
+                match self.collect(req, next, row).await {
                     Ok(items) => Ok(Some(kinds::bindings_resource(&t, &items))),
                     Err(e) if is_absent(&e) => {
                         warnings.warn(format!("the bindings of trigger {t} were not read: {e}"));
@@ -412,88 +305,50 @@ impl Auth0Provider {
             .map(|list| list.into_iter().flatten().collect())
     }
 
-    async fn fetch_all(&self, row: &'static Auth0Kind, ctx: FetchContext) -> Result<Vec<Resource>> {
-        if self.scope_missing(row) {
-            return Err(Error::new(ErrorKind::Denied, row.scope));
+    /// Every page of a paged listing of `row`'s items.
+    async fn collect(
+        &self,
+        req: Request,
+        next: NextPage,
+        row: &'static Auth0Kind,
+    ) -> Result<Vec<Value>> {
+        let mut out = Vec::new();
+        let mut pages = self.http.pages(req, next);
+        while let Some(page) = pages.next().await {
+            out.extend(table::items_of(row, page?.value()?)?);
         }
-        let result = match (row.listing, row.spec.parent, row.group_by) {
-            (Listing::Users, _, _) => self.users().await,
-            (Listing::Bindings, _, _) => self.bindings(&ctx.warnings).await,
-            // Listed once for all parents, each item naming its parent.
-            (_, Some(_), Some(_)) => {
-                let parents: BTreeSet<&str> = ctx.parents.iter().map(|p| p.id.as_str()).collect();
-                self.list_values(row, None, &ctx.warnings)
-                    .await
-                    .map(|list| {
-                        list.into_iter()
-                            .filter(|r| r.parent_id.as_deref().is_some_and(|p| parents.contains(p)))
-                            .collect()
-                    })
-            }
-            (_, None, _) => match self.list_values(row, None, &ctx.warnings).await {
-                // A top-level route the tenant does not have: the feature is not on its plan.
-                Err(e) if e.kind() == ErrorKind::NotFound => Err(Error::new(
-                    ErrorKind::Unsupported,
-                    format!("{} is not available on this tenant", row.path),
-                )),
-                other => other,
-            },
-            (_, Some(_), None) => {
-                let parents: Vec<String> = ctx.parents.iter().map(|p| p.id.clone()).collect();
-                let warnings = &ctx.warnings;
-                futures::stream::iter(parents)
-                    .map(|parent| async move {
-                        match self.list_values(row, Some(&parent), warnings).await {
-                            // The parent went away meanwhile.
-                            Err(e) if e.kind() == ErrorKind::NotFound => Ok(Vec::new()),
-                            other => other,
-                        }
-                    })
-                    .buffer_unordered(PARENT_CONCURRENCY)
-                    .try_concat()
-                    .await
-            }
-        };
-        result.map_err(|e| match e.kind() {
-            ErrorKind::Denied => Error::new(ErrorKind::Denied, row.scope),
-            _ => e.context(format!("reading {}", row.spec.id)),
-        })
+        Ok(out)
     }
 
-    async fn probe_row(&self, row: &'static Auth0Kind) -> Result<Access> {
-        if self.scope_missing(row) {
-            return Ok(Access::Denied {
-                missing: row.scope.to_string(),
-            });
-        }
-        let path = match row.listing {
-            Listing::Users => row.path.to_string(),
-            _ => kinds::list_path(row, None, row.per_value.first().copied()),
-        };
-        let mut req = Request::get(&path);
-        match row.listing {
-            Listing::Pages { .. } | Listing::Users => {
-                req = req.query("per_page", 1).query("page", 0);
+    /// Reads a kind: the core table engine for every row but the two listings of provider
+    /// code, whose errors are mapped the same way.
+    async fn fetch_all(&self, row: &'static Auth0Kind, ctx: FetchContext) -> Result<Vec<Resource>> {
+        let result = match row.listing {
+            Listing::Table => return table::fetch(self, row, &ctx).await,
+            _ if self.scope_missing(row.list.access) => {
+                return Err(Error::new(ErrorKind::Denied, row.list.access));
             }
-            Listing::Checkpoint { .. } => req = req.query("take", 1),
-            _ => {}
-        }
-        match self.http.send(req).await {
-            Ok(_) => Ok(Access::Readable),
-            Err(e) => match e.kind() {
-                ErrorKind::Denied => Ok(Access::Denied {
-                    missing: row.scope.to_string(),
-                }),
-                ErrorKind::Unsupported => Ok(Access::Unsupported {
-                    reason: e.message().to_string(),
-                }),
-                ErrorKind::NotFound if row.absent_is_empty => Ok(Access::Readable),
-                ErrorKind::NotFound => Ok(Access::Unsupported {
-                    reason: "the endpoint does not exist on this tenant".into(),
-                }),
-                _ => Err(e.context(format!("probing {}", row.spec.id))),
-            },
-        }
+            Listing::Users => self.users().await,
+            Listing::Bindings => self.bindings(&ctx.warnings).await,
+        };
+        result.map_err(|e| table::fetch_error(row, e))
+    }
+}
+
+/// The core table engine reads the Auth0 rows through the Management API client.
+impl TableSource<Auth0Kind> for Auth0Provider {
+    fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    /// A part of a kind the tenant does not have: a 404, or a feature its plan lacks.
+    fn is_absent(&self, e: &Error) -> bool {
+        is_absent(e)
+    }
+
+    /// Known from the last token's granted scopes; `true` before the first token.
+    fn granted(&self, access: &str) -> bool {
+        !self.scope_missing(access)
     }
 }
 
@@ -558,40 +413,12 @@ impl Provider for Auth0Provider {
         }
     }
 
+    /// One small request per row with a path of its own; sub-resources answer like their
+    /// parent, unless their own scope is missing (the core table probe).
     async fn probe(&self, kinds: &[KindRef]) -> Result<AccessReport> {
-        let mut report = AccessReport::default();
         let rows: Vec<&'static Auth0Kind> =
             kinds.iter().filter_map(|k| kinds::row_of(k.id())).collect();
-        // Rows with a path of their own are probed (one small request each, in order).
-        let (direct, nested): (Vec<_>, Vec<_>) = rows
-            .iter()
-            .copied()
-            .partition(|r| r.spec.parent.is_none() || r.group_by.is_some());
-        for r in direct {
-            let access = self.probe_row(r).await?;
-            report.kinds.insert(r.spec.id.to_string(), access);
-        }
-        // Sub-resources answer like their parent, unless their own scope is missing.
-        for r in nested {
-            let mut access = Access::Readable;
-            let mut parent = r.spec.parent;
-            while let Some(p) = parent {
-                match report.kinds.get(p) {
-                    Some(a) => {
-                        access = a.clone();
-                        break;
-                    }
-                    None => parent = kinds::row_of(p).and_then(|p| p.spec.parent),
-                }
-            }
-            if self.scope_missing(r) || matches!(access, Access::Denied { .. }) {
-                access = Access::Denied {
-                    missing: r.scope.to_string(),
-                };
-            }
-            report.kinds.insert(r.spec.id.to_string(), access);
-        }
-        Ok(report)
+        table::probe(self, &rows).await
     }
 
     async fn fetch(&self, kind: KindRef, ctx: FetchContext) -> Result<Vec<Resource>> {
@@ -736,6 +563,8 @@ const CREATE_ONLY_FIELDS: &[&str] = &[
     "supported_triggers",
 ];
 
+/// The body a restore sends. The kind-id matches below are write-side quirks of single
+/// kinds (which members Auth0 sets or refuses), not listing columns of the table.
 fn clean(kind: &str, body: &Value, update: bool) -> Value {
     let mut out = body.clone();
     if let Some(map) = out.as_object_mut() {
@@ -819,7 +648,7 @@ impl Auth0Provider {
         let created = self
             .http
             .send(Request::post(
-                kinds::ACTION.path,
+                &table::list_path(&kinds::ACTION, None, None),
                 clean("auth0.action", &resource.body, false),
             ))
             .await?
@@ -842,7 +671,11 @@ impl Auth0Provider {
         if deployed {
             self.http
                 .send(Request::post(
-                    &format!("{}/{}/deploy", kinds::ACTION.path, kinds::encode(id)),
+                    &format!(
+                        "{}/{}/deploy",
+                        table::list_path(&kinds::ACTION, None, None),
+                        encode_segment(id)
+                    ),
                     json!({}),
                 ))
                 .await?;
@@ -871,7 +704,7 @@ impl Auth0Provider {
             .send(Request::patch(
                 &format!(
                     "api/v2/actions/triggers/{}/bindings",
-                    kinds::encode(trigger)
+                    encode_segment(trigger)
                 ),
                 json!({ "bindings": list }),
             ))
@@ -880,7 +713,11 @@ impl Auth0Provider {
     }
 
     async fn theme_id(&self) -> Result<Option<String>> {
-        match self.http.get(kinds::BRANDING_THEME.path).await {
+        match self
+            .http
+            .get(&table::list_path(&kinds::BRANDING_THEME, None, None))
+            .await
+        {
             Ok(r) => Ok(r
                 .value()?
                 .get("themeId")
@@ -893,8 +730,8 @@ impl Auth0Provider {
 
     /// The path a singleton row writes to (per-value rows: the value is the id).
     fn singleton_path(row: &Auth0Kind, resource: &Resource) -> String {
-        let value = (!row.per_value.is_empty()).then(|| own_id(&resource.id));
-        kinds::list_path(row, resource.parent_id.as_deref(), value)
+        let value = (!row.list.per_value.is_empty()).then(|| own_id(&resource.id));
+        table::list_path(row, resource.parent_id.as_deref(), value)
     }
 }
 
@@ -906,6 +743,7 @@ impl Restorer for Auth0Provider {
         resource: &Resource,
     ) -> std::result::Result<(), CannotRestore> {
         let body: &Value = &resource.body;
+        // Kind-id exceptions: objects a restore must not create, told by their members.
         match kind.id() {
             "auth0.client" if body["global"] == json!(true) => Err(CannotRestore(
                 "the global client (All Applications) is part of every tenant".into(),
@@ -940,9 +778,13 @@ impl Restorer for Auth0Provider {
             None => own.to_string(),
         };
         let body: &Value = &resource.body;
+        // Kind-id arms: creates whose endpoint or body no write mode of the table describes.
         match (row.spec.id, row.write) {
+            // A connection, a kept raw id and a random password.
             ("auth0.user", _) => self.create_user(resource).await,
+            // Created, then deployed.
             ("auth0.action", _) => self.create_action(resource).await,
+            // The application's id comes from the parent, not the stored body.
             ("auth0.client_grant", _) => {
                 let client = parent
                     .ok_or_else(|| Error::invalid_data("a client grant without its application"))?;
@@ -950,37 +792,40 @@ impl Restorer for Auth0Provider {
                 out["client_id"] = json!(client);
                 let created = self
                     .http
-                    .send(Request::post(row.path, out))
+                    .send(Request::post(&table::list_path(row, None, None), out))
                     .await?
                     .value()?;
-                let own = kinds::item_id(row, &created)
+                let own = table::item_id(&row.list, &created)
                     .ok_or_else(|| Error::invalid_data("the created grant has no id"))?;
                 Ok(prefix(&own))
             }
+            // Enabling an application is a PATCH of the list with a status.
             ("auth0.connection_client", _) => {
                 let client = body["client_id"]
                     .as_str()
                     .ok_or_else(|| Error::invalid_data("no client id"))?;
                 self.http
                     .send(Request::patch(
-                        &kinds::list_path(row, parent, None),
+                        &table::list_path(row, parent, None),
                         json!([{"client_id": client, "status": true}]),
                     ))
                     .await?;
                 Ok(prefix(client))
             }
+            // The stored body goes as it is, its connection id being the key.
             ("auth0.organization_connection", _) => {
                 let conn = body["connection_id"]
                     .as_str()
                     .ok_or_else(|| Error::invalid_data("no connection id"))?;
                 self.http
                     .send(Request::post(
-                        &kinds::list_path(row, parent, None),
+                        &table::list_path(row, parent, None),
                         body.clone(),
                     ))
                     .await?;
                 Ok(prefix(conn))
             }
+            // Created in the themes collection, not at `default`.
             ("auth0.branding_theme", _) => {
                 self.http
                     .send(Request::post(
@@ -990,6 +835,7 @@ impl Restorer for Auth0Provider {
                     .await?;
                 Ok("branding_theme".into())
             }
+            // Created in the collection, the template name in the body.
             ("auth0.email_template", _) => {
                 self.http
                     .send(Request::post("api/v2/email-templates", body.clone()))
@@ -998,8 +844,10 @@ impl Restorer for Auth0Provider {
             }
             (_, Write::AddMembers { member, field }) => {
                 let (value, own) = if field.is_empty() {
-                    // Permissions: the stored item is the permission.
-                    let own = own_id(&resource.id).to_string();
+                    // Permissions: the stored item is the permission, its own id the row's
+                    // composite id field (`resource_server_identifier|permission_name`).
+                    let own = table::item_id(&row.list, body)
+                        .unwrap_or_else(|| own_id(&resource.id).to_string());
                     (body.clone(), own)
                 } else {
                     let v = body[field]
@@ -1008,19 +856,9 @@ impl Restorer for Auth0Provider {
                         .to_string();
                     (json!(v), v)
                 };
-                let own = match kinds::row_of(row.spec.id).map(|r| r.spec.natural_key.len()) {
-                    Some(2) => format!(
-                        "{}|{}",
-                        body["resource_server_identifier"]
-                            .as_str()
-                            .unwrap_or_default(),
-                        body["permission_name"].as_str().unwrap_or_default()
-                    ),
-                    _ => own,
-                };
                 self.http
                     .send(Request::post(
-                        &kinds::list_path(row, parent, None),
+                        &table::list_path(row, parent, None),
                         json!({ member: [value] }),
                     ))
                     .await?;
@@ -1030,17 +868,18 @@ impl Restorer for Auth0Provider {
                 let created = self
                     .http
                     .send(Request::post(
-                        &kinds::list_path(row, parent, None),
+                        &table::list_path(row, parent, None),
                         clean(row.spec.id, body, false),
                     ))
                     .await?
                     .value()?;
-                let own = kinds::item_id(row, &created)
+                let own = table::item_id(&row.list, &created)
                     .ok_or_else(|| Error::invalid_data("the created object has no id"))?;
                 Ok(prefix(&own))
             }
             (_, Write::PostPatchSingleton) => {
                 let out = clean(row.spec.id, body, false);
+                // Exception: a hook without secrets has nothing to POST; other singletons always are.
                 if !(row.spec.id == "auth0.hook_secret"
                     && out.as_object().is_some_and(|m| m.is_empty()))
                 {
@@ -1071,26 +910,31 @@ impl Restorer for Auth0Provider {
         let parent = resource.parent_id.as_deref();
         let own = own_id(target_id);
         let body = clean(row.spec.id, &resource.body, true);
-        let path = kinds::list_path(row, parent, None);
+        let path = table::list_path(row, parent, None);
+        // Kind-id arms: updates whose endpoint or body no write mode of the table describes.
         let req = match (row.spec.id, row.write) {
+            // The body is the bare array of policies.
             ("auth0.guardian_policy", _) => Request::put(
-                row.path,
+                &path,
                 resource.body.get("policies").cloned().unwrap_or(json!([])),
             ),
+            // Updated by its generated theme id.
             ("auth0.branding_theme", _) => match self.theme_id().await? {
                 Some(theme) => Request::patch(
-                    &format!("api/v2/branding/themes/{}", kinds::encode(&theme)),
+                    &format!("api/v2/branding/themes/{}", encode_segment(&theme)),
                     body,
                 ),
                 None => Request::post("api/v2/branding/themes", body),
             },
+            // The connection id is left out of an update.
             ("auth0.organization_connection", _) => {
                 let mut b = body;
                 if let Some(m) = b.as_object_mut() {
                     m.remove("connection_id");
                 }
-                Request::patch(&format!("{path}/{}", kinds::encode(own)), b)
+                Request::patch(&format!("{path}/{}", encode_segment(own)), b)
             }
+            // Only the profile: the rest belongs to the connection.
             ("auth0.user", _) => {
                 let mut b = body;
                 if let Some(m) = b.as_object_mut() {
@@ -1099,15 +943,15 @@ impl Restorer for Auth0Provider {
                     m.remove("username");
                     m.remove("phone_number");
                 }
-                Request::patch(&format!("{path}/{}", kinds::encode(own)), b)
+                Request::patch(&format!("{path}/{}", encode_segment(own)), b)
             }
-            ("auth0.action_binding", _) => {
+            (_, Write::Bindings) => {
                 return self.write_bindings(own, resource).await;
             }
             (_, Write::PostPatch) => {
-                Request::patch(&format!("{path}/{}", kinds::encode(own)), body)
+                Request::patch(&format!("{path}/{}", encode_segment(own)), body)
             }
-            (_, Write::PutItem) => Request::put(&format!("{path}/{}", kinds::encode(own)), body),
+            (_, Write::PutItem) => Request::put(&format!("{path}/{}", encode_segment(own)), body),
             (_, Write::PatchSingleton | Write::PostPatchSingleton) => {
                 Request::patch(&Self::singleton_path(row, resource), body)
             }
@@ -1120,6 +964,7 @@ impl Restorer for Auth0Provider {
             }
         };
         self.http.send(req).await?;
+        // Exception: the action deploy step, a second call no write mode describes.
         if row.spec.id == "auth0.action" {
             self.deploy_if_deployed(own, resource).await?;
         }

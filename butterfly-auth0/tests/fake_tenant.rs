@@ -26,7 +26,11 @@ struct Auth0Harness;
 impl Harness for Auth0Harness {
     async fn start(&self, setup: Setup) -> Running {
         let spec = setup.spec(60, 7, |k| {
-            butterfly_auth0::kinds::row_of(k).unwrap().scope.to_string()
+            butterfly_auth0::kinds::row_of(k)
+                .unwrap()
+                .list
+                .access
+                .to_string()
         });
         let fake = RunningAuth0::start(spec).await.unwrap();
         Running {

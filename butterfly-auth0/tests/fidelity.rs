@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use butterfly_auth0::kinds::{self, Auth0Kind, Listing};
 use butterfly_core::ErrorKind;
+use butterfly_core::table;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
@@ -91,14 +92,14 @@ fn row_for(path: &str) -> Option<(&'static Auth0Kind, Option<String>, Option<Str
         return None;
     }
     kinds::ROWS.iter().copied().find_map(|row| {
-        let t: Vec<&str> = row.path.split('/').collect();
+        let t: Vec<&str> = row.list.path.split('/').collect();
         if t.len() != segs.len() {
             return None;
         }
         let (mut parents, mut value) = (Vec::new(), None);
         for (a, b) in t.iter().zip(&segs) {
             if *a == "{v}" {
-                if !row.per_value.contains(&b.as_str()) {
+                if !row.list.per_value.contains(&b.as_str()) {
                     return None;
                 }
                 value = Some(b.clone());
@@ -140,9 +141,8 @@ fn recorded_bodies_decode_through_the_client() {
                 .strip_prefix("/api/v2/actions/triggers/")
                 .and_then(|p| p.strip_suffix("/bindings"))
             {
-                match kinds::items_of(&kinds::ACTION_BINDING, &body) {
+                match table::items_of(&kinds::ACTION_BINDING, body) {
                     Ok(items) => {
-                        let items: Vec<Value> = items.into_iter().cloned().collect();
                         let r = kinds::bindings_resource(trigger, &items);
                         assert!(!r.references.is_empty() || items.is_empty());
                         *decoded.entry("auth0.action_binding").or_insert(0) += 1;
@@ -158,7 +158,7 @@ fn recorded_bodies_decode_through_the_client() {
             if row.listing == Listing::Bindings {
                 continue;
             }
-            match kinds::parse_page(row, parent.as_deref(), value.as_deref(), &body) {
+            match table::parse_page(row, parent.as_deref(), value.as_deref(), body) {
                 Ok(list) => {
                     *decoded.entry(row.spec.id).or_insert(0) += 1;
                     resources += list.len();
