@@ -2,13 +2,12 @@
 
 use std::collections::BTreeSet;
 
-use async_trait::async_trait;
 use butterfly_core::backup::{self, BackupOptions};
 use butterfly_core::provider::Access;
 use butterfly_core::snapshot::KindOutcome;
 use butterfly_core::{ErrorKind, Provider};
 use butterfly_okta::{OktaAuth, OktaConfig, OktaProvider};
-use butterfly_testkit::behaviour::{self, Harness, Running, Setup};
+use butterfly_testkit::behaviour::{self, Running, TableHarness};
 use butterfly_testkit::fake::{Fault, FaultRule};
 use butterfly_testkit::okta::{FakeOkta, OktaOptions, OktaOrgSpec};
 use butterfly_testkit::tenants::RunningOkta;
@@ -186,35 +185,23 @@ async fn bad_credentials_and_urls_are_typed_errors() {
     assert!(!err.to_string().contains("SECRET"));
 }
 
-struct OktaHarness;
-
-#[async_trait]
-impl Harness for OktaHarness {
-    async fn start(&self, setup: Setup) -> Running {
-        let spec = setup.spec(250, 7, |k| {
-            butterfly_okta::kinds::row_of(k)
-                .unwrap()
-                .list
-                .access
-                .to_string()
-        });
-        let fake = RunningOkta::start(spec).await.unwrap();
-        Running {
-            provider: Box::new(jwt(fake.fake())),
-            fake: Box::new(fake),
-        }
-    }
-    fn withheld_kind(&self) -> &str {
-        "okta.group"
-    }
-    fn withheld_scope(&self) -> &str {
-        "okta.groups.read"
-    }
-}
-
 #[tokio::test]
 async fn behaviour_suite() {
-    behaviour::run_all(&OktaHarness).await;
+    behaviour::run_all(&TableHarness {
+        table: butterfly_okta::kinds::TABLE,
+        users: 250,
+        withheld_kind: "okta.group",
+        start: |spec| {
+            Box::pin(async move {
+                let fake = RunningOkta::start(spec).await.unwrap();
+                Running {
+                    provider: Box::new(jwt(fake.fake())),
+                    fake: Box::new(fake),
+                }
+            })
+        },
+    })
+    .await;
 }
 
 #[tokio::test]

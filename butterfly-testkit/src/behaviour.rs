@@ -1,7 +1,8 @@
 //! The shared provider behaviour suite, run by every provider against its fake tenant.
 //!
-//! A provider crate implements [`Harness`] (how to start its fake tenant in a given setup and
-//! build a provider pointed at it) and calls [`run_all`] from one test. The suite checks what
+//! A provider crate describes how to start its fake tenant in a given setup and build a
+//! provider pointed at it — a [`TableHarness`] over its kind table, or its own [`Harness`] —
+//! and calls [`run_all`] from one test. The suite checks what
 //! every provider must guarantee:
 //!
 //! 1. a backup of a generated tenant succeeds: every kind complete (or unsupported);
@@ -35,7 +36,9 @@ use butterfly_core::redact;
 use butterfly_core::restore::{self, ExecuteOptions, Resolution, RestoreOptions, StepAction};
 use butterfly_core::snapshot::KindOutcome;
 use butterfly_core::store::{FsStore, StoreExt};
+use butterfly_core::table::TableKind;
 use butterfly_core::{Provider, Snapshot};
+use futures::future::BoxFuture;
 
 use crate::tenants::{FakeSpec, Faults, Incident, RunningFake};
 
@@ -82,6 +85,65 @@ pub trait Harness: Send + Sync {
     fn withheld_kind(&self) -> &str;
     /// The scope or role the provider must name when that kind is denied.
     fn withheld_scope(&self) -> &str;
+}
+
+/// A [`Harness`] from a provider's kind table: the withheld scope is the table row's
+/// [`access`](butterfly_core::table::ListSpec::access), so a provider supplies only how to start
+/// its fake and the provider.
+///
+/// ```no_run
+/// use butterfly_testkit::behaviour::{self, Running, TableHarness};
+/// use butterfly_testkit::tenants::RunningOkta;
+///
+/// # async fn suite(table: &'static [&'static dyn butterfly_core::table::TableKind], provider: fn(&butterfly_testkit::okta::FakeOkta) -> Box<dyn butterfly_core::Provider>) {
+/// behaviour::run_all(&TableHarness {
+///     table, // butterfly_okta::kinds::TABLE
+///     users: 250,
+///     withheld_kind: "okta.group",
+///     start: |spec| {
+///         Box::pin(async move {
+///             let fake = RunningOkta::start(spec).await.unwrap();
+///             # let provider: fn(&butterfly_testkit::okta::FakeOkta) -> Box<dyn butterfly_core::Provider> = |_| unimplemented!();
+///             Running { provider: provider(fake.fake()), fake: Box::new(fake) }
+///         })
+///     },
+/// })
+/// .await;
+/// # }
+/// ```
+pub struct TableHarness {
+    /// The provider's table rows (its `kinds::TABLE`).
+    pub table: &'static [&'static dyn TableKind],
+    /// Users of the generated tenant (seed 7).
+    pub users: usize,
+    /// The kind whose scope the withholding check removes (a kind every tenant has).
+    pub withheld_kind: &'static str,
+    /// Starts the fake from its spec and points a provider at it.
+    pub start: fn(FakeSpec) -> BoxFuture<'static, Running>,
+}
+
+impl TableHarness {
+    fn access_of(&self, kind: &str) -> &'static str {
+        self.table
+            .iter()
+            .find(|r| r.id() == kind)
+            .map(|r| r.list_spec().access)
+            .unwrap_or_else(|| panic!("{kind} is not a row of the table"))
+    }
+}
+
+#[async_trait]
+impl Harness for TableHarness {
+    async fn start(&self, setup: Setup) -> Running {
+        let spec = setup.spec(self.users, 7, |k| self.access_of(k).to_string());
+        (self.start)(spec).await
+    }
+    fn withheld_kind(&self) -> &str {
+        self.withheld_kind
+    }
+    fn withheld_scope(&self) -> &str {
+        self.access_of(self.withheld_kind)
+    }
 }
 
 fn assert_complete(snapshot: &Snapshot) {
