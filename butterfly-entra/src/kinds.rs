@@ -1,10 +1,19 @@
 //! The Entra kinds table: one row per kind.
 //!
-//! Each [`EntraKind`] row holds the core descriptor ([`KindSpec`]: natural key, dependencies,
-//! secret, volatile and reference fields, restore support) and the Graph specifics: the path
-//! under `/v1.0`, page size, `$select`, the application permission needed to read it, how
-//! items are shaped and how a restore writes it. Sub-resources (group members, application
-//! owners…) have a parent kind; their ids are `{parent id}/{own id}`.
+//! Each [`EntraKind`] row is a core kind table row plus the Graph columns:
+//!
+//! - the core descriptor ([`KindSpec`]: natural key, dependencies, secret, volatile and
+//!   reference fields, restore support);
+//! - how it is listed, as a core [`ListSpec`] read by the table engine
+//!   ([`butterfly_core::table`]): the path under `/v1.0`, the application permission that
+//!   reads it, items in an OData `value` array (or one object for singletons), pages by
+//!   `@odata.nextLink`, `$top`, the id member, extra query pairs, what a 404 means and how
+//!   items are shaped (OData annotations dropped, directory objects typed);
+//! - the Graph columns: `$select`, how a restore writes it, the parent listing's `$expand`
+//!   that reads it, and how `/delta` tracks it.
+//!
+//! Sub-resources (group members, application owners…) have a parent kind; their ids are
+//! `{parent id}/{own id}`.
 //!
 //! Directory objects in mixed collections (members, owners) and polymorphic principals
 //! (role assignments, app role assignments) are stored with a typed member —
@@ -12,37 +21,12 @@
 //! the right kind and restore can remap it.
 
 use butterfly_core::kind::{
-    ArrayKey, Category, KindRef, KindSpec, ReferenceField, ResourceKind, RestoreSupport,
-    SecretField,
+    ArrayKey, Category, KindSpec, ReferenceField, ResourceKind, RestoreSupport, SecretField,
 };
 use butterfly_core::resource::Reference;
+use butterfly_core::table::{self, Items, ListSpec, Paging, TableKind};
 use butterfly_core::{Error, Resource, Result};
 use serde_json::{Map, Value, json};
-
-/// How a kind is listed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Listing {
-    /// An OData collection (`{"value": [...]}`), following `@odata.nextLink`; `top` is sent
-    /// when set.
-    Collection {
-        /// Page size to ask for (the documented maximum).
-        top: Option<u32>,
-    },
-    /// One object.
-    Singleton,
-}
-
-/// How items of a kind are shaped before they are kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    /// As Graph returns them.
-    Plain,
-    /// A directory object in a mixed collection: kept as `{"@odata.type": t, "<type>": id}`.
-    Member,
-    /// A polymorphic principal: `principalId` becomes `principal: {"<type>": id}`, the type
-    /// read from `principalType` (app role assignments) or the expanded `principal`.
-    Principal,
-}
 
 /// How a restore writes a kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,31 +41,39 @@ pub enum Write {
     None,
 }
 
+/// How Graph's change tracking (`/delta`) reads a kind when the previous snapshot is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delta {
+    /// Not tracked: read in full on every backup.
+    None,
+    /// `{path}/delta` rounds continuing the previous backup's cursor (users, groups).
+    Collection,
+    /// A relationship of the parent's delta round, answered as `{relationship}@delta` (group
+    /// members and owners); the relationship is the last segment of the row's path. The
+    /// parent's round `$select`s it: "You can additionally track other changes like
+    /// ownership ... by selecting any group relationship of type directoryObject collection".
+    Relation,
+}
+
 /// One row of the table.
 #[derive(Debug)]
 pub struct EntraKind {
     /// The core descriptor.
     pub spec: KindSpec,
-    /// Path under `/v1.0`; `{0}` is the parent id.
-    pub path: &'static str,
-    /// How it is listed.
-    pub listing: Listing,
-    /// The least-privileged Graph application permission that reads it.
-    pub permission: &'static str,
+    /// How it is listed (path under `/v1.0` with `{0}` the parent id, permission, items,
+    /// paging, `$top`, id member, extra query, 404 meaning, shape), read by the core table
+    /// engine.
+    pub list: ListSpec,
     /// `$select` of the properties kept (empty: Graph's default set).
     pub select: &'static [&'static str],
-    /// Extra query parameters of the listing.
-    pub query: &'static [(&'static str, &'static str)],
-    /// How items are shaped.
-    pub shape: Shape,
     /// How a restore writes it.
     pub write: Write,
-    /// Graph's member holding the id (`id`; `tenantId` for partner configurations).
-    pub id_field: &'static str,
     /// For sub-resources: the parent's relationship of that name can be read with the
     /// parent listing's `$expand`, 20 objects at most per parent (Graph's limit for
     /// directory objects). Parents at the limit are read one by one.
     pub expand: Option<&'static str>,
+    /// How `/delta` reads it on an incremental backup.
+    pub delta: Delta,
 }
 
 impl ResourceKind for EntraKind {
@@ -134,6 +126,12 @@ impl ResourceKind for EntraKind {
     }
 }
 
+impl TableKind for EntraKind {
+    fn list_spec(&self) -> &ListSpec {
+        &self.list
+    }
+}
+
 /// Whether `s` is a GUID (`8-4-4-4-12` hex digits): the shape of every directory object id.
 pub fn is_guid(s: &str) -> bool {
     let b = s.as_bytes();
@@ -169,27 +167,33 @@ const fn named(id: &'static str, name: &'static str, category: Category) -> Kind
     }
 }
 
-const fn row(spec: KindSpec, path: &'static str, permission: &'static str) -> EntraKind {
+/// An OData collection at `path` read with `permission`: items in `value`, pages by
+/// `@odata.nextLink`, OData annotations but the type dropped.
+const fn graph(path: &'static str, permission: &'static str) -> ListSpec {
+    ListSpec::new(path, permission)
+        .items(Items::Member("value"))
+        .paging(Paging::ODataNextLink)
+        .shape(plain)
+}
+
+/// One object at `path` read with `permission`; a 404 means it was never configured.
+const fn single(path: &'static str, permission: &'static str) -> ListSpec {
+    graph(path, permission).singleton().absent_is_empty()
+}
+
+const fn row(spec: KindSpec, list: ListSpec) -> EntraKind {
     EntraKind {
         spec,
-        path,
-        listing: Listing::Collection { top: None },
-        permission,
+        list,
         select: &[],
-        query: &[],
-        shape: Shape::Plain,
         write: Write::None,
-        id_field: "id",
         expand: None,
+        delta: Delta::None,
     }
 }
 
-const fn singleton(spec: KindSpec, path: &'static str, permission: &'static str) -> EntraKind {
-    EntraKind {
-        listing: Listing::Singleton,
-        ..row(spec, path, permission)
-    }
-}
+/// `$expand` of the principal's type on role assignments (its id only).
+const EXPAND_PRINCIPAL: &[(&str, &str)] = &[("$expand", "principal($select=id)")];
 
 use Category::*;
 
@@ -261,9 +265,7 @@ const fn member_row(
     permission: &'static str,
 ) -> EntraKind {
     EntraKind {
-        listing: Listing::Collection { top: Some(999) },
         select: &["id"],
-        shape: Shape::Member,
         write: Write::Ref,
         ..row(
             KindSpec {
@@ -274,8 +276,7 @@ const fn member_row(
                 restore: RestoreSupport::CreateOnly,
                 ..KindSpec::new(id, name, Directory)
             },
-            path,
-            permission,
+            graph(path, permission).page_size("$top", 999).shape(member),
         )
     }
 }
@@ -321,7 +322,7 @@ pub const USER_SELECT: &[&str] = &[
 
 /// Users, disabled accounts included (Graph lists them with `accountEnabled: false`).
 pub static USER: EntraKind = EntraKind {
-    listing: Listing::Collection { top: Some(999) },
+    delta: Delta::Collection,
     select: USER_SELECT,
     write: Write::PostPatch,
     ..row(
@@ -343,8 +344,7 @@ pub static USER: EntraKind = EntraKind {
             ),
             ..KindSpec::new("entra.user", "Users", Directory)
         },
-        "users",
-        "User.Read.All",
+        graph("users", "User.Read.All").page_size("$top", 999),
     )
 };
 
@@ -379,7 +379,7 @@ pub const GROUP_SELECT: &[&str] = &[
 
 /// Groups (security, Microsoft 365, mail-enabled, dynamic).
 pub static GROUP: EntraKind = EntraKind {
-    listing: Listing::Collection { top: Some(999) },
+    delta: Delta::Collection,
     select: GROUP_SELECT,
     write: Write::PostPatch,
     ..row(
@@ -397,33 +397,37 @@ pub static GROUP: EntraKind = EntraKind {
             restore: RestoreSupport::CreateAndUpdate,
             ..KindSpec::new("entra.group", "Groups", Directory)
         },
-        "groups",
-        "Group.Read.All",
+        graph("groups", "Group.Read.All").page_size("$top", 999),
     )
 };
 
 /// Group members (users, groups, service principals, devices).
-pub static GROUP_MEMBER: EntraKind = member_row(
-    "entra.group_member",
-    "Group members",
-    "entra.group",
-    "groups/{0}/members",
-    "Group.Read.All",
-);
+pub static GROUP_MEMBER: EntraKind = EntraKind {
+    delta: Delta::Relation,
+    ..member_row(
+        "entra.group_member",
+        "Group members",
+        "entra.group",
+        "groups/{0}/members",
+        "Group.Read.All",
+    )
+};
 
 /// Group owners.
-pub static GROUP_OWNER: EntraKind = member_row(
-    "entra.group_owner",
-    "Group owners",
-    "entra.group",
-    "groups/{0}/owners",
-    "Group.Read.All",
-);
+pub static GROUP_OWNER: EntraKind = EntraKind {
+    delta: Delta::Relation,
+    ..member_row(
+        "entra.group_owner",
+        "Group owners",
+        "entra.group",
+        "groups/{0}/owners",
+        "Group.Read.All",
+    )
+};
 
 /// Application registrations. `appId` is new in every tenant, so the display name is the key
 /// across tenants (duplicates are reported ambiguous by the planner).
 pub static APPLICATION: EntraKind = EntraKind {
-    listing: Listing::Collection { top: Some(999) },
     write: Write::PostPatch,
     ..row(
         KindSpec {
@@ -449,8 +453,7 @@ pub static APPLICATION: EntraKind = EntraKind {
             ),
             ..named("entra.application", "Applications", Application)
         },
-        "applications",
-        "Application.Read.All",
+        graph("applications", "Application.Read.All").page_size("$top", 999),
     )
 };
 
@@ -480,15 +483,16 @@ pub static FEDERATED_CREDENTIAL: EntraKind = EntraKind {
                 Application,
             )
         },
-        "applications/{0}/federatedIdentityCredentials",
-        "Application.Read.All",
+        graph(
+            "applications/{0}/federatedIdentityCredentials",
+            "Application.Read.All",
+        ),
     )
 };
 
 /// Service principals (enterprise applications). `appId` is the key: it is global for
 /// Microsoft and multi-tenant apps.
 pub static SERVICE_PRINCIPAL: EntraKind = EntraKind {
-    listing: Listing::Collection { top: Some(999) },
     write: Write::PostPatch,
     ..row(
         KindSpec {
@@ -507,8 +511,7 @@ pub static SERVICE_PRINCIPAL: EntraKind = EntraKind {
             restore: RestoreSupport::CreateAndUpdate,
             ..spec("entra.service_principal", "Service principals", Application)
         },
-        "servicePrincipals",
-        "Application.Read.All",
+        graph("servicePrincipals", "Application.Read.All").page_size("$top", 999),
     )
 };
 
@@ -516,8 +519,6 @@ pub static SERVICE_PRINCIPAL: EntraKind = EntraKind {
 /// service principals listing's `$expand=appRoleAssignedTo`).
 pub static APP_ROLE_ASSIGNMENT: EntraKind = EntraKind {
     expand: Some("appRoleAssignedTo"),
-    shape: Shape::Principal,
-    listing: Listing::Collection { top: Some(999) },
     write: Write::PostOnly,
     ..row(
         KindSpec {
@@ -540,8 +541,12 @@ pub static APP_ROLE_ASSIGNMENT: EntraKind = EntraKind {
                 Application,
             )
         },
-        "servicePrincipals/{0}/appRoleAssignedTo",
-        "Application.Read.All",
+        graph(
+            "servicePrincipals/{0}/appRoleAssignedTo",
+            "Application.Read.All",
+        )
+        .page_size("$top", 999)
+        .shape(principal),
     )
 };
 
@@ -569,8 +574,10 @@ pub static OAUTH2_GRANT: EntraKind = row(
             Application,
         )
     },
-    "oauth2PermissionGrants",
-    "DelegatedPermissionGrant.Read.All",
+    graph(
+        "oauth2PermissionGrants",
+        "DelegatedPermissionGrant.Read.All",
+    ),
 );
 
 /// Conditional access policies. Applications in the conditions are `appId`s (global for
@@ -634,8 +641,7 @@ pub static CA_POLICY: EntraKind = EntraKind {
                 Policy,
             )
         },
-        "identity/conditionalAccess/policies",
-        "Policy.Read.All",
+        graph("identity/conditionalAccess/policies", "Policy.Read.All"),
     )
 };
 
@@ -647,20 +653,21 @@ pub static NAMED_LOCATION: EntraKind = EntraKind {
             restore: RestoreSupport::CreateAndUpdate,
             ..named("entra.named_location", "Named locations", Security)
         },
-        "identity/conditionalAccess/namedLocations",
-        "Policy.Read.All",
+        graph(
+            "identity/conditionalAccess/namedLocations",
+            "Policy.Read.All",
+        ),
     )
 };
 
 /// The authentication methods policy (tenant-wide settings).
-pub static AUTH_METHODS_POLICY: EntraKind = singleton(
+pub static AUTH_METHODS_POLICY: EntraKind = row(
     spec(
         "entra.authentication_methods_policy",
         "Authentication methods policy",
         Security,
     ),
-    "policies/authenticationMethodsPolicy",
-    "Policy.Read.All",
+    single("policies/authenticationMethodsPolicy", "Policy.Read.All"),
 );
 
 /// The method configurations of the authentication methods policy (FIDO2, Authenticator…).
@@ -684,8 +691,10 @@ pub static AUTH_METHOD_CONFIG: EntraKind = row(
             Security,
         )
     },
-    "policies/authenticationMethodsPolicy/authenticationMethodConfigurations",
-    "Policy.Read.All",
+    graph(
+        "policies/authenticationMethodsPolicy/authenticationMethodConfigurations",
+        "Policy.Read.All",
+    ),
 );
 
 /// Authentication strength policies (built-in and custom).
@@ -695,8 +704,7 @@ pub static AUTH_STRENGTH: EntraKind = row(
         "Authentication strength policies",
         Security,
     ),
-    "policies/authenticationStrengthPolicies",
-    "Policy.Read.All",
+    graph("policies/authenticationStrengthPolicies", "Policy.Read.All"),
 );
 
 /// Activated directory roles.
@@ -705,21 +713,20 @@ pub static DIRECTORY_ROLE: EntraKind = row(
         natural_key: &["/roleTemplateId"],
         ..spec("entra.directory_role", "Directory roles", Authorization)
     },
-    "directoryRoles",
-    "RoleManagement.Read.Directory",
+    graph("directoryRoles", "RoleManagement.Read.Directory"),
 );
 
 /// Role definitions (built-in ones keep their template id as id in every tenant).
 pub static ROLE_DEFINITION: EntraKind = row(
     named("entra.role_definition", "Role definitions", Authorization),
-    "roleManagement/directory/roleDefinitions",
-    "RoleManagement.Read.Directory",
+    graph(
+        "roleManagement/directory/roleDefinitions",
+        "RoleManagement.Read.Directory",
+    ),
 );
 
 /// Active role assignments.
 pub static ROLE_ASSIGNMENT: EntraKind = EntraKind {
-    shape: Shape::Principal,
-    query: &[("$expand", "principal($select=id)")],
     write: Write::PostOnly,
     ..row(
         KindSpec {
@@ -733,15 +740,17 @@ pub static ROLE_ASSIGNMENT: EntraKind = EntraKind {
             restore: RestoreSupport::CreateOnly,
             ..spec("entra.role_assignment", "Role assignments", Authorization)
         },
-        "roleManagement/directory/roleAssignments",
-        "RoleManagement.Read.Directory",
+        graph(
+            "roleManagement/directory/roleAssignments",
+            "RoleManagement.Read.Directory",
+        )
+        .query(EXPAND_PRINCIPAL)
+        .shape(principal),
     )
 };
 
 /// Eligible role assignments (Privileged Identity Management; needs Entra ID P2).
 pub static ROLE_ELIGIBILITY: EntraKind = EntraKind {
-    shape: Shape::Principal,
-    query: &[("$expand", "principal($select=id)")],
     ..row(
         KindSpec {
             depends_on: &[
@@ -757,8 +766,12 @@ pub static ROLE_ELIGIBILITY: EntraKind = EntraKind {
                 Authorization,
             )
         },
-        "roleManagement/directory/roleEligibilitySchedules",
-        "RoleManagement.Read.Directory",
+        graph(
+            "roleManagement/directory/roleEligibilitySchedules",
+            "RoleManagement.Read.Directory",
+        )
+        .query(EXPAND_PRINCIPAL)
+        .shape(principal),
     )
 };
 
@@ -774,8 +787,10 @@ pub static ADMIN_UNIT: EntraKind = EntraKind {
                 Directory,
             )
         },
-        "directory/administrativeUnits",
-        "AdministrativeUnit.Read.All",
+        graph(
+            "directory/administrativeUnits",
+            "AdministrativeUnit.Read.All",
+        ),
     )
 };
 
@@ -789,30 +804,30 @@ pub static ADMIN_UNIT_MEMBER: EntraKind = member_row(
 );
 
 /// The cross-tenant access policy (allowed cloud endpoints).
-pub static CROSS_TENANT_POLICY: EntraKind = singleton(
+pub static CROSS_TENANT_POLICY: EntraKind = row(
     spec(
         "entra.cross_tenant_access_policy",
         "Cross-tenant access policy",
         Settings,
     ),
-    "policies/crossTenantAccessPolicy",
-    "Policy.Read.All",
+    single("policies/crossTenantAccessPolicy", "Policy.Read.All"),
 );
 
 /// The default cross-tenant access settings (B2B collaboration and direct connect defaults).
-pub static CROSS_TENANT_DEFAULT: EntraKind = singleton(
+pub static CROSS_TENANT_DEFAULT: EntraKind = row(
     spec(
         "entra.cross_tenant_access_default",
         "Cross-tenant access defaults (B2B collaboration)",
         Settings,
     ),
-    "policies/crossTenantAccessPolicy/default",
-    "Policy.Read.All",
+    single(
+        "policies/crossTenantAccessPolicy/default",
+        "Policy.Read.All",
+    ),
 );
 
 /// Partner-specific cross-tenant access settings.
 pub static CROSS_TENANT_PARTNER: EntraKind = EntraKind {
-    id_field: "tenantId",
     ..row(
         KindSpec {
             natural_key: &["/tenantId"],
@@ -822,8 +837,11 @@ pub static CROSS_TENANT_PARTNER: EntraKind = EntraKind {
                 Settings,
             )
         },
-        "policies/crossTenantAccessPolicy/partners",
-        "Policy.Read.All",
+        graph(
+            "policies/crossTenantAccessPolicy/partners",
+            "Policy.Read.All",
+        )
+        .id_field("tenantId"),
     )
 };
 
@@ -836,8 +854,7 @@ pub static IDENTITY_PROVIDER: EntraKind = row(
         }],
         ..named("entra.identity_provider", "Identity providers", Integration)
     },
-    "identity/identityProviders",
-    "IdentityProvider.Read.All",
+    graph("identity/identityProviders", "IdentityProvider.Read.All"),
 );
 
 /// Domains of the tenant (the id is the domain name).
@@ -846,8 +863,7 @@ pub static DOMAIN: EntraKind = row(
         natural_key: &["/id"],
         ..spec("entra.domain", "Domains", Settings)
     },
-    "domains",
-    "Domain.Read.All",
+    graph("domains", "Domain.Read.All"),
 );
 
 /// The organization (tenant profile).
@@ -860,13 +876,11 @@ pub static ORGANIZATION: EntraKind = row(
         ],
         ..spec("entra.organization", "Organization", Settings)
     },
-    "organization",
-    "Organization.Read.All",
+    graph("organization", "Organization.Read.All"),
 );
 
 /// Company branding of the sign-in pages (absent when never configured).
 pub static BRANDING: EntraKind = EntraKind {
-    listing: Listing::Singleton,
     ..row(
         KindSpec {
             parent: Some("entra.organization"),
@@ -876,8 +890,7 @@ pub static BRANDING: EntraKind = EntraKind {
                 Branding,
             )
         },
-        "organization/{0}/branding",
-        "Organization.Read.All",
+        single("organization/{0}/branding", "Organization.Read.All").concurrency(4),
     )
 };
 
@@ -888,8 +901,7 @@ pub static TOKEN_LIFETIME: EntraKind = row(
         "Token lifetime policies",
         Policy,
     ),
-    "policies/tokenLifetimePolicies",
-    "Policy.Read.All",
+    graph("policies/tokenLifetimePolicies", "Policy.Read.All"),
 );
 
 /// Token issuance policies.
@@ -899,37 +911,29 @@ pub static TOKEN_ISSUANCE: EntraKind = row(
         "Token issuance policies",
         Policy,
     ),
-    "policies/tokenIssuancePolicies",
-    "Policy.Read.All",
+    graph("policies/tokenIssuancePolicies", "Policy.Read.All"),
 );
 
 /// The authorization policy (guest access, who may invite, default user permissions).
-pub static AUTHORIZATION_POLICY: EntraKind = singleton(
+pub static AUTHORIZATION_POLICY: EntraKind = row(
     spec(
         "entra.authorization_policy",
         "Authorization policy (B2B invitations, default permissions)",
         Settings,
     ),
-    "policies/authorizationPolicy",
-    "Policy.Read.All",
+    single("policies/authorizationPolicy", "Policy.Read.All"),
 );
 
 /// Security defaults.
-pub static SECURITY_DEFAULTS: EntraKind = singleton(
+pub static SECURITY_DEFAULTS: EntraKind = row(
     spec("entra.security_defaults", "Security defaults", Security),
-    "policies/identitySecurityDefaultsEnforcementPolicy",
-    "Policy.Read.All",
+    single(
+        "policies/identitySecurityDefaultsEnforcementPolicy",
+        "Policy.Read.All",
+    ),
 );
 
-macro_rules! table {
-    ($($row:ident),* $(,)?) => {
-        /// Every Entra row, in table order.
-        pub static ROWS: &[&EntraKind] = &[$(&$row),*];
-        static KINDS: &[KindRef] = &[$(&$row),*];
-    };
-}
-
-table![
+butterfly_core::kind_table!(EntraKind:
     USER,
     GROUP,
     GROUP_MEMBER,
@@ -962,30 +966,21 @@ table![
     TOKEN_ISSUANCE,
     AUTHORIZATION_POLICY,
     SECURITY_DEFAULTS,
-];
+);
 
-/// Every Entra kind, as core descriptors.
-pub fn all() -> &'static [KindRef] {
-    KINDS
+/// The parent's relationship a row lists: the last segment of its path (`members` of
+/// `groups/{0}/members`), as a [`Delta::Relation`] row finds it in its parent's delta round.
+pub fn relation(row: &EntraKind) -> &'static str {
+    row.list.path.rsplit('/').next().unwrap_or(row.list.path)
 }
 
-/// The row of a kind id.
-pub fn row_of(id: &str) -> Option<&'static EntraKind> {
-    ROWS.iter().copied().find(|r| r.spec.id == id)
-}
-
-/// The list path of a row under a parent id.
-pub fn list_path(row: &EntraKind, parent_id: Option<&str>) -> String {
-    match parent_id {
-        Some(p) => row.path.replace("{0}", p),
-        None => row.path.to_string(),
-    }
-}
-
-/// The constant id of a singleton kind (its id without the `entra.` prefix): the same in
-/// every tenant, so singletons match across tenants.
-pub fn singleton_id(row: &EntraKind) -> &'static str {
-    row.spec.id.strip_prefix("entra.").unwrap_or(row.spec.id)
+/// The relationships of `row` that its `/delta` rounds track: the [`relation`] of each
+/// [`Delta::Relation`] row under it (`members` and `owners` of groups).
+pub fn tracked_relations(row: &EntraKind) -> impl Iterator<Item = &'static str> {
+    let id = row.spec.id;
+    ROWS.iter()
+        .filter(move |r| r.delta == Delta::Relation && r.spec.parent == Some(id))
+        .map(|r| relation(r))
 }
 
 /// The member name of a directory object type (`#microsoft.graph.user` → `user`).
@@ -1013,122 +1008,49 @@ fn principal_type(item: &Map<String, Value>) -> &str {
     }
 }
 
-/// Shapes one Graph item into the body kept for a row (drops OData annotations but the
-/// type of directory objects). Takes the item by value: no copy of its members is made.
-pub fn shape_item(row: &EntraKind, item: Value) -> Result<(String, Value)> {
-    let Value::Object(mut map) = item else {
-        return Err(Error::invalid_data(format!(
-            "{}: an item is not a JSON object",
-            row.spec.id
-        )));
-    };
-    let own = match row.listing {
-        Listing::Singleton => singleton_id(row).to_string(),
-        Listing::Collection { .. } => map
-            .get(row.id_field)
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                Error::invalid_data(format!(
-                    "{}: an item has no {:?}",
-                    row.spec.id, row.id_field
-                ))
-            })?
-            .to_string(),
-    };
-    let body = match row.shape {
-        Shape::Member => {
-            let t = map
-                .get("@odata.type")
-                .and_then(Value::as_str)
-                .unwrap_or("#microsoft.graph.directoryObject");
-            json!({ "@odata.type": t, object_type(t): own })
-        }
-        Shape::Principal => {
-            let t = principal_type(&map).to_string();
-            map.retain(|k, _| !k.starts_with("@odata.") && k.as_str() != "principal");
-            if let Some(pid) = map.remove("principalId") {
-                map.insert("principal".into(), json!({ t: pid }));
-            }
-            Value::Object(map)
-        }
-        Shape::Plain => {
-            // Most items carry no annotation at all: look before rebuilding the map.
-            if map.keys().any(|k| k.contains('@')) {
-                map.retain(|k, _| {
-                    (!k.starts_with("@odata.") || k.as_str() == "@odata.type")
-                        && !k.ends_with("@odata.context")
-                });
-            }
-            Value::Object(map)
-        }
-    };
-    Ok((own, body))
-}
-
-/// The items of one page body: `value` of a collection, or the object of a singleton.
-pub fn page_items<'v>(row: &EntraKind, body: &'v Value) -> Result<Vec<&'v Value>> {
-    match row.listing {
-        Listing::Singleton => Ok(vec![body]),
-        Listing::Collection { .. } => body
-            .get("value")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().collect())
-            .ok_or_else(|| not_a_collection(row)),
+/// The shape of most rows: as Graph returns them, without OData annotations but the type.
+fn plain(_own: &str, mut map: Map<String, Value>) -> Value {
+    // Most items carry no annotation at all: look before rebuilding the map.
+    if map.keys().any(|k| k.contains('@')) {
+        map.retain(|k, _| {
+            (!k.starts_with("@odata.") || k.as_str() == "@odata.type")
+                && !k.ends_with("@odata.context")
+        });
     }
+    Value::Object(map)
 }
 
-fn not_a_collection(row: &EntraKind) -> Error {
-    Error::invalid_data(format!(
-        "{}: expected an OData collection with a \"value\" array",
-        row.spec.id
-    ))
+/// A directory object in a mixed collection: kept as `{"@odata.type": t, "<type>": id}`.
+fn member(own: &str, map: Map<String, Value>) -> Value {
+    let t = map
+        .get("@odata.type")
+        .and_then(Value::as_str)
+        .unwrap_or("#microsoft.graph.directoryObject");
+    json!({ "@odata.type": t, object_type(t): own })
 }
 
-/// Parses one page body of a kind into resources, consuming it. This is the one parsing path
-/// of the client, used by backups and (through [`parse_page`]) by the fidelity test over the
-/// recorded cassettes.
-pub fn parse_page_owned(
-    row: &EntraKind,
-    parent_id: Option<&str>,
-    body: Value,
-) -> Result<Vec<Resource>> {
-    let items = match (row.listing, body) {
-        (Listing::Singleton, body) => vec![body],
-        (Listing::Collection { .. }, Value::Object(mut map)) => match map.remove("value") {
-            Some(Value::Array(items)) => items,
-            _ => return Err(not_a_collection(row)),
-        },
-        _ => return Err(not_a_collection(row)),
-    };
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        // Delta pages mark deleted objects; they are not resources.
-        if item.get("@removed").is_some() {
-            continue;
-        }
-        out.push(parse_item_owned(row, parent_id, item)?);
+/// A polymorphic principal: `principalId` becomes `principal: {"<type>": id}`, the type read
+/// from `principalType` (app role assignments) or the expanded `principal`.
+fn principal(_own: &str, mut map: Map<String, Value>) -> Value {
+    let t = principal_type(&map).to_string();
+    map.retain(|k, _| !k.starts_with("@odata.") && k.as_str() != "principal");
+    if let Some(pid) = map.remove("principalId") {
+        map.insert("principal".into(), json!({ t: pid }));
     }
-    Ok(out)
+    Value::Object(map)
 }
 
-/// [`parse_page_owned`] of a borrowed body.
-pub fn parse_page(row: &EntraKind, parent_id: Option<&str>, body: &Value) -> Result<Vec<Resource>> {
-    parse_page_owned(row, parent_id, body.clone())
-}
-
-/// Parses one item into a resource, consuming it.
-pub fn parse_item_owned(row: &EntraKind, parent_id: Option<&str>, item: Value) -> Result<Resource> {
-    let (own, body) = shape_item(row, item)?;
-    let id = match parent_id {
-        Some(p) => format!("{p}/{own}"),
-        None => own,
+/// Parses one Graph item of a row into a resource, consuming it: the core
+/// [`table::parse_page`] of a one-item answer (delta changes, expanded relationships, single
+/// objects read by id).
+pub fn parse_item(row: &EntraKind, parent_id: Option<&str>, item: Value) -> Result<Resource> {
+    let answer = match row.list.items {
+        Items::Singleton => item,
+        _ => Value::Array(vec![item]),
     };
-    Ok(Resource::new(row, id, parent_id.map(str::to_string), body))
-}
-
-/// [`parse_item_owned`] of a borrowed item.
-pub fn parse_item(row: &EntraKind, parent_id: Option<&str>, item: &Value) -> Result<Resource> {
-    parse_item_owned(row, parent_id, item.clone())
+    table::parse_page(row, parent_id, None, answer)?
+        .pop()
+        .ok_or_else(|| Error::invalid_data(format!("{}: the item was skipped", row.spec.id)))
 }
 
 #[cfg(test)]
@@ -1147,7 +1069,7 @@ mod tests {
                     "{} names unknown parent {p}",
                     r.spec.id
                 );
-                assert!(r.path.contains("{0}"), "{}", r.spec.id);
+                assert!(r.list.path.contains("{0}"), "{}", r.spec.id);
             }
             for d in r.spec.depends_on {
                 assert!(row_of(d).is_some(), "{} depends on unknown {d}", r.spec.id);
@@ -1187,14 +1109,58 @@ mod tests {
     }
 
     #[test]
+    fn rows_are_graph_listings() {
+        for r in ROWS {
+            let list = &r.list;
+            assert!(list.shape.is_some(), "{}", r.spec.id);
+            if list.items == Items::Singleton {
+                // A singleton's 404 means never configured.
+                assert_eq!(list.absent, table::Absent::Empty, "{}", r.spec.id);
+            } else {
+                assert_eq!(list.items, Items::Member("value"), "{}", r.spec.id);
+                assert_eq!(list.paging, Paging::ODataNextLink, "{}", r.spec.id);
+            }
+            if let Some((param, _)) = list.page_size {
+                assert_eq!(param, "$top", "{}", r.spec.id);
+            }
+        }
+        assert_eq!(BRANDING.list.concurrency, 4);
+        let tracked: Vec<&str> = tracked_relations(&GROUP).collect();
+        assert_eq!(tracked, ["members", "owners"]);
+        assert_eq!(tracked_relations(&USER).count(), 0);
+        assert_eq!(relation(&GROUP_OWNER), "owners");
+    }
+
+    #[test]
+    fn singletons_take_constant_ids_and_annotations_are_dropped() {
+        let body = json!({"@odata.context": "https://graph/$metadata#branding", "id": "0",
+            "@odata.type": "#microsoft.graph.organizationalBranding",
+            "signInPageText": "Hi", "bannerLogo@odata.mediaContentType": "image/png"});
+        let r = table::parse_page(&BRANDING, Some("org"), None, body).unwrap();
+        assert_eq!(r[0].id, "org/organizational_branding");
+        assert_eq!(
+            *r[0].body,
+            json!({"id": "0", "@odata.type": "#microsoft.graph.organizationalBranding",
+                "signInPageText": "Hi", "bannerLogo@odata.mediaContentType": "image/png"})
+        );
+        let page =
+            json!({"@odata.context": "x", "value": [{"tenantId": "t1", "a@odata.context": "y"}]});
+        let r = table::parse_page(&CROSS_TENANT_PARTNER, None, None, page).unwrap();
+        assert_eq!(r[0].id, "t1");
+        assert_eq!(*r[0].body, json!({"tenantId": "t1"}));
+        let err = table::parse_page(&DOMAIN, None, None, json!({"nope": []})).unwrap_err();
+        assert!(err.to_string().contains("value"), "{err}");
+    }
+
+    #[test]
     fn members_and_principals_are_typed() {
         let item = json!({"@odata.type": "#microsoft.graph.group", "id": "g2"});
-        let r = parse_item(&GROUP_MEMBER, Some("g1"), &item).unwrap();
+        let r = parse_item(&GROUP_MEMBER, Some("g1"), item).unwrap();
         assert_eq!(r.id, "g1/g2");
         assert_eq!(r.body["group"], "g2");
         let item = json!({"id": "a1", "principalId": "5f4a3b2c-1d0e-4f9a-8b7c-6d5e4f3a2b1c",
             "principalType": "ServicePrincipal", "appRoleId": "x"});
-        let r = parse_item(&APP_ROLE_ASSIGNMENT, Some("sp"), &item).unwrap();
+        let r = parse_item(&APP_ROLE_ASSIGNMENT, Some("sp"), item).unwrap();
         assert_eq!(r.references[0].kind, "entra.service_principal");
     }
 }

@@ -52,8 +52,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use butterfly_core::diff::{Severity, SeverityRule};
 use butterfly_core::http::{BucketSpec, HttpClient, HttpStats, NextPage, Request};
-use butterfly_core::provider::{Access, AccessReport, Capabilities, FetchContext};
+use butterfly_core::provider::{AccessReport, Capabilities, FetchContext};
 use butterfly_core::restore::{CannotRestore, Restorer};
+use butterfly_core::table::{self, Absent, Items, TableSource};
 use butterfly_core::{
     Error, ErrorKind, KindOutcome, KindRef, Provider, Resource, ResourceKind, Result, Snapshot,
 };
@@ -62,7 +63,7 @@ use serde_json::{Value, json};
 
 pub use config::{Cloud, EntraAuth, EntraConfig, map_error};
 pub use descriptor::DESCRIPTOR;
-use kinds::{EntraKind, Listing, Write};
+use kinds::{Delta, EntraKind, Write};
 
 /// Graph resource units per budget period the client plans with by default (the identity
 /// budget of one app in a small tenant: 3,500 RU per 10 s).
@@ -162,18 +163,25 @@ impl EntraProvider {
         self.auth.granted().unwrap_or_default()
     }
 
-    fn first_request(row: &EntraKind, path: &str) -> Request {
-        let mut req = Request::get(path);
-        if let Listing::Collection { top: Some(top) } = row.listing {
-            req = req.query("$top", top);
+    /// The query of a row's listing, as the core engine sends it: the page size, the row's
+    /// extra pairs, then `$select` ([`TableSource::decorate`]).
+    fn listing_query(row: &EntraKind) -> Vec<(&'static str, String)> {
+        let list = &row.list;
+        let mut query: Vec<(&'static str, String)> = Vec::new();
+        if let Some((param, size)) = list.page_size {
+            query.push((param, size.to_string()));
         }
-        if !row.select.is_empty() {
-            req = req.query("$select", row.select.join(","));
-        }
-        for (k, v) in row.query {
-            req = req.query(k, v);
-        }
-        req
+        query.extend(list.query.iter().map(|(k, v)| (*k, v.to_string())));
+        query.extend(select_of(row).map(|s| ("$select", s)));
+        query
+    }
+
+    /// The first request of a row's listing under a parent.
+    fn first_request(row: &EntraKind, parent: Option<&str>) -> Request {
+        Self::listing_query(row).into_iter().fold(
+            Request::get(&table::list_path(row, parent, None)),
+            |req, (k, v)| req.query(k, v),
+        )
     }
 
     /// Every page of a listing starting at `first`; an expired page token restarts it (the
@@ -216,7 +224,7 @@ impl EntraProvider {
             let mut next = match initial.take() {
                 Some(body) => {
                     let link = butterfly_core::http::paginate::odata_next(&body);
-                    take(&mut out, kinds::parse_page_owned(row, parent, body)?);
+                    take(&mut out, table::parse_page(row, parent, None, body)?);
                     link.map(|n| self.read.pages(Request::get(&n), NextPage::ODataNextLink))
                 }
                 None => Some(self.read.pages(first.clone(), NextPage::ODataNextLink)),
@@ -226,7 +234,7 @@ impl EntraProvider {
                     match page {
                         Ok(page) => take(
                             &mut out,
-                            kinds::parse_page_owned(row, parent, page.value()?)?,
+                            table::parse_page(row, parent, None, page.value()?)?,
                         ),
                         Err(e) if is_expired_token(&e) && restarts < 5 => {
                             restarts += 1;
@@ -245,21 +253,22 @@ impl EntraProvider {
     /// together travel in one request. Throttled or failed answers fall back to a plain
     /// listing (with its retries); other errors map as a direct request would.
     async fn list_coalesced(&self, row: &'static EntraKind) -> Result<Vec<Resource>> {
-        let (status, headers, body) = self.batched_get(Self::relative_url(row, "")).await?;
+        let (status, headers, body) = self.batched_get(Self::relative_url(row, None)).await?;
         match status {
-            200..=299 => match row.listing {
-                Listing::Singleton => kinds::parse_page_owned(row, None, body),
-                Listing::Collection { .. } => {
-                    let first = Self::first_request(row, row.path);
+            200..=299 => match row.list.items {
+                Items::Singleton => table::parse_page(row, None, None, body),
+                _ => {
+                    let first = Self::first_request(row, None);
                     self.collect_pages(row, None, first, Some(body)).await
                 }
             },
-            404 if row.listing == Listing::Singleton => Ok(Vec::new()),
-            429 | 500..=599 => self.list(row, None).await,
+            // Never configured (branding, policies never set): nothing to back up.
+            404 if row.list.absent == Absent::Empty => Ok(Vec::new()),
+            429 | 500..=599 => self.list(row).await,
             _ => {
                 let bytes = serde_json::to_vec(&body).unwrap_or_default();
                 Err(map_error(status, &headers, &bytes)
-                    .context(format!("batched GET {}", row.path)))
+                    .context(format!("batched GET {}", row.list.path)))
             }
         }
     }
@@ -350,17 +359,19 @@ impl EntraProvider {
         }
     }
 
-    async fn list(&self, row: &'static EntraKind, parent: Option<&str>) -> Result<Vec<Resource>> {
-        let path = kinds::list_path(row, parent);
-        match row.listing {
-            Listing::Singleton => match self.read.send(Request::get(&path)).await {
-                Ok(resp) => Ok(kinds::parse_page_owned(row, parent, resp.value()?)?),
-                // Never configured (branding): nothing to back up.
-                Err(e) if e.kind() == ErrorKind::NotFound => Ok(Vec::new()),
-                Err(e) => Err(e),
+    /// A top-level kind read on its own (when its batched first page was throttled or
+    /// failed): a singleton through the core engine's listing, a collection page by page with
+    /// the expired-token restart.
+    async fn list(&self, row: &'static EntraKind) -> Result<Vec<Resource>> {
+        match row.list.items {
+            Items::Singleton => match table::list(self, row, None, None).await {
+                Err(e) if e.kind() == ErrorKind::NotFound && row.list.absent == Absent::Empty => {
+                    Ok(Vec::new())
+                }
+                other => other,
             },
-            Listing::Collection { .. } => {
-                self.collect_pages(row, parent, Self::first_request(row, &path), None)
+            _ => {
+                self.collect_pages(row, None, Self::first_request(row, None), None)
                     .await
             }
         }
@@ -384,7 +395,7 @@ impl EntraProvider {
             )));
         };
         let wanted: BTreeSet<&str> = ctx.parents.iter().map(|p| p.id.as_str()).collect();
-        let first = Request::get(parent_row.path)
+        let first = Request::get(parent_row.list.path)
             .query("$select", "id")
             .query("$expand", nav)
             .query("$top", EXPAND_PAGE);
@@ -410,19 +421,20 @@ impl EntraProvider {
                     }
                     Err(e) => return Err(e),
                 };
-                for parent in kinds::page_items(parent_row, &body)? {
-                    let Some(pid) = parent.get("id").and_then(Value::as_str) else {
+                for mut parent in table::items_of(parent_row, body)? {
+                    let Some(pid) = parent.get("id").and_then(Value::as_str).map(str::to_string)
+                    else {
                         return Err(Error::invalid_data(format!(
                             "{}: a parent in the expanded listing has no id",
                             row.spec.id
                         )));
                     };
-                    if !wanted.contains(pid) || !seen.insert(pid.to_string()) {
+                    if !wanted.contains(pid.as_str()) || !seen.insert(pid.clone()) {
                         continue;
                     }
-                    let related = match parent.get(nav) {
+                    let related = match parent.get_mut(nav).map(Value::take) {
                         Some(Value::Array(items)) => items,
-                        Some(Value::Null) | None => &Vec::new(),
+                        Some(Value::Null) | None => Vec::new(),
                         Some(_) => {
                             return Err(Error::invalid_data(format!(
                                 "{}: the expanded {nav} of {pid} is not a list",
@@ -431,11 +443,11 @@ impl EntraProvider {
                         }
                     };
                     if related.len() >= EXPAND_LIMIT {
-                        rest.push(pid.to_string());
+                        rest.push(pid);
                         continue;
                     }
                     for item in related {
-                        out.push(kinds::parse_item(row, Some(pid), item)?);
+                        out.push(kinds::parse_item(row, Some(&pid), item)?);
                     }
                 }
             }
@@ -469,18 +481,13 @@ impl EntraProvider {
             .await
     }
 
-    fn relative_url(row: &EntraKind, parent: &str) -> String {
-        let path = kinds::list_path(row, Some(parent));
-        let mut query = Vec::new();
-        if let Listing::Collection { top: Some(top) } = row.listing {
-            query.push(format!("$top={top}"));
-        }
-        if !row.select.is_empty() {
-            query.push(format!("$select={}", row.select.join(",")));
-        }
-        for (k, v) in row.query {
-            query.push(format!("{k}={v}"));
-        }
+    /// The URL of a row's first listing request inside a `$batch`.
+    fn relative_url(row: &EntraKind, parent: Option<&str>) -> String {
+        let path = table::list_path(row, parent, None);
+        let query: Vec<String> = Self::listing_query(row)
+            .into_iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         if query.is_empty() {
             format!("/{path}")
         } else {
@@ -501,7 +508,7 @@ impl EntraProvider {
                 .iter()
                 .enumerate()
                 .map(|(i, p)| {
-                    json!({"id": i.to_string(), "method": "GET", "url": Self::relative_url(row, p)})
+                    json!({"id": i.to_string(), "method": "GET", "url": Self::relative_url(row, Some(p))})
                 })
                 .collect();
             let resp = self
@@ -540,8 +547,7 @@ impl EntraProvider {
                     .unwrap_or(Value::Null);
                 match status {
                     200..=299 => {
-                        let first = Request::get(&kinds::list_path(row, Some(parent)));
-                        let first = Self::with_query(row, first);
+                        let first = Self::first_request(row, Some(parent));
                         out.extend(
                             self.collect_pages(row, Some(parent), first, Some(body))
                                 .await?,
@@ -561,8 +567,10 @@ impl EntraProvider {
                     _ => {
                         let headers = inner_headers(r.get("headers"));
                         let bytes = serde_json::to_vec(&body).unwrap_or_default();
-                        return Err(map_error(status, &headers, &bytes)
-                            .context(format!("batched GET {}", Self::relative_url(row, parent))));
+                        return Err(map_error(status, &headers, &bytes).context(format!(
+                            "batched GET {}",
+                            Self::relative_url(row, Some(parent))
+                        )));
                     }
                 }
             }
@@ -586,59 +594,25 @@ impl EntraProvider {
         Ok(out)
     }
 
-    fn with_query(row: &EntraKind, req: Request) -> Request {
-        let mut req = req;
-        if let Listing::Collection { top: Some(top) } = row.listing {
-            req = req.query("$top", top);
-        }
-        if !row.select.is_empty() {
-            req = req.query("$select", row.select.join(","));
-        }
-        for (k, v) in row.query {
-            req = req.query(k, v);
-        }
-        req
-    }
-
+    /// Reads a kind: the Graph paths first (delta, `$expand`, shared and per-parent `$batch`
+    /// requests), the core table engine for what Graph has no shortcut for; errors mapped by
+    /// the core ([`table::fetch_error`]).
     async fn fetch_all(&self, row: &'static EntraKind, ctx: FetchContext) -> Result<Vec<Resource>> {
-        let result = match row.spec.parent {
-            None if row.spec.id == "entra.user" || row.spec.id == "entra.group" => {
-                self.fetch_tracked(row, ctx.previous.as_deref()).await
+        let result = match (row.delta, row.spec.parent) {
+            (Delta::Collection, _) => self.fetch_tracked(row, ctx.previous.as_deref()).await,
+            (Delta::Relation, _) => self.fetch_members(row, &ctx).await,
+            (Delta::None, Some(_)) if row.expand.is_some() => self.fetch_expanded(row, &ctx).await,
+            (Delta::None, None) => self.list_coalesced(row).await,
+            // One object per parent (branding): the core engine, a few parents at a time.
+            (Delta::None, Some(_)) if row.list.items == Items::Singleton => {
+                return table::fetch(self, row, &ctx).await;
             }
-            Some(_) if matches!(row.spec.id, "entra.group_member" | "entra.group_owner") => {
-                self.fetch_members(row, &ctx).await
-            }
-            Some(_) if row.expand.is_some() => self.fetch_expanded(row, &ctx).await,
-            None => self.list_coalesced(row).await,
-            Some(_) => {
+            (Delta::None, Some(_)) => {
                 let parents: Vec<String> = ctx.parents.iter().map(|p| p.id.clone()).collect();
-                match row.listing {
-                    Listing::Singleton => {
-                        futures::stream::iter(parents)
-                            .map(|p| async move { self.list(row, Some(&p)).await })
-                            .buffer_unordered(4)
-                            .try_concat()
-                            .await
-                    }
-                    Listing::Collection { .. } => self.batch_list(row, parents).await,
-                }
+                self.batch_list(row, parents).await
             }
         };
-        result.map_err(|e| match e.kind() {
-            ErrorKind::Denied => Error::new(ErrorKind::Denied, row.permission),
-            // A top-level collection the tenant does not have (Graph answers 404
-            // `Request_ResourceNotFound` or `ResourceNotFound` for a feature that is not
-            // provisioned): nothing to back up, not a failure.
-            ErrorKind::NotFound if row.spec.parent.is_none() => Error::new(
-                ErrorKind::Unsupported,
-                format!(
-                    "GET {} answered 404: not available in this tenant ({})",
-                    row.path,
-                    e.message()
-                ),
-            ),
-            _ => e.context(format!("reading {}", row.spec.id)),
-        })
+        result.map_err(|e| table::fetch_error(row, e))
     }
 
     /// Users and groups: from the previous snapshot and the delta since, when the cursor
@@ -650,6 +624,8 @@ impl EntraProvider {
         previous: Option<&Snapshot>,
     ) -> Result<Vec<Resource>> {
         let kid = row.spec.id;
+        // Groups: their rounds also carry the members and owners changes (read by those kinds).
+        let tracks_relations = kinds::tracked_relations(row).next().is_some();
         if let Some(prev) = previous
             && prev
                 .kinds
@@ -674,9 +650,7 @@ impl EntraProvider {
                     };
                     self.cursors
                         .set(kid, Some(delta::Cursor::new(link, fingerprint)));
-                    if kid == "entra.group"
-                        && let Ok(mut slot) = self.cursors.members.lock()
-                    {
+                    if tracks_relations && let Ok(mut slot) = self.cursors.members.lock() {
                         *slot = Some(delta::MemberDelta {
                             previous: prev.meta.id.as_str().to_string(),
                             changes: members,
@@ -688,9 +662,7 @@ impl EntraProvider {
                 Err(e) => tracing::info!(kind = kid, error = %e, "delta unusable, reading in full"),
             }
         }
-        if kid == "entra.group"
-            && let Ok(mut slot) = self.cursors.members.lock()
-        {
+        if tracks_relations && let Ok(mut slot) = self.cursors.members.lock() {
             *slot = None;
         }
         // A cursor for "now", before the listing. Tenants or clouds without delta: no cursor.
@@ -702,10 +674,12 @@ impl EntraProvider {
                 None
             }
         };
+        // Exception: only users are listed in parallel `userPrincipalName` ranges (the
+        // property the range bounds are taken from).
         let (resources, fp) = if kid == "entra.user" {
             self.list_users().await?
         } else {
-            let first = Self::first_request(row, row.path);
+            let first = Self::first_request(row, None);
             self.collect_pages_tracked(row, None, first, None, true)
                 .await?
         };
@@ -717,18 +691,17 @@ impl EntraProvider {
         Ok(resources)
     }
 
+    /// `$select` of a delta round: the row's own, and the relationships it tracks.
     fn delta_select(row: &EntraKind) -> String {
         let mut fields: Vec<&str> = row.select.to_vec();
-        if row.spec.id == "entra.group" {
-            fields.extend(GROUP_RELATIONS);
-        }
+        fields.extend(kinds::tracked_relations(row));
         fields.join(",")
     }
 
     /// `GET {kind}/delta?$deltatoken=latest`: a delta link for the current state, without
     /// reading any object.
     async fn latest_delta_link(&self, row: &EntraKind) -> Result<String> {
-        let req = Request::get(&format!("{}/delta", row.path))
+        let req = Request::get(&format!("{}/delta", row.list.path))
             .query("$select", Self::delta_select(row))
             .query("$deltatoken", "latest");
         let body = self.read.send(req).await?.value()?;
@@ -760,62 +733,64 @@ impl EntraProvider {
         let mut changes: BTreeMap<String, Option<Resource>> = BTreeMap::new();
         // Per relationship (`members`, `owners`), per group, the entries in order.
         let mut members: BTreeMap<String, BTreeMap<String, Vec<Value>>> = BTreeMap::new();
+        // The relationships whose changes the round carries (`members`, `owners` of groups).
+        let relations: Vec<&str> = kinds::tracked_relations(row).collect();
         let mut pages = self.read.pages(Request::get(link), NextPage::ODataNextLink);
         let mut last = None;
         while let Some(page) = pages.next().await {
             let body = page?.value()?;
-            for item in kinds::page_items(row, &body)? {
-                let Some(id) = item.get("id").and_then(Value::as_str) else {
+            if let Some(l) = body.get("@odata.deltaLink").and_then(Value::as_str) {
+                last = Some(l.to_string());
+            }
+            for mut item in table::items_of(row, body)? {
+                let Some(id) = item.get("id").and_then(Value::as_str).map(str::to_string) else {
                     return Err(Error::invalid_data("a delta item has no id"));
                 };
                 changed = true;
-                let old = match changes.get(id) {
+                let old = match changes.get(&id) {
                     Some(now) => now.as_ref(),
-                    None => delta::find(&prev, id),
+                    None => delta::find(&prev, &id),
                 };
                 if item.get("@removed").is_some() {
                     if let Some(old) = old {
                         fp.remove(old);
                     }
-                    changes.insert(id.to_string(), None);
                     for rel in members.values_mut() {
-                        rel.remove(id);
+                        rel.remove(&id);
                     }
+                    changes.insert(id, None);
                     continue;
                 }
-                for rel in GROUP_RELATIONS {
-                    if let Some(m) = item
-                        .get(format!("{rel}@delta").as_str())
-                        .and_then(Value::as_array)
-                    {
-                        members
-                            .entry(rel.to_string())
-                            .or_default()
-                            .entry(id.to_string())
-                            .or_default()
-                            .extend(m.iter().cloned());
+                if let Some(map) = item.as_object_mut() {
+                    for rel in &relations {
+                        if let Some(Value::Array(m)) = map.remove(&format!("{rel}@delta")) {
+                            members
+                                .entry(rel.to_string())
+                                .or_default()
+                                .entry(id.clone())
+                                .or_default()
+                                .extend(m);
+                        }
                     }
-                }
-                let mut clean = item.clone();
-                if let Some(map) = clean.as_object_mut() {
                     map.retain(|k, _| !k.contains("@delta"));
                 }
                 // Graph may send only the changed properties: lay them over the old body.
-                let merged = match old {
-                    Some(old) => {
+                let merged = match (old, item) {
+                    (Some(old), Value::Object(changed)) => {
                         let mut body = Value::clone(&old.body);
-                        if let (Some(b), Some(c)) = (body.as_object_mut(), clean.as_object()) {
-                            for (k, v) in c {
+                        if let Some(b) = body.as_object_mut() {
+                            for (k, v) in changed {
                                 if !k.starts_with("@odata.") {
-                                    b.insert(k.clone(), v.clone());
+                                    b.insert(k, v);
                                 }
                             }
                         }
                         body
                     }
-                    None => clean,
+                    (Some(old), _) => Value::clone(&old.body),
+                    (None, item) => item,
                 };
-                let resource = kinds::parse_item_owned(row, None, merged)?;
+                let resource = kinds::parse_item(row, None, merged)?;
                 fp.add(&resource);
                 let old = match changes.get(&resource.id) {
                     Some(now) => now.as_ref(),
@@ -825,9 +800,6 @@ impl EntraProvider {
                     fp.remove(old);
                 }
                 changes.insert(resource.id.clone(), Some(resource));
-            }
-            if let Some(l) = body.get("@odata.deltaLink").and_then(Value::as_str) {
-                last = Some(l.to_string());
             }
         }
         let link =
@@ -847,11 +819,7 @@ impl EntraProvider {
         let kid = row.spec.id;
         let parents: BTreeSet<&str> = ctx.parents.iter().map(|p| p.id.as_str()).collect();
         // This kind's relationship out of the round's changes (the other kind takes its own).
-        let relation = if kid == "entra.group_owner" {
-            "owners"
-        } else {
-            "members"
-        };
+        let relation = kinds::relation(row);
         let pending = self.cursors.members.lock().ok().and_then(|mut s| {
             let md = s.as_mut()?;
             Some((
@@ -896,14 +864,14 @@ impl EntraProvider {
             } = copied;
             let mut changes: BTreeMap<String, Option<Resource>> = BTreeMap::new();
             let mut applied = false;
-            for (group, entries) in &pending_changes {
+            for (group, entries) in pending_changes {
                 if !parents.contains(group.as_str()) {
                     continue;
                 }
                 for e in entries {
                     applied = true;
-                    let member = kinds::parse_item(row, Some(group), e)?;
                     let removed = e.get("@removed").is_some();
+                    let member = kinds::parse_item(row, Some(&group), e)?;
                     if !removed {
                         fp.add(&member);
                     }
@@ -945,16 +913,19 @@ impl EntraProvider {
     /// boundaries taken from the first page so the ranges are about even.
     async fn list_users(&self) -> Result<(Vec<Resource>, delta::Fingerprint)> {
         let row = &kinds::USER;
-        let first = Self::first_request(row, row.path);
+        let first = Self::first_request(row, None);
         let body = self.read.send(first.clone()).await?.value()?;
-        if butterfly_core::http::paginate::odata_next(&body).is_none() {
-            let users = kinds::parse_page_owned(row, None, body)?;
+        let Some(next) = butterfly_core::http::paginate::odata_next(&body) else {
+            let users = table::parse_page(row, None, None, body)?;
             let fp = delta::Fingerprint::of(&users);
             return Ok((users, fp));
-        }
+        };
         // The bounds need only the names: the page is parsed into resources only if it is
         // kept (no ranges); otherwise the range listings read those users again.
-        let bounds = range_bounds(kinds::page_items(row, &body)?, USER_PARTITIONS);
+        let items = table::items_of(row, body)?;
+        let bounds = range_bounds(&items, USER_PARTITIONS);
+        // The first page again (its items and link), for a listing in one run.
+        let body = json!({"value": items, "@odata.nextLink": next});
         if bounds.is_empty() {
             return self
                 .collect_pages_tracked(row, None, first, Some(body), true)
@@ -977,7 +948,7 @@ impl EntraProvider {
         let lists: Result<Vec<(Vec<Resource>, delta::Fingerprint)>> =
             futures::stream::iter(filters)
                 .map(|f| {
-                    let req = Self::first_request(row, row.path).query("$filter", f);
+                    let req = Self::first_request(row, None).query("$filter", f);
                     self.collect_pages_tracked(row, None, req, None, true)
                 })
                 .buffer_unordered(USER_PARTITIONS)
@@ -1015,28 +986,6 @@ impl EntraProvider {
         Ok((all, fp))
     }
 
-    async fn probe_row(&self, row: &'static EntraKind) -> Result<Access> {
-        let mut req = Request::get(&kinds::list_path(row, None));
-        if let Listing::Collection { .. } = row.listing {
-            req = req.query("$top", 1);
-        }
-        match self.read.send(req).await {
-            Ok(_) => Ok(Access::Readable),
-            Err(e) => match e.kind() {
-                ErrorKind::Denied => Ok(Access::Denied {
-                    missing: row.permission.to_string(),
-                }),
-                ErrorKind::Unsupported => Ok(Access::Unsupported {
-                    reason: e.message().to_string(),
-                }),
-                ErrorKind::NotFound => Ok(Access::Unsupported {
-                    reason: "the endpoint does not exist in this tenant or cloud".into(),
-                }),
-                _ => Err(e.context(format!("probing {}", row.spec.id))),
-            },
-        }
-    }
-
     fn member_url(&self, id: &str) -> String {
         format!("{}/v1.0/directoryObjects/{id}", self.graph_root)
     }
@@ -1044,11 +993,6 @@ impl EntraProvider {
 
 /// Parallel listings of users in a large tenant.
 pub const USER_PARTITIONS: usize = 8;
-
-/// The group relationships a `groups/delta` round tracks (`$select`ed, answered as
-/// `members@delta` and `owners@delta`: "You can additionally track other changes like ownership
-/// ... by selecting any group relationship of type directoryObject collection").
-const GROUP_RELATIONS: [&str; 2] = ["members", "owners"];
 
 /// The most related objects Graph returns per parent with `$expand` on directory objects
 /// (Microsoft Graph known issues: "$expand ... returns a maximum of 20 objects"; there is no
@@ -1109,6 +1053,26 @@ fn inner_headers(headers: Option<&Value>) -> reqwest::header::HeaderMap {
     out
 }
 
+/// `$select` of a row's listing (its `select` column), if it has one.
+fn select_of(row: &EntraKind) -> Option<String> {
+    (!row.select.is_empty()).then(|| row.select.join(","))
+}
+
+/// The core table engine reads Entra rows through the read client; the row's `$select` goes
+/// with the listing.
+impl TableSource<EntraKind> for EntraProvider {
+    fn http(&self) -> &HttpClient {
+        &self.read
+    }
+
+    fn decorate(&self, row: &EntraKind, req: Request) -> Request {
+        match select_of(row) {
+            Some(select) => req.query("$select", select),
+            None => req,
+        }
+    }
+}
+
 fn row(kind: &dyn ResourceKind) -> Result<&'static EntraKind> {
     kinds::row_of(kind.id())
         .ok_or_else(|| Error::config(format!("{} is not an Entra kind", kind.id())))
@@ -1133,29 +1097,24 @@ impl Provider for EntraProvider {
         }
     }
 
+    /// The core probe: one small request per top-level kind, sub-kinds answering like their
+    /// parent. A sub-kind asked for without its parent still answers like it: the parent is
+    /// probed too, and reported only if asked for.
     async fn probe(&self, kinds: &[KindRef]) -> Result<AccessReport> {
-        let mut report = AccessReport::default();
-        let rows: Vec<&'static EntraKind> =
+        let mut rows: Vec<&'static EntraKind> =
             kinds.iter().filter_map(|k| kinds::row_of(k.id())).collect();
-        for r in rows.iter().filter(|r| r.spec.parent.is_none()) {
-            let access = self.probe_row(r).await?;
-            report.kinds.insert(r.spec.id.to_string(), access);
+        let asked: BTreeSet<&str> = rows.iter().map(|r| r.spec.id).collect();
+        let mut i = 0;
+        while let Some(r) = rows.get(i) {
+            if let Some(parent) = r.spec.parent.and_then(kinds::row_of)
+                && !rows.iter().any(|r| r.spec.id == parent.spec.id)
+            {
+                rows.push(parent);
+            }
+            i += 1;
         }
-        // Sub-resources are read with their parent's permission: they answer like it.
-        for r in rows.iter().filter(|r| r.spec.parent.is_some()) {
-            let parent = r.spec.parent.unwrap_or_default();
-            let access = match report.kinds.get(parent) {
-                Some(Access::Denied { .. }) => Access::Denied {
-                    missing: r.permission.to_string(),
-                },
-                Some(other) => other.clone(),
-                None => match kinds::row_of(parent) {
-                    Some(p) => self.probe_row(p).await?,
-                    None => Access::Readable,
-                },
-            };
-            report.kinds.insert(r.spec.id.to_string(), access);
-        }
+        let mut report = table::probe(self, &rows).await?;
+        report.kinds.retain(|id, _| asked.contains(id.as_str()));
         Ok(report)
     }
 
@@ -1318,6 +1277,7 @@ fn writable(row: &EntraKind, body: &Value, creating: bool) -> Value {
         map.remove(*f);
     }
     map.retain(|k, _| !k.starts_with("@odata.") || k == "@odata.type");
+    // Exception: what Graph accepts in a create or update body differs per kind (restore only).
     match row.spec.id {
         "entra.user" => {
             map.remove("@odata.type");
@@ -1432,6 +1392,8 @@ impl Restorer for EntraProvider {
         resource: &Resource,
     ) -> std::result::Result<(), CannotRestore> {
         let body = &resource.body;
+        // Exception: objects synchronised from on-premises and non-principal members cannot be
+        // written to Graph, whatever the row's write column says.
         match kind.id() {
             "entra.user" | "entra.group" if body["onPremisesSyncEnabled"] == json!(true) => {
                 Err(CannotRestore(
@@ -1458,7 +1420,7 @@ impl Restorer for EntraProvider {
 
     async fn create(&self, kind: &dyn ResourceKind, resource: &Resource) -> Result<String> {
         let row = row(kind)?;
-        let path = kinds::list_path(row, resource.parent_id.as_deref());
+        let path = table::list_path(row, resource.parent_id.as_deref(), None);
         match row.write {
             Write::Ref => {
                 let member = member_of(&resource.body)
@@ -1480,13 +1442,11 @@ impl Restorer for EntraProvider {
                     .send(Request::post(&path, writable(row, &resource.body, true)))
                     .await?
                     .value()?;
-                let own = created
-                    .get(row.id_field)
-                    .and_then(Value::as_str)
+                let own = table::item_id(&row.list, &created)
                     .ok_or_else(|| Error::invalid_data("the created object has no id"))?;
                 Ok(match &resource.parent_id {
                     Some(p) => format!("{p}/{own}"),
-                    None => own.to_string(),
+                    None => own,
                 })
             }
             Write::None => Err(Error::new(
@@ -1509,7 +1469,7 @@ impl Restorer for EntraProvider {
                 format!("{} cannot be updated", row.spec.id),
             ));
         }
-        let path = kinds::list_path(row, resource.parent_id.as_deref());
+        let path = table::list_path(row, resource.parent_id.as_deref(), None);
         let own = target_id.rsplit('/').next().unwrap_or(target_id);
         self.write
             .send(Request::patch(
@@ -1537,7 +1497,7 @@ mod tests {
                 kinds::parse_item(
                     &kinds::USER,
                     None,
-                    &json!({"id": format!("u{i}"), "userPrincipalName": name}),
+                    json!({"id": format!("u{i}"), "userPrincipalName": name}),
                 )
                 .unwrap()
             })
@@ -1564,7 +1524,7 @@ mod tests {
         });
         let resources = bodies
             .iter()
-            .map(|b| kinds::parse_item(kind, None, b).unwrap())
+            .map(|b| kinds::parse_item(kind, None, b.clone()).unwrap())
             .collect();
         s.insert_kind(kind.spec.id, KindOutcome::Complete, resources);
         s

@@ -562,7 +562,8 @@ impl Harness for EntraHarness {
         let spec = setup.spec(250, 7, |k| {
             butterfly_entra::kinds::row_of(k)
                 .unwrap()
-                .permission
+                .list
+                .access
                 .to_string()
         });
         let fake = RunningEntra::start(spec).await.unwrap();

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use butterfly_core::ErrorKind;
-use butterfly_entra::kinds::{self, EntraKind, Listing};
+use butterfly_core::table::{self, Items};
+use butterfly_entra::kinds::{self, EntraKind};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
@@ -32,7 +33,7 @@ fn row_for(path: &str) -> Option<Match> {
     let path = path.strip_prefix("/v1.0/")?;
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     for row in kinds::ROWS.iter().copied() {
-        let t: Vec<&str> = row.path.split('/').collect();
+        let t: Vec<&str> = row.list.path.split('/').collect();
         let matches = |n: usize| -> Option<Option<String>> {
             let mut parent = None;
             for (a, b) in t.iter().zip(&segs[..n]) {
@@ -50,7 +51,7 @@ fn row_for(path: &str) -> Option<Match> {
             }
         } else if t.len() + 1 == segs.len()
             && row.spec.parent.is_none()
-            && matches!(row.listing, Listing::Collection { .. })
+            && row.list.items != Items::Singleton
             && kinds::is_guid(segs[t.len()])
             && matches(t.len()).is_some()
         {
@@ -136,8 +137,8 @@ fn recorded_bodies_decode_through_the_client() {
                 continue;
             };
             let result = match &m {
-                Match::List(row, parent) => kinds::parse_page(row, parent.as_deref(), &body),
-                Match::Item(row) => kinds::parse_item(row, None, &body).map(|r| vec![r]),
+                Match::List(row, parent) => table::parse_page(*row, parent.as_deref(), None, body),
+                Match::Item(row) => kinds::parse_item(row, None, body).map(|r| vec![r]),
             };
             let row = match m {
                 Match::List(r, _) | Match::Item(r) => r,
@@ -189,7 +190,7 @@ fn recorded_members_are_typed_directory_objects() {
                 continue;
             };
             let body: Value = serde_json::from_str(&i.body).unwrap();
-            for r in kinds::parse_page(row, parent.as_deref(), &body).unwrap() {
+            for r in table::parse_page(row, parent.as_deref(), None, body).unwrap() {
                 assert_eq!(r.references.len(), 1, "{:?}", r.body);
                 assert!(r.id.starts_with(parent.as_deref().unwrap()));
                 typed += 1;
