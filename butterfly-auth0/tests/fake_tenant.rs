@@ -1,14 +1,13 @@
 //! End to end against the fake Auth0 tenant: the shared behaviour suite, every kind, users
 //! beyond 1,000 through the export job, the access probe, and refused configurations.
 
-use async_trait::async_trait;
 use butterfly_auth0::{Auth0Auth, Auth0Config, Auth0Provider};
 use butterfly_core::backup::{self, BackupOptions};
 use butterfly_core::provider::Access;
 use butterfly_core::snapshot::KindOutcome;
 use butterfly_core::{ErrorKind, Provider};
 use butterfly_testkit::auth0::{Auth0Options, Auth0TenantSpec, FakeAuth0};
-use butterfly_testkit::behaviour::{self, Harness, Running, Setup};
+use butterfly_testkit::behaviour::{self, Running, TableHarness};
 use butterfly_testkit::fake::{Fault, FaultRule};
 use butterfly_testkit::tenants::RunningAuth0;
 use secrecy::SecretString;
@@ -20,35 +19,23 @@ fn spec(users: usize) -> Auth0TenantSpec {
     Auth0TenantSpec { users, seed: 7 }
 }
 
-struct Auth0Harness;
-
-#[async_trait]
-impl Harness for Auth0Harness {
-    async fn start(&self, setup: Setup) -> Running {
-        let spec = setup.spec(60, 7, |k| {
-            butterfly_auth0::kinds::row_of(k)
-                .unwrap()
-                .list
-                .access
-                .to_string()
-        });
-        let fake = RunningAuth0::start(spec).await.unwrap();
-        Running {
-            provider: Box::new(provider(fake.fake())),
-            fake: Box::new(fake),
-        }
-    }
-    fn withheld_kind(&self) -> &str {
-        "auth0.client_grant"
-    }
-    fn withheld_scope(&self) -> &str {
-        "read:client_grants"
-    }
-}
-
 #[tokio::test]
 async fn behaviour_suite() {
-    behaviour::run_all(&Auth0Harness).await;
+    behaviour::run_all(&TableHarness {
+        table: butterfly_auth0::kinds::TABLE,
+        users: 60,
+        withheld_kind: "auth0.client_grant",
+        start: |spec| {
+            Box::pin(async move {
+                let fake = RunningAuth0::start(spec).await.unwrap();
+                Running {
+                    provider: Box::new(provider(fake.fake())),
+                    fake: Box::new(fake),
+                }
+            })
+        },
+    })
+    .await;
 }
 
 #[tokio::test]
