@@ -16,3 +16,8 @@ fn the_kind_table_is_consistent() {
             .any(|r| r.spec.id == id && !matches!(r.write, Write::None))
     });
 }
+
+#[test]
+fn the_listing_columns_are_consistent() {
+    butterfly_testkit::assert_list_specs_consistent("entra", butterfly_entra::kinds::TABLE);
+}

@@ -6,13 +6,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use butterfly_core::backup::{self, BackupOptions};
 use butterfly_core::provider::Access;
 use butterfly_core::snapshot::KindOutcome;
 use butterfly_core::{ErrorKind, Provider};
 use butterfly_entra::{EXPAND_LIMIT, EntraAuth, EntraConfig, EntraProvider};
-use butterfly_testkit::behaviour::{self, Harness, Running, Setup};
+use butterfly_testkit::behaviour::{self, Running, TableHarness};
 use butterfly_testkit::entra::{EntraOptions, EntraTenantSpec, FakeEntra, LONG_RELATIONS_FROM};
 use butterfly_testkit::fake::{Fault, FaultRule};
 use butterfly_testkit::tenants::RunningEntra;
@@ -554,35 +553,23 @@ fn hash(s: &butterfly_core::Snapshot) -> String {
     s.encode().unwrap().manifest.content_sha256
 }
 
-struct EntraHarness;
-
-#[async_trait]
-impl Harness for EntraHarness {
-    async fn start(&self, setup: Setup) -> Running {
-        let spec = setup.spec(250, 7, |k| {
-            butterfly_entra::kinds::row_of(k)
-                .unwrap()
-                .list
-                .access
-                .to_string()
-        });
-        let fake = RunningEntra::start(spec).await.unwrap();
-        Running {
-            provider: Box::new(certificate(fake.fake())),
-            fake: Box::new(fake),
-        }
-    }
-    fn withheld_kind(&self) -> &str {
-        "entra.conditional_access_policy"
-    }
-    fn withheld_scope(&self) -> &str {
-        "Policy.Read.All"
-    }
-}
-
 #[tokio::test]
 async fn behaviour_suite() {
-    behaviour::run_all(&EntraHarness).await;
+    behaviour::run_all(&TableHarness {
+        table: butterfly_entra::kinds::TABLE,
+        users: 250,
+        withheld_kind: "entra.conditional_access_policy",
+        start: |spec| {
+            Box::pin(async move {
+                let fake = RunningEntra::start(spec).await.unwrap();
+                Running {
+                    provider: Box::new(certificate(fake.fake())),
+                    fake: Box::new(fake),
+                }
+            })
+        },
+    })
+    .await;
 }
 
 #[tokio::test]
