@@ -7,9 +7,8 @@ use butterfly_core::provider::Access;
 use butterfly_core::snapshot::KindOutcome;
 use butterfly_core::{ErrorKind, Provider};
 use butterfly_testkit::auth0::{Auth0Options, Auth0TenantSpec, FakeAuth0};
-use butterfly_testkit::behaviour::{self, Running, TableHarness};
+use butterfly_testkit::behaviour::{self, TableHarness};
 use butterfly_testkit::fake::{Fault, FaultRule};
-use butterfly_testkit::tenants::RunningAuth0;
 use secrecy::SecretString;
 
 mod common;
@@ -21,19 +20,11 @@ fn spec(users: usize) -> Auth0TenantSpec {
 
 #[tokio::test]
 async fn behaviour_suite() {
-    behaviour::run_all(&TableHarness {
+    behaviour::run_all(&TableHarness::<FakeAuth0> {
         table: butterfly_auth0::kinds::TABLE,
         users: 60,
         withheld_kind: "auth0.client_grant",
-        start: |spec| {
-            Box::pin(async move {
-                let fake = RunningAuth0::start(spec).await.unwrap();
-                Running {
-                    provider: Box::new(provider(fake.fake())),
-                    fake: Box::new(fake),
-                }
-            })
-        },
+        provider: |fake| Box::new(provider(fake)),
     })
     .await;
 }

@@ -11,10 +11,9 @@ use butterfly_core::provider::Access;
 use butterfly_core::snapshot::KindOutcome;
 use butterfly_core::{ErrorKind, Provider};
 use butterfly_entra::{EXPAND_LIMIT, EntraAuth, EntraConfig, EntraProvider};
-use butterfly_testkit::behaviour::{self, Running, TableHarness};
+use butterfly_testkit::behaviour::{self, TableHarness};
 use butterfly_testkit::entra::{EntraOptions, EntraTenantSpec, FakeEntra, LONG_RELATIONS_FROM};
 use butterfly_testkit::fake::{Fault, FaultRule};
-use butterfly_testkit::tenants::RunningEntra;
 use secrecy::SecretString;
 use serde_json::json;
 
@@ -555,19 +554,11 @@ fn hash(s: &butterfly_core::Snapshot) -> String {
 
 #[tokio::test]
 async fn behaviour_suite() {
-    behaviour::run_all(&TableHarness {
+    behaviour::run_all(&TableHarness::<FakeEntra> {
         table: butterfly_entra::kinds::TABLE,
         users: 250,
         withheld_kind: "entra.conditional_access_policy",
-        start: |spec| {
-            Box::pin(async move {
-                let fake = RunningEntra::start(spec).await.unwrap();
-                Running {
-                    provider: Box::new(certificate(fake.fake())),
-                    fake: Box::new(fake),
-                }
-            })
-        },
+        provider: |fake| Box::new(certificate(fake)),
     })
     .await;
 }

@@ -7,10 +7,9 @@ use butterfly_core::provider::Access;
 use butterfly_core::snapshot::KindOutcome;
 use butterfly_core::{ErrorKind, Provider};
 use butterfly_okta::{OktaAuth, OktaConfig, OktaProvider};
-use butterfly_testkit::behaviour::{self, Running, TableHarness};
+use butterfly_testkit::behaviour::{self, TableHarness};
 use butterfly_testkit::fake::{Fault, FaultRule};
 use butterfly_testkit::okta::{FakeOkta, OktaOptions, OktaOrgSpec};
-use butterfly_testkit::tenants::RunningOkta;
 use secrecy::SecretString;
 
 mod common;
@@ -187,19 +186,11 @@ async fn bad_credentials_and_urls_are_typed_errors() {
 
 #[tokio::test]
 async fn behaviour_suite() {
-    behaviour::run_all(&TableHarness {
+    behaviour::run_all(&TableHarness::<FakeOkta> {
         table: butterfly_okta::kinds::TABLE,
         users: 250,
         withheld_kind: "okta.group",
-        start: |spec| {
-            Box::pin(async move {
-                let fake = RunningOkta::start(spec).await.unwrap();
-                Running {
-                    provider: Box::new(jwt(fake.fake())),
-                    fake: Box::new(fake),
-                }
-            })
-        },
+        provider: |fake| Box::new(jwt(fake)),
     })
     .await;
 }

@@ -38,9 +38,8 @@ use butterfly_core::snapshot::KindOutcome;
 use butterfly_core::store::{FsStore, StoreExt};
 use butterfly_core::table::TableKind;
 use butterfly_core::{Provider, Snapshot};
-use futures::future::BoxFuture;
 
-use crate::tenants::{FakeSpec, Faults, Incident, RunningFake};
+use crate::tenants::{FakeSpec, Faults, Incident, ProviderFake, RunningFake, Served};
 
 /// How the fake tenant should behave for one part of the suite.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -87,42 +86,37 @@ pub trait Harness: Send + Sync {
     fn withheld_scope(&self) -> &str;
 }
 
-/// A [`Harness`] from a provider's kind table: the withheld scope is the table row's
-/// [`access`](butterfly_core::table::ListSpec::access), so a provider supplies only how to start
-/// its fake and the provider.
+/// A [`Harness`] from a provider's kind table and its fake: the withheld scope is the table
+/// row's [`access`](butterfly_core::table::ListSpec::access), and the fake is served from the
+/// [`tenants`](crate::tenants) machinery, so a provider supplies only how to point itself at
+/// the fake.
 ///
 /// ```no_run
-/// use butterfly_testkit::behaviour::{self, Running, TableHarness};
-/// use butterfly_testkit::tenants::RunningOkta;
+/// use butterfly_testkit::behaviour::{self, TableHarness};
+/// use butterfly_testkit::okta::FakeOkta;
 ///
-/// # async fn suite(table: &'static [&'static dyn butterfly_core::table::TableKind], provider: fn(&butterfly_testkit::okta::FakeOkta) -> Box<dyn butterfly_core::Provider>) {
-/// behaviour::run_all(&TableHarness {
+/// # async fn suite(table: &'static [&'static dyn butterfly_core::table::TableKind], provider: fn(&FakeOkta) -> Box<dyn butterfly_core::Provider>) {
+/// behaviour::run_all(&TableHarness::<FakeOkta> {
 ///     table, // butterfly_okta::kinds::TABLE
 ///     users: 250,
 ///     withheld_kind: "okta.group",
-///     start: |spec| {
-///         Box::pin(async move {
-///             let fake = RunningOkta::start(spec).await.unwrap();
-///             # let provider: fn(&butterfly_testkit::okta::FakeOkta) -> Box<dyn butterfly_core::Provider> = |_| unimplemented!();
-///             Running { provider: provider(fake.fake()), fake: Box::new(fake) }
-///         })
-///     },
+///     provider, // |fake| Box::new(OktaProvider::new(…fake.base_url()…).unwrap())
 /// })
 /// .await;
 /// # }
 /// ```
-pub struct TableHarness {
+pub struct TableHarness<F> {
     /// The provider's table rows (its `kinds::TABLE`).
     pub table: &'static [&'static dyn TableKind],
     /// Users of the generated tenant (seed 7).
     pub users: usize,
     /// The kind whose scope the withholding check removes (a kind every tenant has).
     pub withheld_kind: &'static str,
-    /// Starts the fake from its spec and points a provider at it.
-    pub start: fn(FakeSpec) -> BoxFuture<'static, Running>,
+    /// Builds the provider under test, pointed at the fake.
+    pub provider: fn(&F) -> Box<dyn Provider>,
 }
 
-impl TableHarness {
+impl<F> TableHarness<F> {
     fn access_of(&self, kind: &str) -> &'static str {
         self.table
             .iter()
@@ -133,10 +127,14 @@ impl TableHarness {
 }
 
 #[async_trait]
-impl Harness for TableHarness {
+impl<F: ProviderFake> Harness for TableHarness<F> {
     async fn start(&self, setup: Setup) -> Running {
         let spec = setup.spec(self.users, 7, |k| self.access_of(k).to_string());
-        (self.start)(spec).await
+        let served = Served::<F>::start(spec).await.expect("the fake serves");
+        Running {
+            provider: (self.provider)(served.fake()),
+            fake: Box::new(served),
+        }
     }
     fn withheld_kind(&self) -> &str {
         self.withheld_kind
