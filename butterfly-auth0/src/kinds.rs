@@ -83,6 +83,14 @@ impl HasKindSpec for Auth0Kind {
     fn spec(&self) -> &KindSpec {
         &self.spec
     }
+    /// Restorable exactly when the write column can write it.
+    fn restorability(&self) -> RestoreSupport {
+        butterfly_core::kind::restorability(
+            self.write != Write::None,
+            self.spec.restore,
+            "read-only in the Management API",
+        )
+    }
 }
 
 impl TableKind for Auth0Kind {

@@ -328,6 +328,28 @@ impl KindSpec {
 pub trait HasKindSpec: Send + Sync + fmt::Debug {
     /// The descriptor.
     fn spec(&self) -> &KindSpec;
+    /// Whether and how the kind can be restored ([`ResourceKind::restore_support`]); by
+    /// default the spec's column. A provider row with a write column derives it from that
+    /// column with [`restorability`], so whether a kind is restorable is declared once.
+    fn restorability(&self) -> RestoreSupport {
+        self.spec().restore
+    }
+}
+
+/// Restore support derived from a row's write column: a row that cannot be written is not
+/// restorable (with the spec's reason when it gives one, else `read_only`); a row that can is
+/// restorable in the mode its spec declares (create and update unless narrowed). A writable row
+/// whose spec says `None` keeps `None`, so the contradiction shows in the table check.
+pub const fn restorability(
+    writes: bool,
+    declared: RestoreSupport,
+    read_only: &'static str,
+) -> RestoreSupport {
+    match (writes, declared) {
+        (false, RestoreSupport::None { reason }) => RestoreSupport::None { reason },
+        (false, _) => RestoreSupport::None { reason: read_only },
+        (true, mode) => mode,
+    }
 }
 
 impl HasKindSpec for KindSpec {
@@ -368,7 +390,7 @@ impl<T: HasKindSpec> ResourceKind for T {
         self.spec().array_keys
     }
     fn restore_support(&self) -> RestoreSupport {
-        self.spec().restore
+        self.restorability()
     }
     fn restore_note(&self) -> Option<&str> {
         self.spec().restore_note
@@ -479,6 +501,22 @@ mod tests {
         assert_eq!(refs.len(), 2);
         assert_eq!(refs[0].pointer, "/actions/assignUserToGroups/groupIds/0");
         assert_eq!(refs[1].id, "g2");
+    }
+
+    #[test]
+    fn restorability_follows_the_write_column() {
+        let none = RestoreSupport::None { reason: "no API" };
+        assert_eq!(
+            restorability(false, RestoreSupport::CreateAndUpdate, "read-only"),
+            RestoreSupport::None { reason: "read-only" }
+        );
+        assert_eq!(restorability(false, none, "read-only"), none);
+        assert_eq!(
+            restorability(true, RestoreSupport::UpdateOnly, "read-only"),
+            RestoreSupport::UpdateOnly
+        );
+        // A contradiction stays visible for the table check.
+        assert_eq!(restorability(true, none, "read-only"), none);
     }
 
     #[test]

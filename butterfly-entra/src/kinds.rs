@@ -110,8 +110,9 @@ impl ResourceKind for EntraKind {
     fn structural_fields(&self) -> &[&str] {
         self.spec.structural_fields
     }
+    /// Restorable exactly when the write column can write it.
     fn restore_support(&self) -> RestoreSupport {
-        self.spec.restore
+        butterfly_core::kind::restorability(self.write != Write::None, self.spec.restore, READ_ONLY)
     }
     fn restore_note(&self) -> Option<&str> {
         self.spec.restore_note
@@ -142,9 +143,8 @@ pub fn is_guid(s: &str) -> bool {
         })
 }
 
-const READ_ONLY: RestoreSupport = RestoreSupport::None {
-    reason: "butterfly does not restore this kind yet: re-apply it from the diff",
-};
+/// Why a kind without a write column is not restored.
+const READ_ONLY: &str = "butterfly does not restore this kind yet: re-apply it from the diff";
 const VOLATILE: &[&str] = &[
     "/createdDateTime",
     "/modifiedDateTime",
@@ -155,7 +155,6 @@ const VOLATILE: &[&str] = &[
 const fn spec(id: &'static str, name: &'static str, category: Category) -> KindSpec {
     KindSpec {
         volatile_fields: VOLATILE,
-        restore: READ_ONLY,
         ..KindSpec::new(id, name, category)
     }
 }

@@ -11,7 +11,7 @@
 
 use butterfly_core::ErrorKind;
 use butterfly_core::kind::{
-    Category, HasKindSpec, KindSpec, ReferenceField, RestoreSupport, SecretField,
+    Category, HasKindSpec, KindSpec, ReferenceField, RestoreSupport, SecretField, restorability,
 };
 use butterfly_core::table::{Items, ListSpec, Paging, TableKind};
 
@@ -52,6 +52,14 @@ impl HasKindSpec for OktaKind {
     fn spec(&self) -> &KindSpec {
         &self.spec
     }
+    /// Restorable exactly when the write column can write it.
+    fn restorability(&self) -> RestoreSupport {
+        restorability(
+            self.write != Write::None,
+            self.spec.restore,
+            "read-only in the Management API",
+        )
+    }
 }
 
 impl TableKind for OktaKind {
@@ -61,9 +69,6 @@ impl TableKind for OktaKind {
 }
 
 const VOLATILE: &[&str] = &["/_links", "/_embedded", "/created", "/lastUpdated"];
-const READ_ONLY: RestoreSupport = RestoreSupport::None {
-    reason: "read-only in the Management API",
-};
 
 const fn row(spec: KindSpec, list: ListSpec, bucket: &'static str) -> OktaKind {
     OktaKind {
@@ -83,7 +88,6 @@ const fn list(path: &'static str, scope: &'static str) -> ListSpec {
 const fn spec(id: &'static str, name: &'static str, category: Category) -> KindSpec {
     KindSpec {
         volatile_fields: VOLATILE,
-        restore: READ_ONLY,
         ..KindSpec::new(id, name, category)
     }
 }

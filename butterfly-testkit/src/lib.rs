@@ -107,8 +107,10 @@ pub fn assert_settings_declared(
 /// - kind ids are unique and start with `{provider}.`;
 /// - parents, dependencies and reference targets are kinds of the table, without cycles;
 /// - every field pointer (natural key, secret, volatile, reference) is a JSON Pointer;
-/// - restorability is declared once: a kind the provider can write (`writable`, read from its
-///   own row's write column) is exactly a kind whose [`RestoreSupport`] is not `None`.
+/// - restorability is declared once, by the row's write column (`writable`): the kinds whose
+///   [`RestoreSupport`] is not `None` are exactly the kinds the provider can write (rows derive
+///   it with [`butterfly_core::kind::restorability`]; a writable row whose spec still says
+///   `None` is caught here).
 ///
 /// [`RestoreSupport`]: butterfly_core::RestoreSupport
 pub fn assert_kind_table_consistent(
