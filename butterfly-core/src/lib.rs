@@ -7,10 +7,12 @@
 //! | module | what it does |
 //! |---|---|
 //! | [`kind`] | resource kinds as table rows: natural keys, dependencies, secret, volatile and reference fields |
+//! | [`table`] | how a kind is listed, as columns (path template, items, paging, id field, scope, per-parent reads), and the one engine that fetches and probes every provider's table |
+//! | [`registry`] | provider descriptors: name, settings, kinds, severity rules, build from env or TOML |
 //! | [`snapshot`] | canonical JSON (RFC 8785), SHA-256 per resource, content-defined chunks addressed by blake3 |
 //! | [`backup`] | the orchestrator: bounded concurrent kinds, parents before children, redaction, progress events |
 //! | [`diff`] | field-level changes between snapshots with severity rules |
-//! | [`restore`] | the dry-run plan, its execution with a ledger, id remapping and verification |
+//! | [`restore`] | the restore contract, the dry-run plan, its execution with a ledger, id remapping and verification |
 //! | [`store`] | the filesystem store (the embedded default) and an in-memory store |
 //! | [`http`] | the HTTP stack shared by providers: auth, rate limits, retries, pagination |
 //! | [`redact`] | secret placeholders |
