@@ -15,6 +15,9 @@
 //!   token endpoint (secret or certificate assertion), per-route permissions, skiptoken paging,
 //!   `$select`/`$filter`, users and groups delta, `$batch`, resource-unit throttling, writes
 //!   with Graph's cascades and secret sentinels.
+//! - [`ping`]: a fake PingOne environment (Platform API v1) generated from a seed: the worker
+//!   app's token endpoint, admin roles per collection, HAL paging with cursors, writes with
+//!   required-field checks, PingOne's rate limits with `Retry-After`, and secret sentinels.
 //! - [`tenants`]: the fake tenants as a registry of descriptors (options, start), each started
 //!   fake giving its client settings and performing the incident it declares.
 //! - [`behaviour`]: the behaviour suite every provider runs against its fake tenant.
@@ -47,6 +50,7 @@ pub mod entra;
 pub mod fake;
 pub mod fixtures;
 pub mod okta;
+pub mod ping;
 pub mod store_suite;
 pub mod synthetic;
 pub mod tenants;
