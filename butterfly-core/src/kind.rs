@@ -508,7 +508,9 @@ mod tests {
         let none = RestoreSupport::None { reason: "no API" };
         assert_eq!(
             restorability(false, RestoreSupport::CreateAndUpdate, "read-only"),
-            RestoreSupport::None { reason: "read-only" }
+            RestoreSupport::None {
+                reason: "read-only"
+            }
         );
         assert_eq!(restorability(false, none, "read-only"), none);
         assert_eq!(

@@ -25,13 +25,8 @@
 //!   its parent, with its own scope named when denied.
 //!
 //! ```
-//! use butterfly_core::kind::{Category, HasKindSpec, KindSpec};
-//! use butterfly_core::table::{Items, ListSpec, Paging, TableKind};
-//!
-//! #[derive(Debug)]
-//! struct Row { spec: KindSpec, list: ListSpec }
-//! impl HasKindSpec for Row { fn spec(&self) -> &KindSpec { &self.spec } }
-//! impl TableKind for Row { fn list_spec(&self) -> &ListSpec { &self.list } }
+//! use butterfly_core::kind::{Category, KindSpec};
+//! use butterfly_core::table::{Items, ListSpec, Paging, Row};
 //!
 //! static GROUP: Row = Row {
 //!     spec: KindSpec::new("demo.group", "Groups", Category::Directory),
@@ -355,6 +350,28 @@ impl ListSpec {
 pub trait TableKind: ResourceKind + 'static {
     /// How the kind is listed.
     fn list_spec(&self) -> &ListSpec;
+}
+
+/// A table row with no provider columns: a kind descriptor and its listing. Read-only kinds
+/// of a provider that writes nothing (1Password Connect) need no more.
+#[derive(Debug, Clone, Copy)]
+pub struct Row {
+    /// The core descriptor.
+    pub spec: crate::kind::KindSpec,
+    /// How it is listed.
+    pub list: ListSpec,
+}
+
+impl crate::kind::HasKindSpec for Row {
+    fn spec(&self) -> &crate::kind::KindSpec {
+        &self.spec
+    }
+}
+
+impl TableKind for Row {
+    fn list_spec(&self) -> &ListSpec {
+        &self.list
+    }
 }
 
 /// Declares a provider's kind table: `kind_table!(RowType: ROW_A, ROW_B, …)` defines
@@ -904,24 +921,8 @@ fn inherited_access<K: TableKind>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kind::{Category, HasKindSpec, KindSpec};
+    use crate::kind::{Category, KindSpec};
     use serde_json::json;
-
-    #[derive(Debug)]
-    struct Row {
-        spec: KindSpec,
-        list: ListSpec,
-    }
-    impl HasKindSpec for Row {
-        fn spec(&self) -> &KindSpec {
-            &self.spec
-        }
-    }
-    impl TableKind for Row {
-        fn list_spec(&self) -> &ListSpec {
-            &self.list
-        }
-    }
 
     static SETTINGS: Row = Row {
         spec: KindSpec::new("t.org_settings", "Settings", Category::Settings),

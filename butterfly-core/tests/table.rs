@@ -13,26 +13,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use butterfly_core::http::{HttpClient, RetryConfig};
-use butterfly_core::kind::{Category, HasKindSpec, KindSpec};
-use butterfly_core::table::{self, ListSpec, Paging, TableKind, TableSource};
+use butterfly_core::kind::{Category, KindSpec};
+use butterfly_core::table::{self, ListSpec, Paging, Row, TableSource};
 use butterfly_core::{Access, ErrorKind, FetchContext, Resource};
 use serde_json::{Value, json};
-
-#[derive(Debug)]
-struct Row {
-    spec: KindSpec,
-    list: ListSpec,
-}
-impl HasKindSpec for Row {
-    fn spec(&self) -> &KindSpec {
-        &self.spec
-    }
-}
-impl TableKind for Row {
-    fn list_spec(&self) -> &ListSpec {
-        &self.list
-    }
-}
 
 static GROUP: Row = Row {
     spec: KindSpec::new("t.group", "Groups", Category::Directory),

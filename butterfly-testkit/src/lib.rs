@@ -262,21 +262,7 @@ mod table_tests {
         super::assert_kind_table_consistent("t", TABLE, |_| false);
     }
 
-    #[derive(Debug)]
-    struct Row {
-        spec: KindSpec,
-        list: butterfly_core::table::ListSpec,
-    }
-    impl butterfly_core::kind::HasKindSpec for Row {
-        fn spec(&self) -> &KindSpec {
-            &self.spec
-        }
-    }
-    impl butterfly_core::table::TableKind for Row {
-        fn list_spec(&self) -> &butterfly_core::table::ListSpec {
-            &self.list
-        }
-    }
+    use butterfly_core::table::Row;
 
     #[test]
     #[should_panic(expected = "t.member: a sub-resource whose path api/members has no {0}")]
