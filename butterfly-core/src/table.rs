@@ -543,7 +543,7 @@ pub fn parse_page(
             None => parent_id.map(str::to_string),
         };
         let Value::Object(mut map) = item else {
-            unreachable!("checked above")
+            return Err(shape_error(row, "an item is not a JSON object"));
         };
         if !spec.keep_only.is_empty() {
             map.retain(|k, _| spec.keep_only.contains(&k.as_str()));
