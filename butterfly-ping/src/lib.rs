@@ -1,7 +1,448 @@
 //! # butterfly-ping
 //!
-//! PingOne provider for butterfly.
+//! The PingOne Platform API provider for butterfly: backs up one environment's every kind in
+//! the [kinds table](kinds) (the environment, populations, users (never a password), groups
+//! with their memberships and nesting, admin role assignments, schemas and attributes,
+//! applications with their sign-on policy assignments, role assignments, attribute mappings
+//! and grants, resources with scopes and attributes, sign-on policies and their actions,
+//! password policies, identity providers and their attributes, branding, themes, notification
+//! policies, custom and email domains, certificates and keys (metadata only), gateways,
+//! agreements and languages, MFA device and FIDO2 policies, MFA settings, risk policy sets and
+//! predictors, Authorize API servers), answers the access probe, and restores through the core
+//! engine.
 //!
-//! **Status: not built yet.** This crate is a placeholder in the workspace so the crate map
-//! is complete; it exports nothing. It will hold the PingOne Platform API client and its kinds table (populations, users, groups, applications, sign-on policies, identity providers, branding) with restore through the core engine.
+//! Every kind is read by the core table engine ([`butterfly_core::table`]) from its row: HAL
+//! answers (`_embedded.<member>`) followed through `_links.next.href`. Credentials are a
+//! worker application's client id and secret (client credentials grant at
+//! `https://auth.pingone.<region>/<environmentId>/as/token`); the admin roles the worker app
+//! holds decide what it reads, and the access probe names the missing role.
+//!
+//! Rate limits: PingOne rejects requests over its limits with 429 `REQUEST_LIMITED` and a
+//! `Retry-After` header in seconds
+//! (<https://developer.pingidentity.com/pingone-api/platform/rate-limiting.html>); the
+//! configuration endpoints form one group of 600 requests a minute
+//! (<https://developer.pingidentity.com/pingone-api/platform/rate-limiting/base-rate-limits.html>),
+//! and a source address may send 100 a second
+//! (<https://docs.pingidentity.com/pingone/getting_started_with_pingone/p1_platform_limits.html>).
+//! The client spreads requests over a `config` bucket (600 a minute) and a `directory` bucket
+//! for users, groups and populations (6,000 a minute), and uses half of each by default.
+//!
+//! ```no_run
+//! use butterfly_core::backup::{self, BackupOptions};
+//! use butterfly_core::store::{FsStore, StoreExt};
+//! use butterfly_ping::{PingConfig, PingProvider};
+//!
+//! # async fn run() -> butterfly_core::Result<()> {
+//! // PINGONE_ENVIRONMENT_ID, PINGONE_CLIENT_ID, PINGONE_CLIENT_SECRET, PINGONE_REGION
+//! let ping = PingProvider::new(PingConfig::from_env()?)?;
+//! let store = FsStore::open_default()?;
+//! let (snapshot, _) = backup::run_and_save(&ping, &store, &BackupOptions::default()).await?;
+//! println!("{} resources, {}", snapshot.resource_count(), snapshot.status());
+//! # Ok(()) }
+//! ```
+//!
+//! Notes: users come back from a restore without a password or MFA devices; re-created
+//! applications get new client ids and secrets, gateways new credentials. Identity provider
+//! client secrets are never stored: a restore lists them on its rotation checklist. Built-in
+//! resources (the OpenID Connect and PingOne API resources) are matched, never created.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod descriptor;
+pub mod kinds;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use butterfly_core::diff::{Severity, SeverityRule};
+use butterfly_core::http::{BucketSpec, HttpClient, HttpStats, Request};
+use butterfly_core::provider::{Access, AccessReport, Capabilities, FetchContext};
+use butterfly_core::restore::{
+    CannotRestore, GuardFinding, GuardLevel, RestorePlan, Restorer, StepAction,
+};
+use butterfly_core::table::{self, TableSource};
+use butterfly_core::{
+    Error, ErrorKind, KindRef, Provider, Resource, ResourceKind, Result, Snapshot,
+};
+use serde_json::{Value, json};
+
+pub use config::{PingConfig, map_error};
+pub use descriptor::DESCRIPTOR;
+use kinds::{PingKind, Source, Write};
+
+/// PingOne's documented per-minute limits of the buckets the client spreads requests over.
+pub const DEFAULT_BUCKETS: &[(&str, u32)] = &[("config", 600), ("directory", 6000)];
+
+/// The bucket a request counts in: users, groups and populations in `directory`, the rest of
+/// the configuration in `config`.
+pub fn bucket_of(_method: &reqwest::Method, path: &str) -> String {
+    let rest = path
+        .split("/environments/")
+        .nth(1)
+        .and_then(|r| r.split_once('/').map(|(_, r)| r))
+        .unwrap_or(path);
+    let first = rest.trim_start_matches('/').split(['/', '?']).next();
+    match first {
+        Some("users" | "groups" | "populations") => "directory".into(),
+        _ => "config".into(),
+    }
+}
+
+/// A PingOne environment: implements [`Provider`] and [`Restorer`].
+#[derive(Debug)]
+pub struct PingProvider {
+    environment_id: String,
+    environment_url: String,
+    http: HttpClient,
+}
+
+impl PingProvider {
+    /// Builds the provider (no request is sent until the first backup or probe).
+    pub fn new(config: PingConfig) -> Result<PingProvider> {
+        config.validate()?;
+        let env = config.environment_id.trim().to_string();
+        let root = config.api_root()?;
+        let environment_url = format!("{root}environments/{env}");
+        let base = format!("{environment_url}/");
+        let auth = Arc::new(config::token_auth(&config)?);
+        let scale = config.rate_scale.unwrap_or(1.0);
+        let mut builder = HttpClient::builder(&base)
+            .auth(auth)
+            .classify(Arc::new(|m: &reqwest::Method, p: &str| bucket_of(m, p)))
+            .error_mapper(config::error_mapper())
+            .max_share(config.max_share.unwrap_or(0.5))
+            .max_in_flight(32);
+        for (name, limit) in DEFAULT_BUCKETS {
+            builder = builder.bucket(BucketSpec {
+                name: (*name).into(),
+                limit: *limit,
+                period: Duration::from_secs_f64(60.0 / scale),
+            });
+        }
+        Ok(PingProvider {
+            environment_id: env,
+            environment_url,
+            http: builder.build()?,
+        })
+    }
+
+    /// Request counts and waits so far.
+    pub fn http_stats(&self) -> HttpStats {
+        self.http.stats()
+    }
+
+    /// The environment itself, above the root the table paths hang from.
+    async fn environment(&self, row: &'static PingKind) -> Result<Vec<Resource>> {
+        let body = self.http.get(&self.environment_url).await?.value()?;
+        table::parse_page(row, None, None, body)
+    }
+
+    async fn fetch_row(&self, row: &'static PingKind, ctx: &FetchContext) -> Result<Vec<Resource>> {
+        match row.source {
+            Source::Table => table::fetch(self, row, ctx).await,
+            Source::Environment => self
+                .environment(row)
+                .await
+                .map_err(|e| table::fetch_error(row, e)),
+        }
+    }
+
+    /// Prepares a body for a write: no server fields, and an environment-scoped role
+    /// assignment names the target environment.
+    fn writable(&self, body: &Value) -> Value {
+        let mut out = body.clone();
+        if let Some(map) = out.as_object_mut() {
+            for k in ["id", "_links", "_embedded", "createdAt", "updatedAt", "environment"] {
+                map.remove(k);
+            }
+            if let Some(scope) = map.get_mut("scope")
+                && scope.get("type").and_then(Value::as_str) == Some("ENVIRONMENT")
+            {
+                scope["id"] = json!(self.environment_id);
+            }
+        }
+        out
+    }
+}
+
+/// The core table engine reads every PingOne kind but the environment through this client.
+impl TableSource<PingKind> for PingProvider {
+    fn http(&self) -> &HttpClient {
+        &self.http
+    }
+}
+
+fn row(kind: &dyn ResourceKind) -> Result<&'static PingKind> {
+    kinds::row_of(kind.id())
+        .ok_or_else(|| Error::config(format!("{} is not a PingOne kind", kind.id())))
+}
+
+fn own_id(id: &str) -> &str {
+    id.rsplit('/').next().unwrap_or(id)
+}
+
+#[async_trait]
+impl Provider for PingProvider {
+    fn name(&self) -> &str {
+        "ping"
+    }
+    fn tenant(&self) -> &str {
+        &self.environment_id
+    }
+    fn kinds(&self) -> &[KindRef] {
+        kinds::all()
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            restore: true,
+            incremental: false,
+            access_probe: true,
+        }
+    }
+
+    async fn probe(&self, kinds: &[KindRef]) -> Result<AccessReport> {
+        let rows: Vec<&'static PingKind> =
+            kinds.iter().filter_map(|k| kinds::row_of(k.id())).collect();
+        let (env, table_rows): (Vec<_>, Vec<_>) =
+            rows.into_iter().partition(|r| r.source == Source::Environment);
+        let mut report = table::probe(self, &table_rows).await?;
+        for r in env {
+            let access = match self.http.get(&self.environment_url).await {
+                Ok(_) => Access::Readable,
+                Err(e) if e.kind() == ErrorKind::Denied => Access::Denied {
+                    missing: r.list.access.to_string(),
+                },
+                Err(e) => return Err(e.context("probing the environment")),
+            };
+            report.kinds.insert(r.spec.id.to_string(), access);
+        }
+        Ok(report)
+    }
+
+    async fn fetch(&self, kind: KindRef, ctx: FetchContext) -> Result<Vec<Resource>> {
+        self.fetch_row(row(kind)?, &ctx).await
+    }
+
+    fn severity_rules(&self) -> Vec<SeverityRule> {
+        severity_rules()
+    }
+
+    fn restorer(&self) -> Option<&dyn Restorer> {
+        Some(self)
+    }
+}
+
+/// PingOne's severity rules, added to the core defaults.
+pub fn severity_rules() -> Vec<SeverityRule> {
+    vec![
+        SeverityRule::removed(
+            "ping.sign_on_policy",
+            Severity::Critical,
+            "a sign-on policy was removed: the applications that used it sign in differently",
+        ),
+        SeverityRule::removed(
+            "ping.sign_on_policy_action",
+            Severity::Critical,
+            "a sign-on policy step was removed (MFA or login)",
+        ),
+        SeverityRule::field_changed(
+            "ping.sign_on_policy_action",
+            "/type",
+            Severity::Critical,
+            "a sign-on policy step no longer asks for MFA",
+        )
+        .from(json!("MULTI_FACTOR_AUTHENTICATION")),
+        SeverityRule::removed(
+            "ping.application_sign_on_policy_assignment",
+            Severity::High,
+            "an application no longer uses a sign-on policy",
+        ),
+        SeverityRule::removed(
+            "ping.mfa_device_policy",
+            Severity::Critical,
+            "an MFA device policy was removed",
+        ),
+        SeverityRule::modified(
+            "ping.mfa_device_policy",
+            Severity::High,
+            "an MFA device policy changed",
+        ),
+        SeverityRule::modified(
+            "ping.password_policy",
+            Severity::High,
+            "a password policy changed",
+        ),
+        SeverityRule::added(
+            "ping.user_role_assignment",
+            Severity::High,
+            "a user was given an admin role",
+        ),
+        SeverityRule::added(
+            "ping.application_role_assignment",
+            Severity::High,
+            "an application was given an admin role",
+        ),
+        SeverityRule::field_changed(
+            "ping.identity_provider",
+            "/enabled",
+            Severity::Medium,
+            "an identity provider was enabled or disabled",
+        ),
+    ]
+}
+
+/// The lockout guard: the environment's default sign-on policy must stay, and must keep its
+/// steps; an admin's role assignments are never removed by a restore (it only creates and
+/// updates), so the rest of the risk is in policy updates.
+pub fn lockout_findings(plan: &RestorePlan, source: &Snapshot) -> Vec<GuardFinding> {
+    let defaults: Vec<&str> = source
+        .resources("ping.sign_on_policy")
+        .iter()
+        .filter(|p| p.body.get("default") == Some(&json!(true)))
+        .map(|p| p.id.as_str())
+        .collect();
+    let mut out = Vec::new();
+    for step in &plan.steps {
+        let StepAction::Update { changes } = &step.action else {
+            continue;
+        };
+        if step.kind == "ping.sign_on_policy"
+            && defaults.contains(&step.source_id.as_str())
+            && changes
+                .iter()
+                .any(|c| c.pointer == "/default" && c.new != Some(json!(true)))
+        {
+            out.push(GuardFinding {
+                level: GuardLevel::Critical,
+                step: Some(step.index),
+                message: format!(
+                    "sign-on policy {:?} would stop being the environment's default",
+                    step.label
+                ),
+            });
+        }
+        if step.kind == "ping.sign_on_policy_action"
+            && changes.iter().any(|c| {
+                c.pointer == "/type"
+                    && c.old == Some(json!("MULTI_FACTOR_AUTHENTICATION"))
+                    && c.new != c.old
+            })
+        {
+            out.push(GuardFinding {
+                level: GuardLevel::Critical,
+                step: Some(step.index),
+                message: format!(
+                    "sign-on policy step {:?} would stop asking for MFA",
+                    step.label
+                ),
+            });
+        }
+    }
+    out
+}
+
+#[async_trait]
+impl Restorer for PingProvider {
+    fn check(
+        &self,
+        kind: &dyn ResourceKind,
+        resource: &Resource,
+    ) -> std::result::Result<(), CannotRestore> {
+        if let butterfly_core::RestoreSupport::None { reason } = kind.restore_support() {
+            return Err(CannotRestore(reason.to_string()));
+        }
+        // Built-in resources exist in every environment: matched by name, never created.
+        let built_in = resource
+            .body
+            .get("type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t == "OPENID_CONNECT" || t == "PINGONE_API");
+        if built_in {
+            return Err(CannotRestore(
+                "a built-in resource of every environment: it is matched, never created".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn guard(&self, plan: &RestorePlan, source: &Snapshot, _target: &Snapshot) -> Vec<GuardFinding> {
+        lockout_findings(plan, source)
+    }
+
+    async fn create(&self, kind: &dyn ResourceKind, resource: &Resource) -> Result<String> {
+        let row = row(kind)?;
+        let parent = resource.parent_id.as_deref();
+        let path = table::list_path(row, parent, None);
+        let prefix = |own: &str| match parent {
+            Some(p) => format!("{p}/{own}"),
+            None => own.to_string(),
+        };
+        match row.write {
+            Write::Membership => {
+                let group = resource.body["id"]
+                    .as_str()
+                    .ok_or_else(|| Error::invalid_data("a membership without a group id"))?;
+                self.http
+                    .send(Request::post(&path, json!({ "id": group })))
+                    .await?;
+                Ok(prefix(group))
+            }
+            Write::PostPut | Write::PostOnly => {
+                let created = self
+                    .http
+                    .send(Request::post(&path, self.writable(&resource.body)))
+                    .await?
+                    .value()?;
+                let own = table::item_id(&row.list, &created)
+                    .ok_or_else(|| Error::invalid_data("the created object has no id"))?;
+                Ok(prefix(&own))
+            }
+            Write::PutSingleton | Write::None => Err(Error::new(
+                ErrorKind::Conflict,
+                format!("{} cannot be created", row.spec.id),
+            )),
+        }
+    }
+
+    async fn update(
+        &self,
+        kind: &dyn ResourceKind,
+        target_id: &str,
+        resource: &Resource,
+    ) -> Result<()> {
+        let row = row(kind)?;
+        let path = table::list_path(row, resource.parent_id.as_deref(), None);
+        let body = self.writable(&resource.body);
+        let req = match row.write {
+            Write::PostPut => Request::put(&format!("{path}/{}", own_id(target_id)), body),
+            Write::PutSingleton => Request::put(&path, body),
+            Write::PostOnly | Write::Membership | Write::None => {
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    format!("{} cannot be updated", row.spec.id),
+                ));
+            }
+        };
+        self.http.send(req).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_follow_the_documented_groups() {
+        let get = reqwest::Method::GET;
+        assert_eq!(
+            bucket_of(&get, "/v1/environments/e1/users/u1/memberOfGroups"),
+            "directory"
+        );
+        assert_eq!(bucket_of(&get, "/v1/environments/e1/groups?limit=100"), "directory");
+        assert_eq!(bucket_of(&get, "/v1/environments/e1/signOnPolicies"), "config");
+        assert_eq!(bucket_of(&get, "/v1/environments/e1"), "config");
+    }
+}
