@@ -8,6 +8,7 @@ use crate::{Auth0Config, Auth0Provider, config};
 pub static DESCRIPTOR: ProviderDescriptor = ProviderDescriptor {
     name: "auth0",
     title: "Auth0",
+    env_prefix: "AUTH0_",
     settings: &[
         Setting::required(
             "AUTH0_DOMAIN",

@@ -12,6 +12,7 @@
 //! static DEMO: ProviderDescriptor = ProviderDescriptor {
 //!     name: "demo",
 //!     title: "Demo IdP",
+//!     env_prefix: "DEMO_",
 //!     settings: &[Setting::required("DEMO_URL", "the API root"), Setting::secret("DEMO_TOKEN", "an API token")],
 //!     base_url_setting: "DEMO_URL",
 //!     kinds: || &[],
@@ -161,6 +162,8 @@ pub struct ProviderDescriptor {
     pub name: &'static str,
     /// Human name (`"Okta"`).
     pub title: &'static str,
+    /// The prefix every setting shares (`"OKTA_"`; PingOne's are `"PINGONE_"`).
+    pub env_prefix: &'static str,
     /// Every setting the provider reads; all share the prefix [`env_prefix`](Self::env_prefix).
     pub settings: &'static [Setting],
     /// The setting a host's "base URL" override fills in (the API root).
@@ -183,9 +186,9 @@ impl fmt::Debug for ProviderDescriptor {
 }
 
 impl ProviderDescriptor {
-    /// The environment prefix: the name in upper case and `_` (`"OKTA_"`).
+    /// The environment prefix every setting shares (`"OKTA_"`).
     pub fn env_prefix(&self) -> String {
-        format!("{}_", self.name.to_ascii_uppercase())
+        self.env_prefix.to_string()
     }
 
     /// Whether the provider reads a setting of this name.

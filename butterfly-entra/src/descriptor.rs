@@ -10,6 +10,7 @@ use crate::{EntraConfig, EntraProvider, config};
 pub static DESCRIPTOR: ProviderDescriptor = ProviderDescriptor {
     name: "entra",
     title: "Microsoft Entra ID",
+    env_prefix: "ENTRA_",
     settings: &[
         Setting::required("ENTRA_TENANT_ID", "directory (tenant) id"),
         Setting::required(

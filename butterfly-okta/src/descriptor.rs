@@ -8,6 +8,7 @@ use crate::{OktaConfig, OktaProvider, config};
 pub static DESCRIPTOR: ProviderDescriptor = ProviderDescriptor {
     name: "okta",
     title: "Okta",
+    env_prefix: "OKTA_",
     settings: &[
         Setting::required("OKTA_ORG_URL", "https://<org>.okta.com"),
         Setting::required(

@@ -267,7 +267,10 @@ mod tests {
     #[test]
     fn regions_and_urls() {
         let c = PingConfig::from_vars(vars(&base())).unwrap();
-        assert_eq!(c.api_root().unwrap().as_str(), "https://api.pingone.com/v1/");
+        assert_eq!(
+            c.api_root().unwrap().as_str(),
+            "https://api.pingone.com/v1/"
+        );
         assert_eq!(
             c.token_url().unwrap(),
             format!("https://auth.pingone.com/{ENV}/as/token")
@@ -275,7 +278,10 @@ mod tests {
         let mut eu = base();
         eu.push(("PINGONE_REGION", "com.au"));
         let c = PingConfig::from_vars(vars(&eu)).unwrap();
-        assert_eq!(c.api_root().unwrap().as_str(), "https://api.pingone.com.au/v1/");
+        assert_eq!(
+            c.api_root().unwrap().as_str(),
+            "https://api.pingone.com.au/v1/"
+        );
         let mut fake = base();
         fake.push(("PINGONE_API_URL", "http://127.0.0.1:9/v1"));
         let c = PingConfig::from_vars(vars(&fake)).unwrap();
@@ -315,7 +321,11 @@ mod tests {
         );
         assert_eq!(denied.kind(), ErrorKind::Denied);
         assert!(denied.to_string().contains("Environment Admin"), "{denied}");
-        let missing = map_error(404, &h, br#"{"id":"x","code":"NOT_FOUND","message":"Unable to find resource"}"#);
+        let missing = map_error(
+            404,
+            &h,
+            br#"{"id":"x","code":"NOT_FOUND","message":"Unable to find resource"}"#,
+        );
         assert_eq!(missing.kind(), ErrorKind::NotFound);
         assert_eq!(map_error(429, &h, b"").kind(), ErrorKind::RateLimited);
         assert_eq!(map_error(503, &h, b"<html>").kind(), ErrorKind::Transient);

@@ -8,11 +8,9 @@ use crate::{PingConfig, PingProvider, config};
 pub static DESCRIPTOR: ProviderDescriptor = ProviderDescriptor {
     name: "ping",
     title: "PingOne",
+    env_prefix: "PINGONE_",
     settings: &[
-        Setting::required(
-            "PINGONE_ENVIRONMENT_ID",
-            "the environment's id (a UUID)",
-        ),
+        Setting::required("PINGONE_ENVIRONMENT_ID", "the environment's id (a UUID)"),
         Setting::required(
             "PINGONE_CLIENT_ID",
             "worker application's client id (give it the Identity Data Admin, Client Application Developer and Environment Admin roles, read-only where possible)",

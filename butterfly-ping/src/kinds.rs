@@ -8,14 +8,15 @@
 //! a restore writes it. Adding a read-only kind is one row here plus the fake's route.
 //!
 //! Every item loses its `environment` member (the environment's own id, which differs in every
-//! environment a backup is restored to); `_links`, `createdAt` and `updatedAt` are kept but
-//! ignored by diff. Passwords are never read: PingOne does not return them, and the users
+//! environment a backup is restored to) and its HAL `_links` (navigation, no configuration);
+//! `createdAt` and `updatedAt` are kept but ignored by diff. Passwords are never read: PingOne does not return them, and the users
 //! listing is read as is.
 
 use butterfly_core::kind::{
     Category, HasKindSpec, KindSpec, ReferenceField, RestoreSupport, SecretField, restorability,
 };
 use butterfly_core::table::{Items, ListSpec, Paging, TableKind};
+use serde_json::{Map, Value};
 
 /// How a restore writes a kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,14 +89,18 @@ const IDA: &str = IDENTITY_DATA_ADMIN;
 const CAD: &str = CLIENT_APPLICATION_DEVELOPER;
 const EA: &str = ENVIRONMENT_ADMIN;
 
-const VOLATILE: &[&str] = &["/_links", "/createdAt", "/updatedAt"];
+const VOLATILE: &[&str] = &["/createdAt", "/updatedAt"];
+
+/// Members no item keeps: the environment's own id (it differs in every environment a backup is
+/// restored to) and the HAL `_links` (navigation with absolute URLs, no configuration).
+const DROPPED: &[&str] = &["environment", "_links"];
 
 /// A HAL collection of `path` whose items are `_embedded.<member>`, read with `role`.
 const fn hal(path: &'static str, member: &'static str, role: &'static str) -> ListSpec {
     ListSpec::new(path, role)
         .items(Items::Embedded(member))
         .paging(Paging::HalNext)
-        .drop(&["environment"])
+        .drop(DROPPED)
 }
 
 const fn row(spec: KindSpec, list: ListSpec, write: Write) -> PingKind {
@@ -147,7 +152,9 @@ pub static ENVIRONMENT: PingKind = PingKind {
     source: Source::Environment,
     ..row(
         spec("ping.environment", "Environment", Settings),
-        ListSpec::new("", EA).singleton().drop(&["id", "organization"]),
+        ListSpec::new("", EA)
+            .singleton()
+            .drop(&["id", "organization", "_links"]),
         Write::None,
     )
 };
@@ -156,7 +163,11 @@ pub static ENVIRONMENT: PingKind = PingKind {
 pub static POPULATION: PingKind = PingKind {
     bucket: "directory",
     ..row(
-        named("ping.population", "Populations", Directory),
+        KindSpec {
+            depends_on: &["ping.password_policy"],
+            reference_fields: &[reference("/passwordPolicy/id", "ping.password_policy")],
+            ..named("ping.population", "Populations", Directory)
+        },
         hal("populations", "populations", IDA),
         Write::PostPut,
     )
@@ -171,7 +182,6 @@ pub static USER: PingKind = PingKind {
             depends_on: &["ping.population"],
             reference_fields: &[reference("/population/id", "ping.population")],
             volatile_fields: &[
-                "/_links",
                 "/createdAt",
                 "/updatedAt",
                 "/lastSignOn",
@@ -204,8 +214,8 @@ pub static GROUP: PingKind = PingKind {
 };
 
 /// Only direct memberships: those through a nested group come back with the nesting.
-fn direct(item: &serde_json::Value) -> bool {
-    item.get("type").and_then(serde_json::Value::as_str) != Some("INDIRECT")
+fn direct(item: &Value) -> bool {
+    item.get("type").and_then(Value::as_str) != Some("INDIRECT")
 }
 
 /// A user's direct group memberships.
@@ -361,6 +371,28 @@ pub static APPLICATION_ATTRIBUTE: PingKind = row(
     Write::PostPut,
 );
 
+/// A grant names its scopes by their own ids, while a scope's resource id is
+/// `{resource id}/{scope id}` (a sub-resource of its resource): the scopes are kept under those
+/// full ids, so they are references a restore can remap; writes send the own ids again.
+fn grant_scopes(_own: &str, mut item: Map<String, Value>) -> Value {
+    let resource = item
+        .get("resource")
+        .and_then(|r| r.get("id"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    if let (Some(resource), Some(Value::Array(scopes))) = (resource, item.get_mut("scopes")) {
+        for scope in scopes {
+            if let Some(id) = scope.get_mut("id")
+                && let Some(own) = id.as_str()
+                && !own.contains('/')
+            {
+                *id = Value::String(format!("{resource}/{own}"));
+            }
+        }
+    }
+    Value::Object(item)
+}
+
 /// The resources and scopes granted to applications.
 pub static APPLICATION_GRANT: PingKind = row(
     KindSpec {
@@ -378,7 +410,7 @@ pub static APPLICATION_GRANT: PingKind = row(
             &[],
         )
     },
-    hal("applications/{0}/grants", "grants", CAD),
+    hal("applications/{0}/grants", "grants", CAD).shape(grant_scopes),
     Write::PostPut,
 );
 
@@ -495,7 +527,7 @@ pub static BRANDING_SETTINGS: PingKind = row(
     },
     ListSpec::new("brandingSettings", EA)
         .singleton()
-        .drop(&["environment", "id"]),
+        .drop(&["environment", "id", "_links"]),
     Write::PutSingleton,
 );
 
@@ -511,7 +543,11 @@ pub static THEME: PingKind = row(
 
 /// Notification policies (SMS, voice and email quotas).
 pub static NOTIFICATION_POLICY: PingKind = row(
-    named("ping.notification_policy", "Notification policies", Settings),
+    named(
+        "ping.notification_policy",
+        "Notification policies",
+        Settings,
+    ),
     hal("notificationsPolicies", "notificationsPolicies", EA),
     Write::PostPut,
 );
@@ -520,7 +556,7 @@ pub static NOTIFICATION_POLICY: PingKind = row(
 pub static CUSTOM_DOMAIN: PingKind = row(
     KindSpec {
         natural_key: &["/domainName"],
-        volatile_fields: &["/_links", "/createdAt", "/updatedAt", "/status"],
+        volatile_fields: &["/createdAt", "/updatedAt", "/status"],
         restore_note: Some(
             "re-created custom domains need their CNAME verified and a certificate again",
         ),
@@ -627,7 +663,7 @@ pub static MFA_SETTINGS: PingKind = row(
     },
     ListSpec::new("mfaSettings", EA)
         .singleton()
-        .drop(&["environment", "id"]),
+        .drop(&["environment", "id", "_links"]),
     Write::PutSingleton,
 );
 

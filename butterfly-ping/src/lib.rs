@@ -149,12 +149,29 @@ impl PingProvider {
         }
     }
 
-    /// Prepares a body for a write: no server fields, and an environment-scoped role
-    /// assignment names the target environment.
-    fn writable(&self, body: &Value) -> Value {
+    /// Prepares a body for a write: no server fields; an environment-scoped role assignment
+    /// names the target environment; a reference to a sub-resource (kept as
+    /// `{parent id}/{own id}`) is written as the own id the API knows.
+    fn writable(&self, kind: &dyn ResourceKind, body: &Value) -> Value {
         let mut out = body.clone();
+        for field in kind.reference_fields() {
+            if kinds::row_of(field.kind).is_some_and(|r| r.spec.parent.is_some()) {
+                butterfly_core::pointer::for_each_mut(&mut out, field.pointer, &mut |_, v| {
+                    if let Some(own) = v.as_str().map(|s| own_id(s).to_string()) {
+                        *v = Value::String(own);
+                    }
+                });
+            }
+        }
         if let Some(map) = out.as_object_mut() {
-            for k in ["id", "_links", "_embedded", "createdAt", "updatedAt", "environment"] {
+            for k in [
+                "id",
+                "_links",
+                "_embedded",
+                "createdAt",
+                "updatedAt",
+                "environment",
+            ] {
                 map.remove(k);
             }
             if let Some(scope) = map.get_mut("scope")
@@ -205,8 +222,9 @@ impl Provider for PingProvider {
     async fn probe(&self, kinds: &[KindRef]) -> Result<AccessReport> {
         let rows: Vec<&'static PingKind> =
             kinds.iter().filter_map(|k| kinds::row_of(k.id())).collect();
-        let (env, table_rows): (Vec<_>, Vec<_>) =
-            rows.into_iter().partition(|r| r.source == Source::Environment);
+        let (env, table_rows): (Vec<_>, Vec<_>) = rows
+            .into_iter()
+            .partition(|r| r.source == Source::Environment);
         let mut report = table::probe(self, &table_rows).await?;
         for r in env {
             let access = match self.http.get(&self.environment_url).await {
@@ -237,6 +255,11 @@ impl Provider for PingProvider {
 /// PingOne's severity rules, added to the core defaults.
 pub fn severity_rules() -> Vec<SeverityRule> {
     vec![
+        SeverityRule::removed(
+            "ping.group",
+            Severity::High,
+            "a group was removed: its members lost the access and policies it gave them",
+        ),
         SeverityRule::removed(
             "ping.sign_on_policy",
             Severity::Critical,
@@ -367,7 +390,12 @@ impl Restorer for PingProvider {
         Ok(())
     }
 
-    fn guard(&self, plan: &RestorePlan, source: &Snapshot, _target: &Snapshot) -> Vec<GuardFinding> {
+    fn guard(
+        &self,
+        plan: &RestorePlan,
+        source: &Snapshot,
+        _target: &Snapshot,
+    ) -> Vec<GuardFinding> {
         lockout_findings(plan, source)
     }
 
@@ -392,7 +420,7 @@ impl Restorer for PingProvider {
             Write::PostPut | Write::PostOnly => {
                 let created = self
                     .http
-                    .send(Request::post(&path, self.writable(&resource.body)))
+                    .send(Request::post(&path, self.writable(kind, &resource.body)))
                     .await?
                     .value()?;
                 let own = table::item_id(&row.list, &created)
@@ -414,7 +442,7 @@ impl Restorer for PingProvider {
     ) -> Result<()> {
         let row = row(kind)?;
         let path = table::list_path(row, resource.parent_id.as_deref(), None);
-        let body = self.writable(&resource.body);
+        let body = self.writable(kind, &resource.body);
         let req = match row.write {
             Write::PostPut => Request::put(&format!("{path}/{}", own_id(target_id)), body),
             Write::PutSingleton => Request::put(&path, body),
@@ -441,8 +469,14 @@ mod tests {
             bucket_of(&get, "/v1/environments/e1/users/u1/memberOfGroups"),
             "directory"
         );
-        assert_eq!(bucket_of(&get, "/v1/environments/e1/groups?limit=100"), "directory");
-        assert_eq!(bucket_of(&get, "/v1/environments/e1/signOnPolicies"), "config");
+        assert_eq!(
+            bucket_of(&get, "/v1/environments/e1/groups?limit=100"),
+            "directory"
+        );
+        assert_eq!(
+            bucket_of(&get, "/v1/environments/e1/signOnPolicies"),
+            "config"
+        );
         assert_eq!(bucket_of(&get, "/v1/environments/e1"), "config");
     }
 }

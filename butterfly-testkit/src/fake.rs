@@ -219,8 +219,9 @@ pub enum Fault {
     Slow(Duration),
 }
 
-/// When a fault fires: on requests whose path starts with `path_prefix` (and method, if
-/// set), every `every`-th matching request, at most `times` times.
+/// When a fault fires: on requests whose path starts with `path_prefix` (a `{}` segment of it
+/// matches any one segment, as the environment id in PingOne paths), and method, if set,
+/// every `every`-th matching request, at most `times` times.
 #[derive(Debug, Clone)]
 pub struct FaultRule {
     /// Path prefix.
@@ -233,6 +234,23 @@ pub struct FaultRule {
     pub every: usize,
     /// Fire at most this many times.
     pub times: usize,
+}
+
+/// Whether `path` starts with `prefix`, a `{}` segment of the prefix matching any segment.
+fn prefix_matches(prefix: &str, path: &str) -> bool {
+    if !prefix.contains("{}") {
+        return path.starts_with(prefix);
+    }
+    let (mut want, mut have) = (prefix.split('/'), path.split('/'));
+    loop {
+        match (want.next(), have.next()) {
+            (None, _) => return true,
+            (Some(w), Some(h)) if w == "{}" || w == h => {}
+            // The last prefix segment may be the start of a path segment.
+            (Some(w), Some(h)) => return want.next().is_none() && h.starts_with(w),
+            (Some(_), None) => return false,
+        }
+    }
 }
 
 impl FaultRule {
@@ -524,7 +542,7 @@ async fn handle(
         let mut faults = lock(&shared.faults);
         let mut hit = None;
         for (rule, seen, fired) in faults.iter_mut() {
-            if path.starts_with(&rule.path_prefix)
+            if prefix_matches(&rule.path_prefix, &path)
                 && rule.method.as_ref().is_none_or(|m| *m == method)
             {
                 *seen += 1;
@@ -722,4 +740,30 @@ fn epoch_secs() -> u64 {
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_matches;
+
+    #[test]
+    fn fault_prefixes_match_any_segment_at_braces() {
+        assert!(prefix_matches("/api/v2/users", "/api/v2/users?page=1"));
+        assert!(prefix_matches(
+            "/v1/environments/{}/users",
+            "/v1/environments/e1/users"
+        ));
+        assert!(prefix_matches(
+            "/v1/environments/{}/users",
+            "/v1/environments/e1/users/u1/memberOfGroups"
+        ));
+        assert!(!prefix_matches(
+            "/v1/environments/{}/users",
+            "/v1/environments/e1/groups"
+        ));
+        assert!(!prefix_matches(
+            "/v1/environments/{}/users",
+            "/v1/environments"
+        ));
+    }
 }

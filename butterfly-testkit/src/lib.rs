@@ -64,6 +64,7 @@ pub mod tenants;
 /// static DEMO: ProviderDescriptor = ProviderDescriptor {
 ///     name: "demo",
 ///     title: "Demo",
+///     env_prefix: "DEMO_",
 ///     settings: &[Setting::required("DEMO_URL", "the API root")],
 ///     base_url_setting: "DEMO_URL",
 ///     kinds: || &[],

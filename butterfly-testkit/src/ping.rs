@@ -1948,8 +1948,8 @@ impl FakePing {
             )
             .await?;
             removed.push(Affected::new(
-                "ping.sign_on_policy_assignment",
-                sid.clone(),
+                "ping.application_sign_on_policy_assignment",
+                format!("{app}/{sid}"),
                 Severity::High,
             ));
         }
@@ -1970,7 +1970,7 @@ impl FakePing {
             kinds: [
                 "ping.sign_on_policy",
                 "ping.sign_on_policy_action",
-                "ping.sign_on_policy_assignment",
+                "ping.application_sign_on_policy_assignment",
                 "ping.group",
                 "ping.group_membership",
                 "ping.group_nesting",

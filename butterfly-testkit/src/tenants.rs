@@ -40,14 +40,16 @@ use crate::fake::{FakeServer, Fault, FaultRule};
 pub mod auth0;
 pub mod entra;
 pub mod okta;
+pub mod ping;
 
 pub use auth0::{AUTH0, RunningAuth0};
 pub use entra::{ENTRA, RunningEntra};
 pub use okta::{OKTA, RunningOkta};
+pub use ping::{PING, RunningPing};
 
 /// Every fake tenant, in the order hosts list them. Adding a fake is one line here.
 pub fn fakes() -> &'static [&'static FakeDescriptor] {
-    static FAKES: [&FakeDescriptor; 3] = [&OKTA, &ENTRA, &AUTH0];
+    static FAKES: [&FakeDescriptor; 4] = [&OKTA, &ENTRA, &AUTH0, &PING];
     &FAKES
 }
 
@@ -391,7 +393,8 @@ macro_rules! fake_handle {
 fake_handle!(
     crate::okta::FakeOkta,
     crate::entra::FakeEntra,
-    crate::auth0::FakeAuth0
+    crate::auth0::FakeAuth0,
+    crate::ping::FakePing
 );
 
 /// A fake being served, with the spec it was started from: a [`RunningFake`].

@@ -19,6 +19,7 @@ pub fn registry() -> Registry {
         &butterfly_okta::DESCRIPTOR,
         &butterfly_entra::DESCRIPTOR,
         &butterfly_auth0::DESCRIPTOR,
+        &butterfly_ping::DESCRIPTOR,
     ])
 }
 

@@ -170,7 +170,9 @@ async fn main() -> ExitCode {
     lines.extend(fake.settings().iter().map(|(k, v)| format!("{k}={v}")));
     lines.push(comment(&fake.rate_limit_comment()));
     let alternatives = fake.alternatives();
-    lines.push(comment(&alternatives.comment));
+    if !alternatives.comment.is_empty() {
+        lines.push(comment(&alternatives.comment));
+    }
     lines.extend(
         alternatives
             .settings
