@@ -471,7 +471,7 @@ async fn the_incident_removes_what_it_says() {
     };
     let policy = removed("ping.sign_on_policy");
     let group = removed("ping.group");
-    let assignments = removed("ping.sign_on_policy_assignment");
+    let assignments = removed("ping.application_sign_on_policy_assignment");
     assert_eq!((policy.len(), group.len()), (1, 1));
     assert!(!assignments.is_empty());
     assert!(before_policies.contains(&policy[0]) && before_groups.contains(&group[0]));
@@ -496,7 +496,7 @@ async fn the_incident_removes_what_it_says() {
         assert!(
             assigned
                 .iter()
-                .all(|s| !assignments.contains(&s["id"].as_str().unwrap().to_string()))
+                .all(|s| !assignments.contains(&format!("{app}/{}", s["id"].as_str().unwrap())))
         );
     }
     for user in ids(&fake.items("users")) {
