@@ -188,7 +188,7 @@ fn scan_by_name(value: &Value) -> Option<usize> {
 }
 
 /// Whether `value` is a placeholder object (without reading it).
-fn is_placeholder(value: &Value) -> bool {
+pub fn is_placeholder(value: &Value) -> bool {
     value
         .as_object()
         .is_some_and(|m| m.contains_key(PLACEHOLDER_TAG))

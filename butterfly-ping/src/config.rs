@@ -189,7 +189,32 @@ pub fn token_auth(config: &PingConfig) -> Result<ClientCredentialsAuth> {
         config.token_url()?,
         config.client_id.trim(),
         ClientAuth::SecretBasic(config.client_secret.clone()),
-    ))
+    )
+    .error_mapper(Arc::new(token_error)))
+}
+
+/// A refusal of the token endpoint, naming the settings to fix: `invalid_client` is the
+/// worker application's id or secret (or an app of another environment); a 404 is an
+/// environment the region's auth host does not know.
+pub fn token_error(status: u16, body: &Value) -> Error {
+    let code = body.get("error").and_then(Value::as_str).unwrap_or("");
+    let hint = match (status, code) {
+        (_, "invalid_client") | (401, _) => {
+            "check PINGONE_CLIENT_ID and PINGONE_CLIENT_SECRET: the worker application of PINGONE_ENVIRONMENT_ID, with the client_secret_basic token endpoint method"
+        }
+        (_, "unauthorized_client" | "unsupported_grant_type") => {
+            "the application is not a worker application allowed the client_credentials grant"
+        }
+        (404, _) => {
+            "no such environment at this auth host: check PINGONE_ENVIRONMENT_ID and PINGONE_REGION"
+        }
+        _ => "",
+    };
+    let error = http::oauth::token_error("PingOne", status, body);
+    if hint.is_empty() {
+        return error;
+    }
+    Error::new(error.kind(), format!("{}; {hint}", error.message())).with_status(status)
 }
 
 /// The one function mapping a PingOne HTTP failure to an error kind.
@@ -309,6 +334,19 @@ mod tests {
         assert_eq!(c.api_root().unwrap_err().kind(), ErrorKind::Config);
         let c = PingConfig::from_vars(vars(&base())).unwrap();
         assert!(!format!("{c:?}").contains("SECRET-VALUE"));
+    }
+
+    #[test]
+    fn token_refusals_name_the_settings_to_fix() {
+        let e = token_error(
+            401,
+            &serde_json::json!({"error": "invalid_client", "error_description": "Request denied: invalid client credentials"}),
+        );
+        assert_eq!(e.kind(), ErrorKind::Auth);
+        assert!(e.to_string().contains("PINGONE_CLIENT_SECRET"), "{e}");
+        let e = token_error(404, &Value::Null);
+        assert!(e.to_string().contains("PINGONE_REGION"), "{e}");
+        assert_eq!(token_error(503, &Value::Null).kind(), ErrorKind::Transient);
     }
 
     #[test]

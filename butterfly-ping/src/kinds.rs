@@ -307,11 +307,36 @@ pub static APPLICATION: PingKind = row(
         restore_note: Some(
             "re-created applications get a new client id and client secret: update every client that used them",
         ),
+        secret_fields: &[SecretField {
+            pointer: "/clientSecret",
+            secret: "application client secret",
+        }],
         ..named("ping.application", "Applications", Application)
     },
-    hal("applications", "applications", CAD),
+    hal("applications", "applications", CAD).shape(application_secret),
     Write::PostPut,
 );
+
+/// The member standing for a secret PingOne keeps at another endpoint. It is never read:
+/// the redaction turns this marker into a typed placeholder naming what a restore must
+/// rotate.
+const NOT_READ: &str = "not read: held by PingOne";
+
+/// OpenID Connect applications have a client secret (at `applications/{id}/secret`, never
+/// read): the application carries a `clientSecret` placeholder instead.
+fn application_secret(_own: &str, mut item: Map<String, Value>) -> Value {
+    if item.get("protocol").and_then(Value::as_str) == Some("OPENID_CONNECT") {
+        item.insert("clientSecret".into(), Value::String(NOT_READ.into()));
+    }
+    Value::Object(item)
+}
+
+/// Gateways have credentials (at `gateways/{id}/credentials`, never read): the gateway
+/// carries a `credentials` placeholder instead.
+fn gateway_credentials(_own: &str, mut item: Map<String, Value>) -> Value {
+    item.insert("credentials".into(), Value::String(NOT_READ.into()));
+    Value::Object(item)
+}
 
 /// Which sign-on policies an application uses, in order.
 pub static APPLICATION_SIGN_ON_POLICY_ASSIGNMENT: PingKind = row(
@@ -597,9 +622,13 @@ pub static GATEWAY: PingKind = row(
         restore_note: Some(
             "re-created gateways need new credentials: generate them and reconfigure the gateway instances",
         ),
+        secret_fields: &[SecretField {
+            pointer: "/credentials",
+            secret: "gateway credentials",
+        }],
         ..named("ping.gateway", "Gateways", Integration)
     },
-    hal("gateways", "gateways", EA),
+    hal("gateways", "gateways", EA).shape(gateway_credentials),
     Write::PostPut,
 );
 

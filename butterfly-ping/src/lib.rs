@@ -316,11 +316,12 @@ pub fn severity_rules() -> Vec<SeverityRule> {
     ]
 }
 
-/// The lockout guard: the environment's default sign-on policy must stay, and must keep its
-/// steps; an admin's role assignments are never removed by a restore (it only creates and
-/// updates), so the rest of the risk is in policy updates.
-pub fn lockout_findings(plan: &RestorePlan, source: &Snapshot) -> Vec<GuardFinding> {
-    let defaults: Vec<&str> = source
+/// The lockout guard over the target as it is now: the environment's default sign-on policy
+/// must stay the default, and no sign-on step may stop asking for MFA; a restore only creates
+/// and updates, so it never removes an admin's role assignments.
+pub fn lockout_findings(plan: &RestorePlan, target: &Snapshot) -> Vec<GuardFinding> {
+    // The target's default policy, as it is now.
+    let defaults: Vec<&str> = target
         .resources("ping.sign_on_policy")
         .iter()
         .filter(|p| p.body.get("default") == Some(&json!(true)))
@@ -332,7 +333,10 @@ pub fn lockout_findings(plan: &RestorePlan, source: &Snapshot) -> Vec<GuardFindi
             continue;
         };
         if step.kind == "ping.sign_on_policy"
-            && defaults.contains(&step.source_id.as_str())
+            && step
+                .target_id
+                .as_deref()
+                .is_some_and(|t| defaults.contains(&t))
             && changes
                 .iter()
                 .any(|c| c.pointer == "/default" && c.new != Some(json!(true)))
@@ -390,13 +394,17 @@ impl Restorer for PingProvider {
         Ok(())
     }
 
+    fn guard_kinds(&self) -> Vec<&'static str> {
+        vec!["ping.sign_on_policy"]
+    }
+
     fn guard(
         &self,
         plan: &RestorePlan,
-        source: &Snapshot,
-        _target: &Snapshot,
+        _source: &Snapshot,
+        target: &Snapshot,
     ) -> Vec<GuardFinding> {
-        lockout_findings(plan, source)
+        lockout_findings(plan, target)
     }
 
     async fn create(&self, kind: &dyn ResourceKind, resource: &Resource) -> Result<String> {

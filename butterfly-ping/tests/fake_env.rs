@@ -91,6 +91,24 @@ async fn backup_reads_every_kind_completely() {
             .iter()
             .any(|r| r.kind == "ping.resource_scope")
     );
+    // Secrets are never read; OIDC applications and gateways carry typed placeholders
+    // naming what a restore must rotate.
+    let apps = snap.resources("ping.application");
+    for app in apps {
+        let oidc = app.body["protocol"] == "OPENID_CONNECT";
+        assert_eq!(
+            butterfly_core::redact::is_placeholder(&app.body["clientSecret"]),
+            oidc,
+            "{}",
+            app.body
+        );
+    }
+    assert!(apps.iter().any(|a| a.body["protocol"] == "OPENID_CONNECT"));
+    for gateway in snap.resources("ping.gateway") {
+        assert!(butterfly_core::redact::is_placeholder(
+            &gateway.body["credentials"]
+        ));
+    }
     // No planted secret is in the snapshot.
     let text = serde_json::to_string(&snap.kinds).unwrap();
     for sentinel in fake.sentinels() {
@@ -137,5 +155,9 @@ async fn bad_credentials_are_one_clear_error() {
     let err = backup::rejected_credentials(&snap).expect("the credentials are rejected");
     assert_eq!(err.kind(), ErrorKind::Auth, "{err}");
     assert!(!err.to_string().contains("WRONG-SECRET-VALUE"));
+    assert!(
+        err.to_string().contains("PINGONE_CLIENT_SECRET"),
+        "the error names the setting to fix: {err}"
+    );
     assert_eq!(fake.write_count(), 0);
 }
