@@ -1,7 +1,7 @@
-//! The butterfly demo: a whole incident and its recovery against fake Okta, Entra ID and Auth0
-//! tenants, with no identity provider and no credentials needed.
+//! The butterfly demo: a whole incident and its recovery against fake Okta, Entra ID, Auth0
+//! and PingOne tenants, with no identity provider and no credentials needed.
 //!
-//! `cargo run --release -p examples --bin demo [okta] [entra] [auth0]` (default: every
+//! `cargo run --release -p examples --bin demo [okta] [entra] [auth0] [ping]` (default: every
 //! provider of the CLI's registry that has a fake tenant)
 //!
 //! For every provider with a fake tenant:
@@ -234,7 +234,7 @@ async fn run() -> Result<()> {
         .into_iter()
         .filter(|name| tenants::get(name).is_some())
         .collect();
-    // `demo [okta] [entra] [auth0]`: the named providers only (default: all of them).
+    // `demo [okta] [entra] [auth0] [ping]`: the named providers only (default: all of them).
     let mut only: Vec<String> = std::env::args().skip(1).collect();
     if only.is_empty() {
         only = known.iter().map(|p| p.to_string()).collect();
