@@ -24,6 +24,19 @@
 //! (the environment, `brandingSettings`, `mfaSettings`, and an OIDC application's `secret`)
 //! answer `GET` (and `PUT`, but the secret).
 //!
+//! Notification templates (`/environments/{id}/templates`, `_embedded.templates`) are
+//! built in and read-only; as in PingOne, a template's `id` is its name
+//! (`email_verification_user`, `general`, …, the spec's `EnumTemplateName`), which addresses
+//! it: `templates/{templateName}` and its contents `templates/{templateName}/contents`
+//! (`_embedded.contents`, items by their generated `id`). A content write needs
+//! `deliveryMethod` and `locale`, and the fields of its delivery method's schema (`Email`:
+//! `body`; `Push`: `body`, `title`; `SMS`, `Voice`: `content`); the method must be one of the
+//! template's `deliveryMethods`, and a `PUT` cannot change `deliveryMethod` or `locale` (400
+//! `INVALID_DATA`, detail `INVALID_VALUE`). Created contents are custom (`default: false`) and
+//! carry `template.id`. Authorize application roles (`/environments/{id}/applicationRoles`,
+//! `_embedded.roles`) take writes; their `permissions` (`_embedded.permissions`) are listed
+//! only (the spec has no item `GET`: 405).
+//!
 //! Errors use PingOne's body `{"id","code","message","details"?}`: unknown id 404
 //! `NOT_FOUND`; a collection whose admin role the worker app lacks
 //! ([`PingOptions::withheld`]) 403 `ACCESS_FAILED` with a detail naming the role; writes to a
@@ -102,8 +115,11 @@ pub struct Collection {
     pub default_limit: Option<usize>,
     /// How it takes writes.
     pub writes: Writes,
-    /// The fields a write must carry.
+    /// The fields a write must carry (template contents add those of their delivery method,
+    /// see the module docs).
     pub required: &'static [&'static str],
+    /// Whether an item answers `GET` (`false` where the spec has no item `GET`: 405).
+    pub item_get: bool,
 }
 
 const fn coll(
@@ -120,6 +136,7 @@ const fn coll(
         default_limit: None,
         writes: Writes::Items,
         required,
+        item_get: true,
     }
 }
 
@@ -383,6 +400,34 @@ pub const COLLECTIONS: &[Collection] = &[
             "apiServers",
             EA,
             &["name", "baseUrls", "authorizationServer"],
+        )
+    },
+    Collection {
+        // Built in: PingOne lets clients read them only. Items are addressed by name.
+        writes: Writes::ReadOnly,
+        ..coll("/environments/{}/templates", "templates", EA, &[])
+    },
+    coll(
+        "/environments/{}/templates/{}/contents",
+        "contents",
+        EA,
+        &["deliveryMethod", "locale"],
+    ),
+    Collection {
+        spec: "authorize",
+        ..coll("/environments/{}/applicationRoles", "roles", EA, &["name"])
+    },
+    Collection {
+        // The spec's `POST` takes an application resource permission's id, which the fake
+        // does not serve; and it has no item `GET`.
+        spec: "authorize",
+        writes: Writes::ReadOnly,
+        item_get: false,
+        ..coll(
+            "/environments/{}/applicationRoles/{}/permissions",
+            "permissions",
+            EA,
+            &[],
         )
     },
 ];
@@ -1254,10 +1299,128 @@ fn generate(spec: &PingEnvSpec) -> Generated {
             "authorizationServer": {"type": "PINGONE_SSO", "resource": {"id": customs.first().map(|c| c.0.clone()).unwrap_or(openid)}},
         }),
     );
+
+    // Generated after everything else, so that the ids above stay what a seed always gave.
+    generate_templates(&mut g);
+    generate_application_roles(&mut g);
     Generated {
         env: g.env,
         client_id,
         client_secret,
+    }
+}
+
+/// Built-in notification templates (their `id` is their name, as in PingOne) and custom email
+/// contents for two of them.
+fn generate_templates(g: &mut Gen) {
+    g.touch("templates");
+    let templates: [(&str, &str, &str, &[&str], Value); 4] = [
+        (
+            "email_verification_user",
+            "Email Verification (User)",
+            "Users receive this email to verify their email address.",
+            &["Email"],
+            json!({"user.username": {"required": false}, "code": {"required": true}}),
+        ),
+        (
+            "general",
+            "General",
+            "Use this multi-purpose template to create custom notifications.",
+            &["SMS", "Email", "Voice"],
+            json!({}),
+        ),
+        (
+            "recovery_code_template",
+            "Recovery Code",
+            "Users receive this message with a code to recover their account.",
+            &["Email", "SMS", "Voice"],
+            json!({"user.username": {"required": false}, "otp": {"required": true}}),
+        ),
+        (
+            "strong_authentication",
+            "Strong Authentication",
+            "Users receive this message with a one-time passcode to sign on.",
+            &["SMS", "Email", "Voice", "Push"],
+            json!({"otp": {"required": true, "requiredForDeliveryMethods": ["SMS", "Email", "Voice"]}}),
+        ),
+    ];
+    for (name, display, description, methods, variables) in templates {
+        g.push(
+            "templates",
+            json!({
+                "id": name, "displayName": display, "description": description,
+                "deliveryMethods": methods, "variables": variables, "allowDynamicVariables": true,
+                "createdAt": ts(0), "updatedAt": ts(0),
+            }),
+        );
+        g.touch(&format!("templates/{name}/contents"));
+    }
+    let contents = [
+        (
+            "email_verification_user",
+            "en",
+            "Verify your email",
+            "<p>Hello ${user.username}, your verification code is ${code}.</p>",
+        ),
+        (
+            "recovery_code_template",
+            "en",
+            "Your recovery code",
+            "<p>Hello ${user.username}, use ${otp} to recover your account.</p>",
+        ),
+        (
+            "recovery_code_template",
+            "fr",
+            "Votre code de récupération",
+            "<p>Bonjour ${user.username}, utilisez ${otp} pour récupérer votre compte.</p>",
+        ),
+    ];
+    for (name, locale, subject, body) in contents {
+        g.push(
+            &format!("templates/{name}/contents"),
+            json!({
+                "deliveryMethod": "Email", "locale": locale, "default": false,
+                "subject": subject, "body": body,
+                "from": {"name": "Butterfly Fake", "address": "noreply@mail.butterfly.example"},
+                "replyTo": {"name": "Butterfly Support", "address": "support@mail.butterfly.example"},
+                "charset": "UTF-8", "emailContentType": "text/html", "template": {"id": name},
+            }),
+        );
+    }
+}
+
+/// Authorize application roles, the first two with permissions (of application resources the
+/// fake does not serve).
+fn generate_application_roles(g: &mut Gen) {
+    g.touch("applicationRoles");
+    let resource = g.id();
+    let roles: [(&str, &str, &[&str]); 3] = [
+        ("Orders Viewer", "Reads orders", &["read"]),
+        (
+            "Orders Editor",
+            "Reads and changes orders",
+            &["read", "write"],
+        ),
+        ("Auditor", "Reviews the audit trail", &[]),
+    ];
+    for (name, description, actions) in roles {
+        let id = g.push(
+            "applicationRoles",
+            json!({"name": name, "description": description}),
+        );
+        let rel = format!("applicationRoles/{id}/permissions");
+        g.touch(&rel);
+        for action in actions {
+            let pid = g.id();
+            g.push(
+                &rel,
+                json!({
+                    "id": pid, "key": format!("orders:{action}"), "action": action,
+                    "description": format!("The {action} permission on orders"),
+                    "resource": {"id": resource, "name": "orders"},
+                }),
+            );
+        }
     }
 }
 
@@ -1293,6 +1456,61 @@ fn decorate(base: &str, coll_path: &str, item: &Value) -> Value {
         v["_links"] = json!({"self": {"href": format!("{base}/v1{coll_path}/{id}")}});
     }
     v
+}
+
+/// The fields a write to `c` must carry: the collection's, and for a template content those
+/// of its delivery method's schema (`TemplateContentEmail`: `body`; `Push`: `body`, `title`;
+/// `SMS`, `Voice`: `content`).
+fn required_fields(c: &Collection, body: &Value) -> Vec<&'static str> {
+    let mut fields = c.required.to_vec();
+    if c.embedded == "contents" {
+        fields.extend_from_slice(match body["deliveryMethod"].as_str() {
+            Some("Email") => &["body"][..],
+            Some("Push") => &["body", "title"],
+            Some("SMS" | "Voice") => &["content"],
+            _ => &[],
+        });
+    }
+    fields
+}
+
+/// A 400 `INVALID_DATA` with one `INVALID_VALUE` detail.
+fn invalid_value(target: &str, message: &str) -> FakeResponse {
+    FakeResponse::status(
+        400,
+        json!({"id": error_id(), "code": "INVALID_DATA", "message": "The request could not be completed. One or more validation errors were in the request.", "details": [{"code": "INVALID_VALUE", "target": target, "message": message}]}),
+    )
+}
+
+/// Checks a template content written to `contents` (the concrete contents path): its
+/// `deliveryMethod` is one its template supports, and a replace (`old`) keeps the
+/// `deliveryMethod` and `locale` PingOne fixes at creation.
+fn content_error(
+    env: &Env,
+    contents: &str,
+    body: &Value,
+    old: Option<&Value>,
+) -> Option<FakeResponse> {
+    let (template, _) = contents.rsplit_once('/')?;
+    let (coll, name) = template.rsplit_once('/')?;
+    let methods = &env.find(coll, name)?["deliveryMethods"];
+    let method = &body["deliveryMethod"];
+    if !methods.as_array().is_some_and(|m| m.contains(method)) {
+        return Some(invalid_value(
+            "deliveryMethod",
+            &format!("The {name} template supports the delivery methods {methods}"),
+        ));
+    }
+    let old = old?;
+    ["deliveryMethod", "locale"]
+        .into_iter()
+        .find(|f| body[*f] != old[*f])
+        .map(|f| {
+            invalid_value(
+                f,
+                &format!("{f} cannot be changed after the content is created"),
+            )
+        })
 }
 
 fn missing_fields(body: &Value, required: &[&str]) -> Option<FakeResponse> {
@@ -1441,7 +1659,7 @@ impl PingApi {
             return Some(not_found(p));
         };
         Some(match (req.method.clone(), c.writes) {
-            (Method::GET, _) => {
+            (Method::GET, _) if c.item_get => {
                 FakeResponse::ok(decorate(base, parent, &env.collections[parent][pos]))
             }
             (Method::PUT, Writes::Items) => {
@@ -1449,17 +1667,27 @@ impl PingApi {
                 if !body.is_object() {
                     return Some(invalid_body());
                 }
-                if let Some(resp) = missing_fields(&body, c.required) {
+                if let Some(resp) = missing_fields(&body, &required_fields(c, &body)) {
+                    return Some(resp);
+                }
+                let old = env.collections[parent][pos].clone();
+                if c.embedded == "contents"
+                    && let Some(resp) = content_error(env, parent, &body, Some(&old))
+                {
                     return Some(resp);
                 }
                 let items = env.collections.get_mut(parent)?;
-                let old = items[pos].clone();
                 let mut item = body;
                 if let Some(obj) = item.as_object_mut() {
                     obj.remove("password");
                     obj.remove("_links");
                     obj.remove("clientSecret");
-                    for keep in ["id", "environment", "createdAt"] {
+                    let fixed: &[&str] = if c.embedded == "contents" {
+                        &["id", "environment", "createdAt", "template", "default"]
+                    } else {
+                        &["id", "environment", "createdAt"]
+                    };
+                    for keep in fixed {
                         if let Some(v) = old.get(keep) {
                             obj.insert(keep.to_string(), v.clone());
                         }
@@ -1539,7 +1767,12 @@ impl PingApi {
         if !body.is_object() {
             return invalid_body();
         }
-        if let Some(resp) = missing_fields(&body, c.required) {
+        if let Some(resp) = missing_fields(&body, &required_fields(c, &body)) {
+            return resp;
+        }
+        if c.embedded == "contents"
+            && let Some(resp) = content_error(env, p, &body, None)
+        {
             return resp;
         }
         let env_ref = json!({"id": env.id});
@@ -1579,6 +1812,12 @@ impl PingApi {
                 }
                 item["enabled"] = json!(true);
                 item["account"] = json!({"canAuthenticate": true, "status": "OK"});
+            }
+            if c.embedded == "contents" {
+                // A created content is a custom one, of the template in its path.
+                let name = p.rsplit('/').nth(1).unwrap_or_default();
+                item["default"] = json!(false);
+                item["template"] = json!({"id": name});
             }
             item
         };

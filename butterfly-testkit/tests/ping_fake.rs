@@ -633,3 +633,200 @@ async fn secrets_are_only_at_the_secret_endpoints() {
 }
 
 const SINGLETON_READS: &[&str] = &["brandingSettings", "mfaSettings"];
+
+#[tokio::test]
+async fn notification_templates_are_read_by_name_and_their_contents_take_writes() {
+    use reqwest::Method;
+    let fake = start(20, PingOptions::default()).await;
+    let token = fake.access_token().await.unwrap();
+    // The built-in templates: their id is the name that addresses them.
+    let (status, _, body) = get(&fake, &token, &env_path(&fake, "templates")).await;
+    assert_eq!(status, 200);
+    let templates = body["_embedded"]["templates"].as_array().unwrap();
+    assert_eq!(body["count"], fake.items("templates").len());
+    let names = ids(templates);
+    assert!(
+        names.contains(&"email_verification_user".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"recovery_code_template".to_string()),
+        "{names:?}"
+    );
+    let (status, _, template) = get(
+        &fake,
+        &token,
+        &env_path(&fake, "templates/email_verification_user"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(template["id"], "email_verification_user");
+    assert!(template["displayName"].is_string() && template["variables"].is_object());
+    assert!(
+        template["_links"]["self"]["href"]
+            .as_str()
+            .unwrap()
+            .ends_with("/templates/email_verification_user")
+    );
+    let (status, _, body) = get(
+        &fake,
+        &token,
+        &env_path(&fake, "templates/no_such_template"),
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_ping_error(&body, "NOT_FOUND");
+    // A template's custom contents.
+    let (status, _, body) = get(
+        &fake,
+        &token,
+        &env_path(&fake, "templates/recovery_code_template/contents"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let contents = body["_embedded"]["contents"].as_array().unwrap();
+    assert_eq!(contents.len(), 2);
+    for c in contents {
+        assert_eq!(c["deliveryMethod"], "Email");
+        assert_eq!(c["template"]["id"], "recovery_code_template");
+        assert!(c["subject"].is_string() && c["body"].is_string() && c["locale"].is_string());
+        assert!(c["from"]["address"].is_string());
+    }
+    // Templates are read-only; a content needs its delivery method's fields, a method the
+    // template supports, and keeps its delivery method and locale.
+    let contents_path = env_path(&fake, "templates/email_verification_user/contents");
+    let (status, body) = send(
+        &fake,
+        &token,
+        Method::POST,
+        &env_path(&fake, "templates"),
+        Some(json!({"displayName": "Mine"})),
+    )
+    .await;
+    assert_eq!(status, 405);
+    assert_ping_error(&body, "METHOD_NOT_ALLOWED");
+    let (status, body) = send(
+        &fake,
+        &token,
+        Method::POST,
+        &contents_path,
+        Some(json!({"deliveryMethod": "Email", "locale": "de", "subject": "Hallo"})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_ping_error(&body, "INVALID_DATA");
+    assert_eq!(body["details"][0]["target"], "body");
+    let (status, body) = send(
+        &fake,
+        &token,
+        Method::POST,
+        &contents_path,
+        Some(json!({"deliveryMethod": "SMS", "locale": "de", "content": "${code}"})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["details"][0]["target"], "deliveryMethod", "{body}");
+    let content = json!({
+        "deliveryMethod": "Email", "locale": "de", "subject": "Bitte bestätigen",
+        "body": "<p>Ihr Code: ${code}</p>",
+        "from": {"name": "Butterfly", "address": "noreply@mail.butterfly.example"},
+    });
+    let (status, created) = send(
+        &fake,
+        &token,
+        Method::POST,
+        &contents_path,
+        Some(content.clone()),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let cid = created["id"].as_str().unwrap().to_string();
+    assert_eq!(created["template"]["id"], "email_verification_user");
+    assert_eq!(created["default"], false);
+    assert_eq!(created["subject"], "Bitte bestätigen");
+    let item = format!("{contents_path}/{cid}");
+    let (status, _, read) = get(&fake, &token, &item).await;
+    assert_eq!(status, 200);
+    assert_eq!(read["body"], content["body"]);
+    let mut changed = content.clone();
+    changed["subject"] = json!("Bitte E-Mail bestätigen");
+    let (status, replaced) = send(&fake, &token, Method::PUT, &item, Some(changed.clone())).await;
+    assert_eq!(status, 200);
+    assert_eq!(replaced["subject"], "Bitte E-Mail bestätigen");
+    assert_eq!(replaced["createdAt"], created["createdAt"]);
+    assert_eq!(replaced["template"]["id"], "email_verification_user");
+    changed["locale"] = json!("fr");
+    let (status, body) = send(&fake, &token, Method::PUT, &item, Some(changed)).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["details"][0]["target"], "locale", "{body}");
+    let stored = fake.items("templates/email_verification_user/contents");
+    assert_eq!(stored.len(), 2);
+    assert_eq!(stored[1]["subject"], "Bitte E-Mail bestätigen");
+    assert_eq!(stored[1]["locale"], "de");
+    // The write log, refused writes included.
+    let writes = fake.server().writes();
+    let log: Vec<(&str, bool)> = writes
+        .iter()
+        .map(|w| (w.method.as_str(), w.path.ends_with(&cid)))
+        .collect();
+    assert_eq!(
+        log,
+        [
+            ("POST", false),
+            ("POST", false),
+            ("POST", false),
+            ("POST", false),
+            ("PUT", true),
+            ("PUT", true),
+        ],
+        "{writes:#?}"
+    );
+    assert!(
+        writes[3]
+            .path
+            .ends_with("/templates/email_verification_user/contents")
+    );
+    assert_eq!(writes[3].body["subject"], "Bitte bestätigen");
+    assert_eq!(writes[4].body["subject"], "Bitte E-Mail bestätigen");
+    assert!(fake.server().unknown_requests().is_empty());
+}
+
+#[tokio::test]
+async fn application_roles_list_their_permissions() {
+    let fake = start(20, PingOptions::default()).await;
+    let token = fake.access_token().await.unwrap();
+    let (status, _, body) = get(&fake, &token, &env_path(&fake, "applicationRoles")).await;
+    assert_eq!(status, 200);
+    let roles = ids(body["_embedded"]["roles"].as_array().unwrap());
+    assert_eq!(roles, ids(&fake.items("applicationRoles")));
+    assert!(roles.len() >= 2);
+    let (status, _, body) = get(
+        &fake,
+        &token,
+        &env_path(&fake, &format!("applicationRoles/{}/permissions", roles[0])),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let permissions = body["_embedded"]["permissions"].as_array().unwrap();
+    assert!(!permissions.is_empty());
+    assert!(
+        permissions
+            .iter()
+            .all(|p| p["action"].is_string() && p["resource"]["id"].is_string())
+    );
+    // No item GET in the spec, none in the fake.
+    let (status, _, _) = get(
+        &fake,
+        &token,
+        &env_path(
+            &fake,
+            &format!(
+                "applicationRoles/{}/permissions/{}",
+                roles[0],
+                ids(permissions)[0]
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(status, 405);
+}

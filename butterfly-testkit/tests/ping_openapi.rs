@@ -2,8 +2,11 @@
 //! shared/fixtures/pingone (the `pingone-go-sdk-v2` management, MFA, risk and authorize
 //! specs): every collection, a first item of each, and every singleton route the fake serves
 //! is fetched and its body checked with the `jsonschema` validator against that operation's
-//! 200 response schema; the `POST` answers of populations, groups and users against their 201
-//! schemas.
+//! 200 response schema (a first item only where the spec has an item `GET`); the `POST`
+//! answers of populations, groups, users, template contents and application roles against
+//! their 201 schemas. Nested routes are fetched under a parent that has items there (a
+//! notification template with contents, addressed by its name; an application role with
+//! permissions).
 //!
 //! OpenAPI 3.0 schemas are not JSON Schema as-is: `nullable: true` becomes a `null` type,
 //! discriminated `oneOf` becomes `anyOf` (an application matches `ApplicationOIDC` and, where
@@ -116,6 +119,8 @@ async fn fake_responses_validate_against_the_pingone_openapi_specs() {
     let mut not_in_spec = Vec::new();
     let mut failures = Vec::new();
     let mut outcomes: Vec<Result<String, String>> = Vec::new();
+    // Items in each validated list answer, by collection template.
+    let mut listed: BTreeMap<&str, usize> = BTreeMap::new();
     let check = |route: String, spec_name: &str, spec_p: &str, root: Value, body: &Value| {
         match jsonschema::draft4::new(&root) {
             Ok(v) => {
@@ -156,11 +161,16 @@ async fn fake_responses_validate_against_the_pingone_openapi_specs() {
                     "{list_route}: no _embedded.{}",
                     c.embedded
                 );
+                listed.insert(c.path, embedded.unwrap_or_default());
                 outcomes.push(check(list_route, c.spec, spec_p, root, &body));
             }
             None => not_in_spec.push(list_route),
         }
         let item_template = format!("{}/{{}}", c.path);
+        if !c.item_get {
+            // The spec has no item `GET` there (nor does the fake).
+            continue;
+        }
         let Some(first) = butterfly_testkit::ping::ids(&fake.items(&path))
             .first()
             .cloned()
@@ -214,20 +224,33 @@ async fn fake_responses_validate_against_the_pingone_openapi_specs() {
     let population = fake.items("populations")[0]["id"].clone();
     let creates = [
         (
+            "management",
             "/environments/{}/populations",
             json!({"name": "Contractors", "description": "Temporary staff"}),
         ),
         (
+            "management",
             "/environments/{}/groups",
             json!({"name": "Auditors", "description": "Read-only reviewers"}),
         ),
         (
+            "management",
             "/environments/{}/users",
             json!({"username": "new.user", "email": "new.user@example.com", "population": {"id": population}, "name": {"given": "New", "family": "User"}}),
         ),
+        (
+            "management",
+            "/environments/{}/templates/{}/contents",
+            json!({"deliveryMethod": "Email", "locale": "de", "subject": "Bitte bestätigen", "body": "<p>${code}</p>", "from": {"name": "Butterfly", "address": "noreply@mail.butterfly.example"}}),
+        ),
+        (
+            "authorize",
+            "/environments/{}/applicationRoles",
+            json!({"name": "Orders Approver", "description": "Approves orders"}),
+        ),
     ];
-    let spec = &specs["management"];
-    for (template, body) in creates {
+    for (spec_name, template, body) in creates {
+        let spec = &specs[spec_name];
         let route = format!("POST {template}");
         let spec_p = spec_path(spec["paths"].as_object().unwrap(), template).unwrap();
         let root = schema(
@@ -246,7 +269,19 @@ async fn fake_responses_validate_against_the_pingone_openapi_specs() {
             .unwrap();
         assert_eq!(resp.status(), 201, "{route}");
         let answer: Value = resp.json().await.unwrap();
-        outcomes.push(check(route, "management", spec_p, root, &answer));
+        outcomes.push(check(route, spec_name, spec_p, root, &answer));
+    }
+    // The nested routes validated non-empty answers.
+    for template in [
+        "/environments/{}/templates",
+        "/environments/{}/templates/{}/contents",
+        "/environments/{}/applicationRoles",
+        "/environments/{}/applicationRoles/{}/permissions",
+    ] {
+        assert!(
+            listed.get(template).is_some_and(|n| *n > 0),
+            "{template}: validated an empty list ({listed:?})"
+        );
     }
 
     for outcome in outcomes {
