@@ -577,6 +577,38 @@ pub static NOTIFICATION_POLICY: PingKind = row(
     Write::PostPut,
 );
 
+/// Notification templates (built in, addressed by name; read-only, their contents restore).
+pub static NOTIFICATION_TEMPLATE: PingKind = row(
+    KindSpec {
+        natural_key: &["/id"],
+        ..spec(
+            "ping.notification_template",
+            "Notification templates",
+            Branding,
+        )
+    },
+    hal("templates", "templates", EA),
+    Write::None,
+);
+
+/// The custom contents of notification templates, per delivery method and locale.
+pub static NOTIFICATION_TEMPLATE_CONTENT: PingKind = row(
+    KindSpec {
+        natural_key: &["/deliveryMethod", "/locale"],
+        ..child(
+            "ping.notification_template_content",
+            "Notification template contents",
+            Branding,
+            "ping.notification_template",
+            &["/deliveryMethod", "/locale"],
+        )
+    },
+    hal("templates/{0}/contents", "contents", EA)
+        // Built-in defaults come back with the environment, and cannot be written.
+        .keeps_item(|c| c.get("default") != Some(&Value::Bool(true))),
+    Write::PostPut,
+);
+
 /// Custom domains.
 pub static CUSTOM_DOMAIN: PingKind = row(
     KindSpec {
@@ -713,6 +745,36 @@ pub static RISK_PREDICTOR: PingKind = row(
     Write::PostPut,
 );
 
+/// PingOne Authorize application roles.
+pub static APPLICATION_ROLE: PingKind = row(
+    named(
+        "ping.application_role",
+        "Authorize application roles",
+        Authorization,
+    ),
+    hal("applicationRoles", "roles", EA),
+    Write::PostPut,
+);
+
+/// The permissions of Authorize application roles (read-only: they name application
+/// resources' permissions).
+pub static APPLICATION_ROLE_PERMISSION: PingKind = row(
+    KindSpec {
+        restore: RestoreSupport::None {
+            reason: "a role's permissions name application resources' permissions, which butterfly does not back up yet: re-add them from the diff",
+        },
+        ..child(
+            "ping.application_role_permission",
+            "Authorize application role permissions",
+            Authorization,
+            "ping.application_role",
+            &["/key"],
+        )
+    },
+    hal("applicationRoles/{0}/permissions", "permissions", EA),
+    Write::None,
+);
+
 /// PingOne Authorize API servers.
 pub static API_SERVER: PingKind = row(
     named("ping.api_server", "Authorize API servers", Authorization),
@@ -746,6 +808,8 @@ butterfly_core::kind_table!(PingKind:
     BRANDING_SETTINGS,
     THEME,
     NOTIFICATION_POLICY,
+    NOTIFICATION_TEMPLATE,
+    NOTIFICATION_TEMPLATE_CONTENT,
     CUSTOM_DOMAIN,
     EMAIL_DOMAIN,
     CERTIFICATE,
@@ -759,5 +823,7 @@ butterfly_core::kind_table!(PingKind:
     MFA_SETTINGS,
     RISK_POLICY_SET,
     RISK_PREDICTOR,
+    APPLICATION_ROLE,
+    APPLICATION_ROLE_PERMISSION,
     API_SERVER,
 );

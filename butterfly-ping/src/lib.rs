@@ -6,9 +6,9 @@
 //! applications with their sign-on policy assignments, role assignments, attribute mappings
 //! and grants, resources with scopes and attributes, sign-on policies and their actions,
 //! password policies, identity providers and their attributes, branding, themes, notification
-//! policies, custom and email domains, certificates and keys (metadata only), gateways,
+//! policies, notification templates and their custom contents, custom and email domains, certificates and keys (metadata only), gateways,
 //! agreements and languages, MFA device and FIDO2 policies, MFA settings, risk policy sets and
-//! predictors, Authorize API servers), answers the access probe, and restores through the core
+//! predictors, Authorize application roles with their permissions and API servers), answers the access probe, and restores through the core
 //! engine.
 //!
 //! Every kind is read by the core table engine ([`butterfly_core::table`]) from its row: HAL

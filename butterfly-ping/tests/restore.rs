@@ -92,6 +92,39 @@ async fn an_application_with_grants_and_a_user_with_memberships_come_back() {
         None,
     )
     .await;
+    // A custom notification content (`{template name}/{content id}`) and an Authorize role.
+    let content = original.resources("ping.notification_template_content")[0]
+        .id
+        .clone();
+    let (template, content_id) = content.split_once('/').unwrap();
+    admin(
+        &fake,
+        reqwest::Method::DELETE,
+        &format!("templates/{template}/contents/{content_id}"),
+        None,
+    )
+    .await;
+    // A role without permissions: a role's permissions name application resources'
+    // permissions, which are not restored (the plan says so).
+    let role = original
+        .resources("ping.application_role")
+        .iter()
+        .find(|r| {
+            !original
+                .resources("ping.application_role_permission")
+                .iter()
+                .any(|p| p.parent_id.as_deref() == Some(r.id.as_str()))
+        })
+        .expect("a role without permissions")
+        .id
+        .clone();
+    admin(
+        &fake,
+        reqwest::Method::DELETE,
+        &format!("applicationRoles/{role}"),
+        None,
+    )
+    .await;
 
     let before = fake.write_count();
     let plan = restore::plan(&original, &ping, &RestoreOptions::default())
@@ -113,6 +146,8 @@ async fn an_application_with_grants_and_a_user_with_memberships_come_back() {
         "ping.application_sign_on_policy_assignment",
         "ping.user",
         "ping.group_membership",
+        "ping.notification_template_content",
+        "ping.application_role",
     ] {
         assert!(
             plan.steps
