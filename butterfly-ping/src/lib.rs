@@ -3,12 +3,13 @@
 //! The PingOne Platform API provider for butterfly: backs up one environment's every kind in
 //! the [kinds table](kinds) (the environment, populations, users (never a password), groups
 //! with their memberships and nesting, admin role assignments, schemas and attributes,
-//! applications with their sign-on policy assignments, role assignments, attribute mappings
-//! and grants, resources with scopes and attributes, sign-on policies and their actions,
-//! password policies, identity providers and their attributes, branding, themes, notification
-//! policies, notification templates and their custom contents, custom and email domains, certificates and keys (metadata only), gateways,
-//! agreements and languages, MFA device and FIDO2 policies, MFA settings, risk policy sets and
-//! predictors, Authorize application roles with their permissions and API servers), answers the access probe, and restores through the core
+//! applications with their sign-on policy assignments, role assignments, attribute mappings and
+//! grants, resources with scopes and attributes, sign-on policies and their actions, password
+//! policies, identity providers and their attributes, branding, themes, notification policies,
+//! notification templates and their custom contents, custom and email domains, certificates and
+//! keys (metadata only), gateways, agreements and languages, MFA device and FIDO2 policies, MFA
+//! settings, risk policy sets and predictors, Authorize application roles with their
+//! permissions and API servers), answers the access probe, and restores through the core
 //! engine.
 //!
 //! Every kind is read by the core table engine ([`butterfly_core::table`]) from its row: HAL
