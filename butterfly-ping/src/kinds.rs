@@ -213,6 +213,10 @@ pub static GROUP: PingKind = PingKind {
     )
 };
 
+/// Users read at once by the per-user listings: one request per user each, so enough in
+/// flight to keep the directory bucket (100 a second) busy despite latency.
+const PER_USER: usize = 32;
+
 /// Only direct memberships: those through a nested group come back with the nesting.
 fn direct(item: &Value) -> bool {
     item.get("type").and_then(Value::as_str) != Some("INDIRECT")
@@ -236,7 +240,8 @@ pub static GROUP_MEMBERSHIP: PingKind = PingKind {
         },
         hal("users/{0}/memberOfGroups", "groupMemberships", IDA)
             .keep_only(&["id"])
-            .keeps_item(direct),
+            .keeps_item(direct)
+            .concurrency(PER_USER),
         Write::Membership,
     )
 };
@@ -277,7 +282,7 @@ pub static USER_ROLE_ASSIGNMENT: PingKind = row(
             &[],
         )
     },
-    hal("users/{0}/roleAssignments", "roleAssignments", IDA),
+    hal("users/{0}/roleAssignments", "roleAssignments", IDA).concurrency(PER_USER),
     Write::PostOnly,
 );
 

@@ -64,7 +64,7 @@
 //! schema of the spec path (and the `POST` answers of populations, groups and users against
 //! their 201 schemas) with the `jsonschema` validator.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -606,6 +606,10 @@ struct Env {
     tokens: BTreeSet<String>,
     next_token: u64,
     default_population: String,
+    /// Bumped by every request that may write; [`Env::find`]'s index is rebuilt after one.
+    generation: u64,
+    /// Per collection: the generation and length it was built at, and id -> position.
+    index: std::cell::RefCell<HashMap<String, (u64, usize, HashMap<String, usize>)>>,
 }
 
 impl Env {
@@ -613,8 +617,27 @@ impl Env {
         format!("/environments/{}", self.id)
     }
 
+    /// The item `id` of `coll`, through an index (a backup of a large environment asks for
+    /// every user's sub-collections; a scan per request made the fake the bottleneck).
     fn find(&self, coll: &str, id: &str) -> Option<&Value> {
-        self.collections.get(coll)?.iter().find(|i| i["id"] == id)
+        let items = self.collections.get(coll)?;
+        let pos = {
+            let mut index = self.index.borrow_mut();
+            let entry = index
+                .entry(coll.to_string())
+                .or_insert_with(|| (u64::MAX, usize::MAX, HashMap::new()));
+            if entry.0 != self.generation || entry.1 != items.len() {
+                entry.2 = items
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, item)| Some((item["id"].as_str()?.to_string(), i)))
+                    .collect();
+                entry.0 = self.generation;
+                entry.1 = items.len();
+            }
+            *entry.2.get(id)?
+        };
+        items.get(pos).filter(|i| i["id"] == id)
     }
 
     /// Removes what depends on the deleted item `id` of `coll`.
@@ -1598,6 +1621,9 @@ impl PingApi {
     }
 
     fn answer(&self, req: &FakeRequest, base: &str, env: &mut Env) -> Option<FakeResponse> {
+        if req.method != Method::GET {
+            env.generation += 1;
+        }
         let path = req.path.trim_end_matches('/');
         let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         if let [env_segment, "as", "token"] = segs.as_slice() {
