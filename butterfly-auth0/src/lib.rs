@@ -383,11 +383,6 @@ async fn download_export(location: &str) -> Result<Vec<Value>> {
         .collect()
 }
 
-fn row(kind: &dyn ResourceKind) -> Result<&'static Auth0Kind> {
-    kinds::row_of(kind.id())
-        .ok_or_else(|| Error::config(format!("{} is not an Auth0 kind", kind.id())))
-}
-
 /// Whether an error says one part of a kind does not exist on this tenant: a 404, or a
 /// feature its plan does not include.
 fn is_absent(e: &Error) -> bool {
@@ -416,13 +411,12 @@ impl Provider for Auth0Provider {
     /// One small request per row with a path of its own; sub-resources answer like their
     /// parent, unless their own scope is missing (the core table probe).
     async fn probe(&self, kinds: &[KindRef]) -> Result<AccessReport> {
-        let rows: Vec<&'static Auth0Kind> =
-            kinds.iter().filter_map(|k| kinds::row_of(k.id())).collect();
+        let rows: Vec<&'static Auth0Kind> = kinds::rows_of(kinds);
         table::probe(self, &rows).await
     }
 
     async fn fetch(&self, kind: KindRef, ctx: FetchContext) -> Result<Vec<Resource>> {
-        self.fetch_all(row(kind)?, ctx).await
+        self.fetch_all(kinds::row_for(kind)?, ctx).await
     }
 
     fn severity_rules(&self) -> Vec<SeverityRule> {
@@ -771,7 +765,7 @@ impl Restorer for Auth0Provider {
     }
 
     async fn create(&self, kind: &dyn ResourceKind, resource: &Resource) -> Result<String> {
-        let row = row(kind)?;
+        let row = kinds::row_for(kind)?;
         let parent = resource.parent_id.as_deref();
         let prefix = |own: &str| match parent {
             Some(p) => format!("{p}/{own}"),
@@ -906,7 +900,7 @@ impl Restorer for Auth0Provider {
         target_id: &str,
         resource: &Resource,
     ) -> Result<()> {
-        let row = row(kind)?;
+        let row = kinds::row_for(kind)?;
         let parent = resource.parent_id.as_deref();
         let own = own_id(target_id);
         let body = clean(row.spec.id, &resource.body, true);

@@ -376,7 +376,8 @@ impl TableKind for Row {
 
 /// Declares a provider's kind table: `kind_table!(RowType: ROW_A, ROW_B, …)` defines
 /// `ROWS` (the rows, in table order), `TABLE` (the rows as `&dyn TableKind`), `all()` (the
-/// rows as [`KindRef`](crate::kind::KindRef)s) and `row_of(id)`.
+/// rows as [`KindRef`](crate::kind::KindRef)s), `row_of(id)`, `row_for(kind)` (a `Config`
+/// error for a kind of another table) and `rows_of(kinds)`.
 #[macro_export]
 macro_rules! kind_table {
     ($row:ty: $($name:ident),* $(,)?) => {
@@ -394,6 +395,18 @@ macro_rules! kind_table {
             ROWS.iter()
                 .copied()
                 .find(|r| $crate::kind::ResourceKind::id(*r) == id)
+        }
+        /// The row of a kind, or a `Config` error naming a kind of another table.
+        pub fn row_for(
+            kind: &dyn $crate::kind::ResourceKind,
+        ) -> $crate::Result<&'static $row> {
+            row_of(kind.id()).ok_or_else(|| {
+                $crate::Error::config(format!("{} is not a kind of this provider", kind.id()))
+            })
+        }
+        /// The rows of these kinds, in their order; kinds of other tables are left out.
+        pub fn rows_of(kinds: &[$crate::kind::KindRef]) -> Vec<&'static $row> {
+            kinds.iter().filter_map(|k| row_of(k.id())).collect()
         }
     };
 }

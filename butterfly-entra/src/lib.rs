@@ -1073,11 +1073,6 @@ impl TableSource<EntraKind> for EntraProvider {
     }
 }
 
-fn row(kind: &dyn ResourceKind) -> Result<&'static EntraKind> {
-    kinds::row_of(kind.id())
-        .ok_or_else(|| Error::config(format!("{} is not an Entra kind", kind.id())))
-}
-
 #[async_trait]
 impl Provider for EntraProvider {
     fn name(&self) -> &str {
@@ -1101,8 +1096,7 @@ impl Provider for EntraProvider {
     /// parent. A sub-kind asked for without its parent still answers like it: the parent is
     /// probed too, and reported only if asked for.
     async fn probe(&self, kinds: &[KindRef]) -> Result<AccessReport> {
-        let mut rows: Vec<&'static EntraKind> =
-            kinds.iter().filter_map(|k| kinds::row_of(k.id())).collect();
+        let mut rows: Vec<&'static EntraKind> = kinds::rows_of(kinds);
         let asked: BTreeSet<&str> = rows.iter().map(|r| r.spec.id).collect();
         let mut i = 0;
         while let Some(r) = rows.get(i) {
@@ -1119,7 +1113,7 @@ impl Provider for EntraProvider {
     }
 
     async fn fetch(&self, kind: KindRef, ctx: FetchContext) -> Result<Vec<Resource>> {
-        self.fetch_all(row(kind)?, ctx).await
+        self.fetch_all(kinds::row_for(kind)?, ctx).await
     }
 
     fn severity_rules(&self) -> Vec<SeverityRule> {
@@ -1419,7 +1413,7 @@ impl Restorer for EntraProvider {
     }
 
     async fn create(&self, kind: &dyn ResourceKind, resource: &Resource) -> Result<String> {
-        let row = row(kind)?;
+        let row = kinds::row_for(kind)?;
         let path = table::list_path(row, resource.parent_id.as_deref(), None);
         match row.write {
             Write::Ref => {
@@ -1462,7 +1456,7 @@ impl Restorer for EntraProvider {
         target_id: &str,
         resource: &Resource,
     ) -> Result<()> {
-        let row = row(kind)?;
+        let row = kinds::row_for(kind)?;
         if row.write != Write::PostPatch {
             return Err(Error::new(
                 ErrorKind::Conflict,

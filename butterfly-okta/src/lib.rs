@@ -336,11 +336,6 @@ fn actions_differ(a: &Value, b: &Value) -> bool {
     split(a) != split(b)
 }
 
-fn row(kind: &dyn ResourceKind) -> Result<&'static OktaKind> {
-    kinds::row_of(kind.id())
-        .ok_or_else(|| Error::config(format!("{} is not an Okta kind", kind.id())))
-}
-
 #[async_trait]
 impl Provider for OktaProvider {
     fn name(&self) -> &str {
@@ -361,13 +356,12 @@ impl Provider for OktaProvider {
     }
 
     async fn probe(&self, kinds: &[KindRef]) -> Result<AccessReport> {
-        let rows: Vec<&'static OktaKind> =
-            kinds.iter().filter_map(|k| kinds::row_of(k.id())).collect();
+        let rows: Vec<&'static OktaKind> = kinds::rows_of(kinds);
         table::probe(self, &rows).await
     }
 
     async fn fetch(&self, kind: KindRef, ctx: FetchContext) -> Result<Vec<Resource>> {
-        table::fetch(self, row(kind)?, &ctx).await
+        table::fetch(self, kinds::row_for(kind)?, &ctx).await
     }
 
     fn severity_rules(&self) -> Vec<SeverityRule> {
@@ -531,7 +525,7 @@ impl Restorer for OktaProvider {
     }
 
     async fn create(&self, kind: &dyn ResourceKind, resource: &Resource) -> Result<String> {
-        let row = row(kind)?;
+        let row = kinds::row_for(kind)?;
         let (path, _) = self.target(row, resource);
         let prefix = |own: &str| match &resource.parent_id {
             Some(p) => format!("{p}/{own}"),
@@ -606,7 +600,7 @@ impl Restorer for OktaProvider {
         target_id: &str,
         resource: &Resource,
     ) -> Result<String> {
-        let row = row(kind)?;
+        let row = kinds::row_for(kind)?;
         if row.spec.id != "okta.group_rule" {
             self.update(kind, target_id, resource).await?;
             return Ok(target_id.to_string());
@@ -627,7 +621,7 @@ impl Restorer for OktaProvider {
         target_id: &str,
         resource: &Resource,
     ) -> Result<()> {
-        let row = row(kind)?;
+        let row = kinds::row_for(kind)?;
         let (path, _) = self.target(row, resource);
         let own = target_id.rsplit('/').next().unwrap_or(target_id);
         // Kind-id match, by exception: group rules have their own write rules (PUT only while

@@ -192,11 +192,6 @@ impl TableSource<PingKind> for PingProvider {
     }
 }
 
-fn row(kind: &dyn ResourceKind) -> Result<&'static PingKind> {
-    kinds::row_of(kind.id())
-        .ok_or_else(|| Error::config(format!("{} is not a PingOne kind", kind.id())))
-}
-
 fn own_id(id: &str) -> &str {
     id.rsplit('/').next().unwrap_or(id)
 }
@@ -221,8 +216,7 @@ impl Provider for PingProvider {
     }
 
     async fn probe(&self, kinds: &[KindRef]) -> Result<AccessReport> {
-        let rows: Vec<&'static PingKind> =
-            kinds.iter().filter_map(|k| kinds::row_of(k.id())).collect();
+        let rows: Vec<&'static PingKind> = kinds::rows_of(kinds);
         let (env, table_rows): (Vec<_>, Vec<_>) = rows
             .into_iter()
             .partition(|r| r.source == Source::Environment);
@@ -241,7 +235,7 @@ impl Provider for PingProvider {
     }
 
     async fn fetch(&self, kind: KindRef, ctx: FetchContext) -> Result<Vec<Resource>> {
-        self.fetch_row(row(kind)?, &ctx).await
+        self.fetch_row(kinds::row_for(kind)?, &ctx).await
     }
 
     fn severity_rules(&self) -> Vec<SeverityRule> {
@@ -409,7 +403,7 @@ impl Restorer for PingProvider {
     }
 
     async fn create(&self, kind: &dyn ResourceKind, resource: &Resource) -> Result<String> {
-        let row = row(kind)?;
+        let row = kinds::row_for(kind)?;
         let parent = resource.parent_id.as_deref();
         let path = table::list_path(row, parent, None);
         let prefix = |own: &str| match parent {
@@ -449,7 +443,7 @@ impl Restorer for PingProvider {
         target_id: &str,
         resource: &Resource,
     ) -> Result<()> {
-        let row = row(kind)?;
+        let row = kinds::row_for(kind)?;
         let path = table::list_path(row, resource.parent_id.as_deref(), None);
         let body = self.writable(kind, &resource.body);
         let req = match row.write {

@@ -609,8 +609,12 @@ struct Env {
     /// Bumped by every request that may write; [`Env::find`]'s index is rebuilt after one.
     generation: u64,
     /// Per collection: the generation and length it was built at, and id -> position.
-    index: std::cell::RefCell<HashMap<String, (u64, usize, HashMap<String, usize>)>>,
+    index: std::cell::RefCell<HashMap<String, IdIndex>>,
 }
+
+/// An id index of one collection: the generation and length it was built at, and id ->
+/// position.
+type IdIndex = (u64, usize, HashMap<String, usize>);
 
 impl Env {
     fn root(&self) -> String {
