@@ -5,11 +5,15 @@ use butterfly_testkit::tenants::{self, FakeSpec};
 
 #[tokio::test]
 async fn every_fake_starts_prints_its_settings_and_performs_its_incident() {
-    assert_eq!(tenants::names(), ["okta", "entra", "auth0"]);
+    assert_eq!(tenants::names(), ["okta", "entra", "auth0", "ping"]);
     for descriptor in tenants::fakes() {
         let name = descriptor.name;
         let fake = descriptor.start(FakeSpec::new(60, 3)).await.unwrap();
-        let prefix = format!("{}_", name.to_ascii_uppercase());
+        // PingOne's settings are PINGONE_*, the others the name in upper case.
+        let prefix = match name {
+            "ping" => "PINGONE_".to_string(),
+            _ => format!("{}_", name.to_ascii_uppercase()),
+        };
         let settings = fake.settings();
         assert!(
             settings.iter().all(|(k, _)| k.starts_with(&prefix)),
@@ -102,5 +106,5 @@ async fn options_a_fake_does_not_declare_are_refused() {
         .err()
         .unwrap();
     assert!(err.to_string().contains("gold"), "{err}");
-    assert!(tenants::get("ping").is_none());
+    assert!(tenants::get("onepassword").is_none());
 }
