@@ -27,6 +27,7 @@ pub async fn run_all<S: SnapshotStore>(make: impl Fn() -> S) {
     delete_collects_garbage(&make()).await;
     errors(&make()).await;
     missing_blob_is_integrity(&make()).await;
+    records(&make()).await;
 }
 
 /// Damages stored objects behind a store's back, for [`run_damage`].
@@ -416,4 +417,59 @@ pub async fn errors<S: SnapshotStore>(store: &S) {
     assert!(!store.has_blob(&blob).await.expect("has"));
     store.put_blob(&blob, b"hello").await.expect("put");
     assert_eq!(store.get_blob(&blob).await.expect("get"), b"hello");
+}
+
+/// Records: put replaces, get of a missing record is `None`, list filters by prefix and is
+/// sorted, delete says whether the record existed, and records are not snapshots.
+pub async fn records<S: SnapshotStore>(store: &S) {
+    use butterfly_core::store::RecordName;
+    let name = |s: &str| s.parse::<RecordName>().expect("record name");
+    assert_eq!(store.get_record(&name("holds/a")).await.expect("get"), None);
+    store
+        .put_record(&name("holds/b"), b"one")
+        .await
+        .expect("put");
+    store
+        .put_record(&name("holds/a"), b"first")
+        .await
+        .expect("put");
+    store
+        .put_record(&name("holds/a"), b"second")
+        .await
+        .expect("replace");
+    store
+        .put_record(&name("journal/2026/x.json"), b"{}")
+        .await
+        .expect("put nested");
+    assert_eq!(
+        store
+            .get_record(&name("holds/a"))
+            .await
+            .expect("get")
+            .as_deref(),
+        Some(&b"second"[..]),
+        "records: put replaces"
+    );
+    assert_eq!(
+        store.list_records("holds/").await.expect("list"),
+        vec![name("holds/a"), name("holds/b")],
+        "records: list by prefix, sorted"
+    );
+    assert_eq!(
+        store.list_records("").await.expect("list all").len(),
+        3,
+        "records: list everything"
+    );
+    assert!(store.delete_record(&name("holds/a")).await.expect("delete"));
+    assert!(
+        !store
+            .delete_record(&name("holds/a"))
+            .await
+            .expect("delete again")
+    );
+    assert_eq!(store.get_record(&name("holds/a")).await.expect("get"), None);
+    assert!(
+        store.list_snapshot_ids().await.expect("ids").is_empty(),
+        "records: a record is not a snapshot"
+    );
 }

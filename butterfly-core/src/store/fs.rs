@@ -4,6 +4,7 @@
 //! ```text
 //! <root>/blobs/ab/cdef…     chunk blobs, named by their blake3 hash (fan-out by 2 hex chars)
 //! <root>/snapshots/<id>.json manifests, one per visible snapshot
+//! <root>/records/<name>      records (holds, policies, schedule states, the run journal)
 //! <root>/tmp/               files being written; renamed into place when complete
 //! ```
 //! Every file is written to `tmp/`, synced, then renamed: a reader never sees half a file,
@@ -21,7 +22,7 @@ use async_trait::async_trait;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::snapshot::{BlobId, Manifest, SnapshotId};
-use crate::store::SnapshotStore;
+use crate::store::{RecordName, SnapshotStore};
 
 /// The default store directory, relative to the working directory.
 pub const DEFAULT_DIR: &str = "./butterfly-data";
@@ -83,7 +84,7 @@ impl FsStore {
     /// Opens (creating if needed) a store in `dir`.
     pub fn open(dir: impl AsRef<Path>) -> Result<FsStore> {
         let root = dir.as_ref().to_path_buf();
-        for sub in ["blobs", "snapshots", "tmp"] {
+        for sub in ["blobs", "snapshots", "records", "tmp"] {
             let p = root.join(sub);
             create_private_dir(&p).map_err(|e| {
                 Error::io(format!("cannot create store directory {}", p.display()), e)
@@ -107,6 +108,13 @@ impl FsStore {
     fn blob_path(&self, id: &BlobId) -> PathBuf {
         let hex = id.as_str();
         self.root.join("blobs").join(&hex[..2]).join(&hex[2..])
+    }
+
+    fn record_path(&self, name: &RecordName) -> PathBuf {
+        // A RecordName's segments admit only [A-Za-z0-9._-] and no leading dot.
+        let mut path = self.root.join("records");
+        path.extend(name.segments());
+        path
     }
 
     fn manifest_path(&self, id: &SnapshotId) -> PathBuf {
@@ -343,5 +351,67 @@ impl SnapshotStore for FsStore {
             }
             _ => Error::io(format!("cannot delete {}", path.display()), e),
         })
+    }
+
+    async fn put_record(&self, name: &RecordName, bytes: &[u8]) -> Result<()> {
+        let (store, path, bytes) = (self.clone(), self.record_path(name), bytes.to_vec());
+        blocking(move || store.write_atomic(&path, &bytes)).await
+    }
+
+    async fn get_record(&self, name: &RecordName) -> Result<Option<Vec<u8>>> {
+        let (store, path) = (self.clone(), self.record_path(name));
+        blocking(
+            move || match store.read_inside(&path, || Error::not_found("")) {
+                Ok(bytes) => Ok(Some(bytes)),
+                Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e),
+            },
+        )
+        .await
+    }
+
+    async fn list_records(&self, prefix: &str) -> Result<Vec<RecordName>> {
+        let root = self.root.join("records");
+        let prefix = prefix.to_string();
+        blocking(move || {
+            let mut out = Vec::new();
+            let mut stack = vec![(root.clone(), String::new())];
+            while let Some((dir, name)) = stack.pop() {
+                let entries = match std::fs::read_dir(&dir) {
+                    Ok(entries) => entries,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(Error::io(format!("cannot list {}", dir.display()), e)),
+                };
+                for entry in entries.flatten() {
+                    let file = entry.file_name().to_string_lossy().to_string();
+                    let full = if name.is_empty() {
+                        file
+                    } else {
+                        format!("{name}/{file}")
+                    };
+                    match entry.file_type() {
+                        Ok(t) if t.is_dir() => stack.push((entry.path(), full)),
+                        Ok(t) if t.is_file() && full.starts_with(&prefix) => {
+                            if let Ok(n) = full.parse::<RecordName>() {
+                                out.push(n);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            out.sort();
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn delete_record(&self, name: &RecordName) -> Result<bool> {
+        let path = self.record_path(name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Error::io(format!("cannot delete {}", path.display()), e)),
+        }
     }
 }

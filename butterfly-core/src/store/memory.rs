@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::snapshot::{BlobId, Manifest, SnapshotId};
-use crate::store::SnapshotStore;
+use crate::store::{RecordName, SnapshotStore};
 
 /// A store that keeps everything in memory. Cloning the store is not supported; share it in
 /// an `Arc`.
@@ -21,6 +21,7 @@ pub struct MemoryStore {
 struct Inner {
     blobs: BTreeMap<BlobId, (Vec<u8>, Instant)>,
     manifests: BTreeMap<SnapshotId, Vec<u8>>,
+    records: BTreeMap<RecordName, Vec<u8>>,
 }
 
 impl MemoryStore {
@@ -157,5 +158,28 @@ impl SnapshotStore for MemoryStore {
             .remove(id)
             .map(|_| ())
             .ok_or_else(|| Error::not_found(format!("snapshot {id} does not exist")))
+    }
+
+    async fn put_record(&self, name: &RecordName, bytes: &[u8]) -> Result<()> {
+        self.lock().records.insert(name.clone(), bytes.to_vec());
+        Ok(())
+    }
+
+    async fn get_record(&self, name: &RecordName) -> Result<Option<Vec<u8>>> {
+        Ok(self.lock().records.get(name).cloned())
+    }
+
+    async fn list_records(&self, prefix: &str) -> Result<Vec<RecordName>> {
+        Ok(self
+            .lock()
+            .records
+            .keys()
+            .filter(|n| n.as_str().starts_with(prefix))
+            .cloned()
+            .collect())
+    }
+
+    async fn delete_record(&self, name: &RecordName) -> Result<bool> {
+        Ok(self.lock().records.remove(name).is_some())
     }
 }

@@ -49,6 +49,11 @@ pub use memory::MemoryStore;
 /// - `put_manifest` makes a snapshot visible atomically; it is called after every blob is
 ///   stored. An id that already exists is a `Conflict`.
 /// - `get_manifest` verifies the manifest's own hash.
+/// - Records (`put_record` … `delete_record`) are small named documents beside the
+///   snapshots (compliance holds, retention policies, schedule states, the run journal):
+///   `put_record` replaces a record atomically (a reader sees the old bytes or the new ones),
+///   `get_record` of a missing record is `Ok(None)`, `list_records` lists the names under a
+///   prefix in order.
 #[async_trait]
 pub trait SnapshotStore: Send + Sync {
     /// A one-line description (`"filesystem store at ./butterfly-data"`).
@@ -92,6 +97,87 @@ pub trait SnapshotStore: Send + Sync {
     async fn list_snapshot_ids(&self) -> Result<Vec<SnapshotId>>;
     /// Removes a snapshot's manifest (its blobs are collected by [`StoreExt::delete`]).
     async fn delete_manifest(&self, id: &SnapshotId) -> Result<()>;
+    /// Stores a record, replacing any record of that name atomically.
+    async fn put_record(&self, name: &RecordName, bytes: &[u8]) -> Result<()>;
+    /// Reads a record; `None` if there is none of that name.
+    async fn get_record(&self, name: &RecordName) -> Result<Option<Vec<u8>>>;
+    /// The names of every record under `prefix` (a record's name starts with it), sorted.
+    async fn list_records(&self, prefix: &str) -> Result<Vec<RecordName>>;
+    /// Deletes a record; deleting a missing record is not an error. Returns whether it existed.
+    async fn delete_record(&self, name: &RecordName) -> Result<bool>;
+}
+
+/// The name of a record: one or more `/`-separated segments of ASCII letters, digits, `.`,
+/// `_` and `-`, none empty, none starting with a dot (so a name can never leave the store's
+/// record area), at most 512 bytes.
+///
+/// ```
+/// use butterfly_core::store::RecordName;
+/// let name: RecordName = "holds/okta-20261205T061200Z-1a2b".parse()?;
+/// assert_eq!(name.as_str(), "holds/okta-20261205T061200Z-1a2b");
+/// assert!("../escape".parse::<RecordName>().is_err());
+/// # Ok::<(), butterfly_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RecordName(String);
+
+impl RecordName {
+    /// The name as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The name's segments.
+    pub fn segments(&self) -> impl Iterator<Item = &str> {
+        self.0.split('/')
+    }
+}
+
+impl std::str::FromStr for RecordName {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<RecordName> {
+        let bad = |why: &str| Error::invalid_data(format!("{s:?} is not a record name: {why}"));
+        if s.is_empty() || s.len() > 512 {
+            return Err(bad("it must be 1 to 512 bytes long"));
+        }
+        for seg in s.split('/') {
+            if seg.is_empty() {
+                return Err(bad("it has an empty segment"));
+            }
+            if seg.starts_with('.') {
+                return Err(bad("a segment starts with a dot"));
+            }
+            if !seg
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+            {
+                return Err(bad(
+                    "only ASCII letters, digits, '.', '_' and '-' are allowed",
+                ));
+            }
+        }
+        Ok(RecordName(s.to_string()))
+    }
+}
+
+impl TryFrom<String> for RecordName {
+    type Error = Error;
+    fn try_from(s: String) -> Result<RecordName> {
+        s.parse()
+    }
+}
+
+impl From<RecordName> for String {
+    fn from(n: RecordName) -> String {
+        n.0
+    }
+}
+
+impl std::fmt::Display for RecordName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// What [`StoreExt::save`] wrote.
@@ -907,4 +993,23 @@ async fn sweep<S: SnapshotStore + ?Sized>(
         }
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod record_name_tests {
+    use super::RecordName;
+
+    #[test]
+    fn record_names_cannot_escape() {
+        for bad in [
+            "", "/a", "a/", "a//b", ".hidden", "a/../b", "a/.b", "a b", "a\\b", "é",
+        ] {
+            assert!(bad.parse::<RecordName>().is_err(), "{bad:?} accepted");
+        }
+        let ok: RecordName = "journal/okta/2026-12-05T06.json".parse().expect("valid");
+        assert_eq!(ok.segments().count(), 3);
+        let json = serde_json::to_string(&ok).expect("ser");
+        assert_eq!(serde_json::from_str::<RecordName>(&json).expect("de"), ok);
+        assert!(serde_json::from_str::<RecordName>("\"../x\"").is_err());
+    }
 }
