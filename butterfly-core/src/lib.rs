@@ -13,6 +13,7 @@
 //! | [`backup`] | the orchestrator: bounded concurrent kinds, parents before children, redaction, progress events |
 //! | [`diff`] | field-level changes between snapshots with severity rules |
 //! | [`restore`] | the restore contract, the dry-run plan, its execution with a ledger, id remapping and verification |
+//! | [`retention`] | retention policies, compliance holds, pruning as a plan then its execution |
 //! | [`store`] | the filesystem store (the embedded default) and an in-memory store |
 //! | [`http`] | the HTTP stack shared by providers: auth, rate limits, retries, pagination |
 //! | [`redact`] | secret placeholders |
@@ -68,6 +69,7 @@ pub mod registry;
 mod report;
 pub mod resource;
 pub mod restore;
+pub mod retention;
 pub mod snapshot;
 pub mod store;
 pub mod table;
