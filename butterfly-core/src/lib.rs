@@ -14,6 +14,7 @@
 //! | [`diff`] | field-level changes between snapshots with severity rules |
 //! | [`restore`] | the restore contract, the dry-run plan, its execution with a ledger, id remapping and verification |
 //! | [`retention`] | retention policies, compliance holds, pruning as a plan then its execution |
+//! | [`schedule`] | schedules in IANA time zones (DST-correct next runs), the failure count and the 24-hour pause |
 //! | [`store`] | the filesystem store (the embedded default) and an in-memory store |
 //! | [`http`] | the HTTP stack shared by providers: auth, rate limits, retries, pagination |
 //! | [`redact`] | secret placeholders |
@@ -70,6 +71,7 @@ mod report;
 pub mod resource;
 pub mod restore;
 pub mod retention;
+pub mod schedule;
 pub mod snapshot;
 pub mod store;
 pub mod table;
