@@ -37,7 +37,8 @@
 //! `Retry-After` is honoured as seconds or an HTTP date; an empty one falls back to backoff.
 //! Connection errors, timeouts and truncated bodies are retried like 5xx.
 //!
-//! Base URLs must be `https`; plain `http` is accepted only for loopback hosts.
+//! Base URLs must be `https`; plain `http` is accepted only for loopback hosts, or for any host
+//! when the provider passes its user's explicit opt-in ([`HttpClientBuilder::allow_plain_http`]).
 
 pub mod auth;
 pub mod oauth;
@@ -121,6 +122,20 @@ pub(crate) fn emit(event: HttpEvent) {
 /// assert!(validate_base_url("http://idp.example.invalid").is_err());
 /// ```
 pub fn validate_base_url(url: &str) -> Result<Url> {
+    validate_base_url_with(url, false)
+}
+
+/// [`validate_base_url`], also accepting plain `http` to any host when `allow_plain_http` is
+/// set: only for a provider whose user opted in explicitly (a self-hosted server on a private
+/// network, such as 1Password Connect).
+///
+/// ```
+/// use butterfly_core::http::validate_base_url_with;
+/// assert!(validate_base_url_with("http://connect.example.invalid:8080", false).is_err());
+/// assert!(validate_base_url_with("http://connect.example.invalid:8080", true).is_ok());
+/// assert!(validate_base_url_with("ftp://connect.example.invalid", true).is_err());
+/// ```
+pub fn validate_base_url_with(url: &str, allow_plain_http: bool) -> Result<Url> {
     let mut parsed = Url::parse(url.trim())
         .map_err(|e| Error::config(format!("invalid base URL {url:?}: {e}")))?;
     if !parsed.username().is_empty() || parsed.password().is_some() {
@@ -136,7 +151,7 @@ pub fn validate_base_url(url: &str) -> Result<Url> {
     };
     match parsed.scheme() {
         "https" => {}
-        "http" if loopback => {}
+        "http" if loopback || allow_plain_http => {}
         "http" => {
             return Err(Error::config(format!(
                 "refusing plain http to {}: use https (plain http is allowed only for 127.0.0.1, ::1 and localhost)",
@@ -398,6 +413,7 @@ pub struct HttpClientBuilder {
     max_in_flight: usize,
     user_agent: String,
     map_error: Option<ErrorMapper>,
+    plain_http: bool,
 }
 
 impl HttpClientBuilder {
@@ -457,9 +473,16 @@ impl HttpClientBuilder {
         self
     }
 
+    /// Accepts a plain `http` base URL to a host that is not loopback (default: refused).
+    /// Only for a user's explicit opt-in; see [`validate_base_url_with`].
+    pub fn allow_plain_http(mut self, allow: bool) -> Self {
+        self.plain_http = allow;
+        self
+    }
+
     /// Validates the base URL and builds the client.
     pub fn build(self) -> Result<HttpClient> {
-        let base = validate_base_url(&self.base)?;
+        let base = validate_base_url_with(&self.base, self.plain_http)?;
         if !(self.share > 0.0 && self.share <= 1.0) {
             return Err(Error::config(format!(
                 "max share must be in (0, 1], got {}",
@@ -535,6 +558,7 @@ impl HttpClient {
             max_in_flight: 16,
             user_agent: concat!("butterfly/", env!("CARGO_PKG_VERSION")).to_string(),
             map_error: None,
+            plain_http: false,
         }
     }
 
