@@ -11,6 +11,7 @@
 //! | [`registry`] | provider descriptors: name, settings, kinds, severity rules, build from env or TOML |
 //! | [`snapshot`] | canonical JSON (RFC 8785), SHA-256 per resource, content-defined chunks addressed by blake3 |
 //! | [`backup`] | the orchestrator: bounded concurrent kinds, parents before children, redaction, progress events |
+//! | [`journal`] | the run journal (every backup run, failed ones included) and notifiers (a webhook) |
 //! | [`diff`] | field-level changes between snapshots with severity rules |
 //! | [`restore`] | the restore contract, the dry-run plan, its execution with a ledger, id remapping and verification |
 //! | [`retention`] | retention policies, compliance holds, pruning as a plan then its execution |
@@ -61,6 +62,7 @@ pub mod backup;
 pub mod diff;
 pub mod error;
 pub mod http;
+pub mod journal;
 pub mod json;
 pub mod kind;
 pub mod pointer;
