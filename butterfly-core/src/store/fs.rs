@@ -390,7 +390,15 @@ impl SnapshotStore for FsStore {
                         format!("{name}/{file}")
                     };
                     match entry.file_type() {
-                        Ok(t) if t.is_dir() => stack.push((entry.path(), full)),
+                        // Only into directories that can hold a name under the prefix, so
+                        // listing one area (an encrypted store keeps its blobs among the
+                        // records) does not walk the others.
+                        Ok(t) if t.is_dir() => {
+                            let dir = format!("{full}/");
+                            if dir.starts_with(&prefix) || prefix.starts_with(&dir) {
+                                stack.push((entry.path(), full));
+                            }
+                        }
                         Ok(t) if t.is_file() && full.starts_with(&prefix) => {
                             if let Ok(n) = full.parse::<RecordName>() {
                                 out.push(n);

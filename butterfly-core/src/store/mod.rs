@@ -6,7 +6,8 @@
 //!
 //! Stores here: [`FsStore`], the embedded default on the local filesystem, and
 //! [`MemoryStore`] for tests. Both pass the conformance suite in
-//! `butterfly-testkit`.
+//! `butterfly-testkit`. [`EncryptedStore`] wraps any store and encrypts everything it keeps
+//! there (AES-256-GCM, keyed blob names; see [`encrypted`]); it passes the same suite.
 //!
 //! # A damaged store
 //! Damage is contained to what it touches, and nothing is lost because of it:
@@ -23,6 +24,7 @@
 //!   corrupt one, not [`NotFound`](ErrorKind::NotFound) (which means "no such snapshot");
 //! - [`StoreExt::verify_all`] reports every damaged manifest, blob and kind, not the first.
 
+pub mod encrypted;
 pub mod fs;
 pub mod memory;
 
@@ -35,6 +37,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, ErrorKind, Result};
 use crate::snapshot::{BlobId, KindData, Manifest, Snapshot, SnapshotId, SnapshotStatus};
 
+pub use encrypted::{EncryptedStore, KeyId, KeyProvider, StoreKey};
 pub use fs::FsStore;
 pub use memory::MemoryStore;
 
@@ -74,7 +77,9 @@ pub trait SnapshotStore: Send + Sync {
         self.delete_blob(id, std::time::Duration::ZERO).await?;
         self.put_blob(id, bytes).await
     }
-    /// Reads a blob's stored bytes without checking them (`NotFound` if absent). Readers use
+    /// Reads a blob's stored bytes without checking them (`NotFound` if absent; a store that
+    /// can only hand out authenticated bytes, like [`EncryptedStore`], returns an
+    /// [`Integrity`](ErrorKind::Integrity) error for a damaged blob instead). Readers use
     /// [`get_blob`](Self::get_blob), or decode and check themselves as snapshot loading does,
     /// so that a corrupt byte can be traced to the resource it belongs to.
     async fn read_blob(&self, id: &BlobId) -> Result<Vec<u8>>;
@@ -324,7 +329,8 @@ pub struct Salvaged {
 pub enum BlobProblem {
     /// A manifest refers to it, but the store does not have it.
     Missing,
-    /// Its bytes no longer match its address.
+    /// Its bytes no longer match its address, or a store that authenticates what it reads
+    /// (an [`EncryptedStore`]) refused them with an [`Integrity`](ErrorKind::Integrity) error.
     Corrupt,
     /// It cannot be read (permissions, I/O error, not a regular file).
     Unreadable,
@@ -891,10 +897,12 @@ impl Checker {
     }
 
     fn unreadable(&mut self, blob: &BlobId, err: &Error) {
-        let problem = if err.kind() == ErrorKind::NotFound {
-            BlobProblem::Missing
-        } else {
-            BlobProblem::Unreadable
+        // An encrypted store cannot hand out unauthenticated bytes: a damaged blob is an
+        // Integrity error on read, which is the same finding as bytes that fail their hash.
+        let problem = match err.kind() {
+            ErrorKind::NotFound => BlobProblem::Missing,
+            ErrorKind::Integrity => BlobProblem::Corrupt,
+            _ => BlobProblem::Unreadable,
         };
         self.damaged(blob, problem, describe(err));
     }
