@@ -56,6 +56,36 @@ pub struct PingKind {
     pub bucket: &'static str,
     /// How a restore writes it.
     pub write: Write,
+    /// The PingOne service the kind belongs to, as the environment's bill of materials names
+    /// it (`PING_ONE_MFA`, `PING_ONE_RISK`, `PING_ONE_AUTHORIZE`); `None` for the base
+    /// platform every environment has. An environment without the service reports the kind
+    /// unsupported.
+    pub product: Option<&'static str>,
+}
+
+/// The bill-of-materials type of PingOne MFA.
+pub const MFA: &str = "PING_ONE_MFA";
+/// The bill-of-materials type of PingOne Protect (risk).
+pub const RISK: &str = "PING_ONE_RISK";
+/// The bill-of-materials type of PingOne Authorize.
+pub const AUTHORIZE: &str = "PING_ONE_AUTHORIZE";
+
+/// The product name of a bill-of-materials type, for messages.
+pub fn product_name(product: &str) -> &str {
+    match product {
+        MFA => "PingOne MFA",
+        RISK => "PingOne Protect",
+        AUTHORIZE => "PingOne Authorize",
+        other => other,
+    }
+}
+
+/// A row of a PingOne service other than the base platform.
+const fn needs(product: &'static str, row: PingKind) -> PingKind {
+    PingKind {
+        product: Some(product),
+        ..row
+    }
 }
 
 impl HasKindSpec for PingKind {
@@ -110,6 +140,7 @@ const fn row(spec: KindSpec, list: ListSpec, write: Write) -> PingKind {
         source: Source::Table,
         bucket: "config",
         write,
+        product: None,
     }
 }
 
@@ -700,91 +731,115 @@ pub static LANGUAGE: PingKind = row(
 );
 
 /// MFA device authentication policies.
-pub static MFA_DEVICE_POLICY: PingKind = row(
-    named(
-        "ping.mfa_device_policy",
-        "MFA device authentication policies",
-        Policy,
+pub static MFA_DEVICE_POLICY: PingKind = needs(
+    MFA,
+    row(
+        named(
+            "ping.mfa_device_policy",
+            "MFA device authentication policies",
+            Policy,
+        ),
+        hal(
+            "deviceAuthenticationPolicies",
+            "deviceAuthenticationPolicies",
+            EA,
+        ),
+        Write::PostPut,
     ),
-    hal(
-        "deviceAuthenticationPolicies",
-        "deviceAuthenticationPolicies",
-        EA,
-    ),
-    Write::PostPut,
 );
 
 /// FIDO2 policies.
-pub static FIDO2_POLICY: PingKind = row(
-    named("ping.fido2_policy", "FIDO2 policies", Policy),
-    hal("fido2Policies", "fido2Policies", EA),
-    Write::PostPut,
+pub static FIDO2_POLICY: PingKind = needs(
+    MFA,
+    row(
+        named("ping.fido2_policy", "FIDO2 policies", Policy),
+        hal("fido2Policies", "fido2Policies", EA),
+        Write::PostPut,
+    ),
 );
 
 /// MFA settings of the environment.
-pub static MFA_SETTINGS: PingKind = row(
-    KindSpec {
-        restore: RestoreSupport::UpdateOnly,
-        ..spec("ping.mfa_settings", "MFA settings", Security)
-    },
-    ListSpec::new("mfaSettings", EA)
-        .singleton()
-        .drop(&["environment", "id", "_links"]),
-    Write::PutSingleton,
+pub static MFA_SETTINGS: PingKind = needs(
+    MFA,
+    row(
+        KindSpec {
+            restore: RestoreSupport::UpdateOnly,
+            ..spec("ping.mfa_settings", "MFA settings", Security)
+        },
+        ListSpec::new("mfaSettings", EA)
+            .singleton()
+            .drop(&["environment", "id", "_links"]),
+        Write::PutSingleton,
+    ),
 );
 
 /// PingOne Protect risk policy sets.
-pub static RISK_POLICY_SET: PingKind = row(
-    named("ping.risk_policy_set", "Risk policy sets", Security),
-    hal("riskPolicySets", "riskPolicySets", EA),
-    Write::PostPut,
+pub static RISK_POLICY_SET: PingKind = needs(
+    RISK,
+    row(
+        named("ping.risk_policy_set", "Risk policy sets", Security),
+        hal("riskPolicySets", "riskPolicySets", EA),
+        Write::PostPut,
+    ),
 );
 
 /// PingOne Protect risk predictors.
-pub static RISK_PREDICTOR: PingKind = row(
-    KindSpec {
-        natural_key: &["/compactName"],
-        ..spec("ping.risk_predictor", "Risk predictors", Security)
-    },
-    hal("riskPredictors", "riskPredictors", EA),
-    Write::PostPut,
+pub static RISK_PREDICTOR: PingKind = needs(
+    RISK,
+    row(
+        KindSpec {
+            natural_key: &["/compactName"],
+            ..spec("ping.risk_predictor", "Risk predictors", Security)
+        },
+        hal("riskPredictors", "riskPredictors", EA),
+        Write::PostPut,
+    ),
 );
 
 /// PingOne Authorize application roles.
-pub static APPLICATION_ROLE: PingKind = row(
-    named(
-        "ping.application_role",
-        "Authorize application roles",
-        Authorization,
+pub static APPLICATION_ROLE: PingKind = needs(
+    AUTHORIZE,
+    row(
+        named(
+            "ping.application_role",
+            "Authorize application roles",
+            Authorization,
+        ),
+        hal("applicationRoles", "roles", EA),
+        Write::PostPut,
     ),
-    hal("applicationRoles", "roles", EA),
-    Write::PostPut,
 );
 
 /// The permissions of Authorize application roles (read-only: they name application
 /// resources' permissions).
-pub static APPLICATION_ROLE_PERMISSION: PingKind = row(
-    KindSpec {
-        restore: RestoreSupport::None {
-            reason: "a role's permissions name application resources' permissions, which butterfly does not back up yet: re-add them from the diff",
+pub static APPLICATION_ROLE_PERMISSION: PingKind = needs(
+    AUTHORIZE,
+    row(
+        KindSpec {
+            restore: RestoreSupport::None {
+                reason: "a role's permissions name application resources' permissions, which butterfly does not back up yet: re-add them from the diff",
+            },
+            ..child(
+                "ping.application_role_permission",
+                "Authorize application role permissions",
+                Authorization,
+                "ping.application_role",
+                &["/key"],
+            )
         },
-        ..child(
-            "ping.application_role_permission",
-            "Authorize application role permissions",
-            Authorization,
-            "ping.application_role",
-            &["/key"],
-        )
-    },
-    hal("applicationRoles/{0}/permissions", "permissions", EA),
-    Write::None,
+        hal("applicationRoles/{0}/permissions", "permissions", EA),
+        Write::None,
+    ),
 );
 
 /// PingOne Authorize API servers.
-pub static API_SERVER: PingKind = row(
-    named("ping.api_server", "Authorize API servers", Authorization),
-    hal("apiServers", "apiServers", EA),
-    Write::PostPut,
+pub static API_SERVER: PingKind = needs(
+    AUTHORIZE,
+    row(
+        named("ping.api_server", "Authorize API servers", Authorization),
+        hal("apiServers", "apiServers", EA),
+        Write::PostPut,
+    ),
 );
 
 butterfly_core::kind_table!(PingKind:

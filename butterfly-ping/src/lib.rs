@@ -18,6 +18,13 @@
 //! `https://auth.pingone.<region>/<environmentId>/as/token`); the admin roles the worker app
 //! holds decide what it reads, and the access probe names the missing role.
 //!
+//! Services: the kinds of PingOne MFA, Protect (risk) and Authorize are read only from an
+//! environment whose bill of materials (`GET /environments/{id}/billOfMaterials`, read once,
+//! and only when such a kind is asked for) lists that service; in an environment without it,
+//! the probe and the backup report them unsupported, naming the service, instead of asking
+//! for routes that would answer 403 like a missing role. When the bill of materials cannot be
+//! read, every service is assumed present.
+//!
 //! Rate limits: PingOne rejects requests over its limits with 429 `REQUEST_LIMITED` and a
 //! `Retry-After` header in seconds
 //! (<https://developer.pingidentity.com/pingone-api/platform/rate-limiting.html>); the
@@ -53,6 +60,7 @@ pub mod config;
 pub mod descriptor;
 pub mod kinds;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -103,6 +111,9 @@ pub struct PingProvider {
     environment_id: String,
     environment_url: String,
     http: HttpClient,
+    /// The services in the environment's bill of materials, read once when a kind of a
+    /// service other than the base platform is first read (`None`: it could not be read).
+    products: tokio::sync::OnceCell<Option<BTreeSet<String>>>,
 }
 
 impl PingProvider {
@@ -133,6 +144,7 @@ impl PingProvider {
             environment_id: env,
             environment_url,
             http: builder.build()?,
+            products: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -147,7 +159,52 @@ impl PingProvider {
         table::parse_page(row, None, None, body)
     }
 
+    /// The services the environment has, from its bill of materials
+    /// (`GET /environments/{id}/billOfMaterials`, read once); `None` when it cannot be read,
+    /// and then no kind is ruled out.
+    async fn products(&self) -> Option<&BTreeSet<String>> {
+        self.products
+            .get_or_init(|| async {
+                let url = format!("{}/billOfMaterials", self.environment_url);
+                let body = self.http.get(&url).await.and_then(|r| r.value());
+                match body {
+                    Ok(body) => body.get("products").and_then(Value::as_array).map(|ps| {
+                        ps.iter()
+                            .filter_map(|p| p.get("type").and_then(Value::as_str))
+                            .map(str::to_string)
+                            .collect()
+                    }),
+                    Err(e) => {
+                        tracing::debug!(
+                            error = %e,
+                            "the bill of materials cannot be read: every service is assumed present"
+                        );
+                        None
+                    }
+                }
+            })
+            .await
+            .as_ref()
+    }
+
+    /// Why a row cannot be read in this environment: its service is not in the bill of
+    /// materials. PingOne answers a route of a missing service like one of a missing role,
+    /// so the bill of materials is what tells them apart.
+    async fn missing_service(&self, row: &PingKind) -> Option<String> {
+        let product = row.product?;
+        let products = self.products().await?;
+        (!products.contains(product)).then(|| {
+            format!(
+                "the environment does not have {} ({product} is not in its bill of materials)",
+                kinds::product_name(product)
+            )
+        })
+    }
+
     async fn fetch_row(&self, row: &'static PingKind, ctx: &FetchContext) -> Result<Vec<Resource>> {
+        if let Some(reason) = self.missing_service(row).await {
+            return Err(Error::new(ErrorKind::Unsupported, reason));
+        }
         match row.source {
             Source::Table => table::fetch(self, row, ctx).await,
             Source::Environment => self
@@ -223,11 +280,23 @@ impl Provider for PingProvider {
     }
 
     async fn probe(&self, kinds: &[KindRef]) -> Result<AccessReport> {
-        let rows: Vec<&'static PingKind> = kinds::rows_of(kinds);
+        let mut rows: Vec<&'static PingKind> = kinds::rows_of(kinds);
+        let mut missing = Vec::new();
+        for r in &rows {
+            if let Some(reason) = self.missing_service(r).await {
+                missing.push((r.spec.id, reason));
+            }
+        }
+        rows.retain(|r| !missing.iter().any(|(id, _)| *id == r.spec.id));
         let (env, table_rows): (Vec<_>, Vec<_>) = rows
             .into_iter()
             .partition(|r| r.source == Source::Environment);
         let mut report = table::probe(self, &table_rows).await?;
+        for (id, reason) in missing {
+            report
+                .kinds
+                .insert(id.to_string(), Access::Unsupported { reason });
+        }
         for r in env {
             let access = match self.http.get(&self.environment_url).await {
                 Ok(_) => Access::Readable,

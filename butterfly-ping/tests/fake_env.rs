@@ -144,6 +144,69 @@ async fn a_missing_role_is_named_by_the_probe_and_the_backup() {
 }
 
 #[tokio::test]
+async fn a_service_the_environment_lacks_is_unsupported_not_denied() {
+    let fake = FakePing::start(
+        PingEnvSpec { users: 20, seed: 6 },
+        PingOptions {
+            missing_products: vec!["PING_ONE_MFA".into(), "PING_ONE_AUTHORIZE".into()],
+            ..PingOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    // The fake answers those routes as it answers a missing role (tests/ping_fake.rs):
+    // only the bill of materials tells the two apart.
+    let ping = provider(&fake);
+    let report = ping.probe(ping.kinds()).await.unwrap();
+    let unsupported = |kind: &str, product: &str| match &report.kinds[kind] {
+        Access::Unsupported { reason } => assert!(
+            reason.contains(product) && reason.contains("bill of materials"),
+            "{kind}: {reason}"
+        ),
+        other => panic!("{kind} is {other:?}, not unsupported"),
+    };
+    for kind in [
+        "ping.mfa_device_policy",
+        "ping.fido2_policy",
+        "ping.mfa_settings",
+    ] {
+        unsupported(kind, "PING_ONE_MFA");
+    }
+    for kind in [
+        "ping.application_role",
+        "ping.application_role_permission",
+        "ping.api_server",
+    ] {
+        unsupported(kind, "PING_ONE_AUTHORIZE");
+    }
+    // The services it has stay readable.
+    assert_eq!(report.kinds["ping.risk_policy_set"], Access::Readable);
+    assert_eq!(report.kinds["ping.sign_on_policy"], Access::Readable);
+
+    let snap = backup::run(&ping, &BackupOptions::default()).await.unwrap();
+    for kind in [
+        "ping.mfa_device_policy",
+        "ping.api_server",
+        "ping.application_role",
+    ] {
+        assert!(
+            matches!(snap.kinds[kind].outcome, KindOutcome::Unsupported { .. }),
+            "{kind}: {:?}",
+            snap.kinds[kind].outcome
+        );
+    }
+    assert_eq!(
+        snap.kinds["ping.risk_predictor"].outcome,
+        KindOutcome::Complete
+    );
+    assert_eq!(
+        snap.status(),
+        butterfly_core::SnapshotStatus::Success,
+        "a service the environment lacks is not a warning"
+    );
+}
+
+#[tokio::test]
 async fn bad_credentials_are_one_clear_error() {
     let fake = FakePing::start(PingEnvSpec { users: 5, seed: 5 }, PingOptions::default())
         .await

@@ -37,6 +37,13 @@
 //! `_embedded.roles`) take writes; their `permissions` (`_embedded.permissions`) are listed
 //! only (the spec has no item `GET`: 405).
 //!
+//! The environment's bill of materials (`/environments/{id}/billOfMaterials`) lists the
+//! services it has: the base platform, MFA, Protect (risk) and Authorize unless
+//! [`PingOptions::missing_products`] leaves one out. A route of a missing service answers
+//! 403 `ACCESS_FAILED`, like a missing role; this is an assumption (PingOne does not document
+//! the answer), and it means a client tells a missing service from a missing role by the bill
+//! of materials only.
+//!
 //! Errors use PingOne's body `{"id","code","message","details"?}`: unknown id 404
 //! `NOT_FOUND`; a collection whose admin role the worker app lacks
 //! ([`PingOptions::withheld`]) 403 `ACCESS_FAILED` with a detail naming the role; writes to a
@@ -502,8 +509,22 @@ pub struct PingOptions {
     /// denying every collection that role reads, or collection path templates
     /// (`"/environments/{}/gateways"`), denying that collection (and its items) only.
     pub withheld: Vec<String>,
+    /// Services the environment does not have (`PING_ONE_MFA`, `PING_ONE_RISK`,
+    /// `PING_ONE_AUTHORIZE`): its bill of materials leaves them out, and their collections
+    /// and singletons answer 403 `ACCESS_FAILED` (see the module docs).
+    pub missing_products: Vec<String>,
     /// Port (0: any).
     pub port: u16,
+}
+
+/// The PingOne product (bill-of-materials type) a spec's routes belong to.
+pub fn product_of_spec(spec: &str) -> &'static str {
+    match spec {
+        "mfa" => "PING_ONE_MFA",
+        "risk" => "PING_ONE_RISK",
+        "authorize" => "PING_ONE_AUTHORIZE",
+        _ => "PING_ONE_BASE",
+    }
 }
 
 /// PingOne's documented limits as fixed one-minute windows (see the module docs): `config`
@@ -1456,6 +1477,7 @@ struct PingApi {
     client_id: String,
     client_secret: String,
     withheld: BTreeSet<String>,
+    missing_products: BTreeSet<String>,
     rng: Mutex<ChaCha8Rng>,
 }
 
@@ -1597,6 +1619,63 @@ impl PingApi {
         FakeResponse::ok(json!({"access_token": token, "token_type": "Bearer", "expires_in": 3600}))
     }
 
+    /// The answer to a route of a service the environment does not have: the same 403
+    /// `ACCESS_FAILED` as a missing role (an assumption: PingOne's documentation does not
+    /// show this answer), so a client can tell the two apart only from the bill of materials.
+    fn not_in_environment(&self, spec: &str, template: &str) -> Option<FakeResponse> {
+        let product = product_of_spec(spec);
+        if !self.missing_products.contains(product) {
+            return None;
+        }
+        Some(FakeResponse::status(
+            403,
+            json!({
+                "id": error_id(), "code": "ACCESS_FAILED",
+                "message": "The request could not be completed. You do not have access to this resource.",
+                "details": [{
+                    "code": "INSUFFICIENT_PERMISSIONS", "target": template,
+                    "message": "The actor attempting to perform the request is not authorized.",
+                }],
+            }),
+        ))
+    }
+
+    /// `GET /environments/{id}/billOfMaterials`: the base platform and every service the
+    /// environment has ([`PingOptions::missing_products`] left out), with the spec's
+    /// `BillOfMaterials` shape.
+    fn bill_of_materials(&self, req: &FakeRequest, base: &str, p: &str) -> FakeResponse {
+        if let Some(resp) = self.denied(EA, "/environments/{}/billOfMaterials") {
+            return resp;
+        }
+        if req.method != Method::GET {
+            return ping_error(405, "METHOD_NOT_ALLOWED", "Method not allowed");
+        }
+        let products: Vec<Value> = [
+            ("PING_ONE_BASE", "PingOne Base"),
+            ("PING_ONE_MFA", "PingOne MFA"),
+            ("PING_ONE_RISK", "PingOne Protect"),
+            ("PING_ONE_AUTHORIZE", "PingOne Authorize"),
+        ]
+        .iter()
+        .enumerate()
+        .filter(|(_, (ty, _))| !self.missing_products.contains(*ty))
+        .map(|(i, (ty, description))| {
+            json!({
+                "id": format!("6b1c0f2e-0d4a-4f3e-9a51-00000000000{i}"),
+                "type": ty,
+                "description": description,
+            })
+        })
+        .collect();
+        FakeResponse::ok(json!({
+            "products": products,
+            "solutionType": "CUSTOMER",
+            "createdAt": "2026-01-05T09:00:00.000Z",
+            "updatedAt": "2026-01-05T09:00:00.000Z",
+            "_links": {"self": {"href": format!("{base}/v1{p}")}},
+        }))
+    }
+
     fn denied(&self, role: &str, template: &str) -> Option<FakeResponse> {
         if !(self.withheld.contains(template) || (!role.is_empty() && self.withheld.contains(role)))
         {
@@ -1657,14 +1736,23 @@ impl PingApi {
         {
             return Some(not_found(p));
         }
+        if matches("/environments/{}/billOfMaterials", p) {
+            return Some(self.bill_of_materials(req, base, p));
+        }
         if let Some(s) = SINGLETONS.iter().find(|s| matches(s.path, p)) {
-            if let Some(resp) = self.denied(s.role, s.path) {
+            if let Some(resp) = self
+                .denied(s.role, s.path)
+                .or_else(|| self.not_in_environment(s.spec, s.path))
+            {
                 return Some(resp);
             }
             return Some(self.singleton(req, base, env, s, p));
         }
         if let Some(c) = COLLECTIONS.iter().find(|c| matches(c.path, p)) {
-            if let Some(resp) = self.denied(c.role, c.path) {
+            if let Some(resp) = self
+                .denied(c.role, c.path)
+                .or_else(|| self.not_in_environment(c.spec, c.path))
+            {
                 return Some(resp);
             }
             if !parent_exists(env, c, p) {
@@ -1678,7 +1766,10 @@ impl PingApi {
         }
         let (parent, id) = p.rsplit_once('/')?;
         let c = COLLECTIONS.iter().find(|c| matches(c.path, parent))?;
-        if let Some(resp) = self.denied(c.role, c.path) {
+        if let Some(resp) = self
+            .denied(c.role, c.path)
+            .or_else(|| self.not_in_environment(c.spec, c.path))
+        {
             return Some(resp);
         }
         let Some(pos) = env
@@ -2026,6 +2117,7 @@ impl FakePing {
             client_id: generated.client_id.clone(),
             client_secret: generated.client_secret.clone(),
             withheld: options.withheld.into_iter().collect(),
+            missing_products: options.missing_products.into_iter().collect(),
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(spec.seed.wrapping_add(77))),
         };
         let server = FakeServer::start(

@@ -830,3 +830,77 @@ async fn application_roles_list_their_permissions() {
     .await;
     assert_eq!(status, 405);
 }
+
+/// A token for the fake's worker app.
+async fn worker_token(fake: &FakePing) -> String {
+    let body: Value = reqwest::Client::new()
+        .post(fake.token_url())
+        .basic_auth(fake.client_id(), Some(fake.client_secret()))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn the_bill_of_materials_lists_the_services_and_a_missing_one_answers_403() {
+    let full = start(5, PingOptions::default()).await;
+    let token = worker_token(&full).await;
+    let types = |bom: &Value| -> BTreeSet<String> {
+        bom["products"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["type"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (status, _, bom) = get(&full, &token, &env_path(&full, "billOfMaterials")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        types(&bom),
+        BTreeSet::from(
+            [
+                "PING_ONE_BASE",
+                "PING_ONE_MFA",
+                "PING_ONE_RISK",
+                "PING_ONE_AUTHORIZE"
+            ]
+            .map(String::from)
+        )
+    );
+    let (status, _, _) = get(
+        &full,
+        &token,
+        &env_path(&full, "deviceAuthenticationPolicies"),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    let lacking = start(
+        5,
+        PingOptions {
+            missing_products: vec!["PING_ONE_MFA".into()],
+            ..PingOptions::default()
+        },
+    )
+    .await;
+    let token = worker_token(&lacking).await;
+    let (_, _, bom) = get(&lacking, &token, &env_path(&lacking, "billOfMaterials")).await;
+    assert!(!types(&bom).contains("PING_ONE_MFA"));
+    assert!(types(&bom).contains("PING_ONE_RISK"));
+    for rel in [
+        "deviceAuthenticationPolicies",
+        "fido2Policies",
+        "mfaSettings",
+    ] {
+        let (status, _, body) = get(&lacking, &token, &env_path(&lacking, rel)).await;
+        assert_eq!(status, 403, "{rel}");
+        assert_eq!(body["code"], "ACCESS_FAILED", "{rel}");
+    }
+    let (status, _, _) = get(&lacking, &token, &env_path(&lacking, "riskPredictors")).await;
+    assert_eq!(status, 200, "the services it has answer");
+}

@@ -54,6 +54,7 @@ impl ProviderFake for FakePing {
             faults,
             withheld: spec.withheld.clone(),
             port: spec.port,
+            ..PingOptions::default()
         };
         FakePing::start(env, options).await
     }
