@@ -373,6 +373,7 @@ pub struct HttpStats {
 struct Inner {
     base: Url,
     client: reqwest::Client,
+    tls13: bool,
     auth: Option<Arc<dyn AuthHook>>,
     buckets: RwLock<BTreeMap<String, Arc<Bucket>>>,
     classify: Classifier,
@@ -414,6 +415,7 @@ pub struct HttpClientBuilder {
     user_agent: String,
     map_error: Option<ErrorMapper>,
     plain_http: bool,
+    tls13: bool,
 }
 
 impl HttpClientBuilder {
@@ -480,6 +482,14 @@ impl HttpClientBuilder {
         self
     }
 
+    /// Whether TLS connections must use TLS 1.3 (default: yes, as promised for data in
+    /// transit). Turn it off only for a server that cannot speak TLS 1.3; plain `http` to a
+    /// loopback fake is not TLS and is unaffected either way.
+    pub fn require_tls13(mut self, on: bool) -> Self {
+        self.tls13 = on;
+        self
+    }
+
     /// Validates the base URL and builds the client.
     pub fn build(self) -> Result<HttpClient> {
         let base = validate_base_url_with(&self.base, self.plain_http)?;
@@ -489,11 +499,15 @@ impl HttpClientBuilder {
                 self.share
             )));
         }
-        let client = reqwest::Client::builder()
+        let mut client = reqwest::Client::builder()
             .timeout(self.timeout)
             .user_agent(self.user_agent)
             // Never follow a redirect with our Authorization header to somewhere else.
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(reqwest::redirect::Policy::none());
+        if self.tls13 {
+            client = client.min_tls_version(reqwest::tls::Version::TLS_1_3);
+        }
+        let client = client
             .build()
             .map_err(|e| Error::config("cannot build the HTTP client").with_source(e))?;
         let buckets = self
@@ -510,6 +524,7 @@ impl HttpClientBuilder {
             inner: Arc::new(Inner {
                 base,
                 client,
+                tls13: self.tls13,
                 auth: self.auth,
                 buckets: RwLock::new(buckets),
                 classify: self
@@ -559,12 +574,18 @@ impl HttpClient {
             user_agent: concat!("butterfly/", env!("CARGO_PKG_VERSION")).to_string(),
             map_error: None,
             plain_http: false,
+            tls13: true,
         }
     }
 
     /// The base URL (with a trailing slash).
     pub fn base_url(&self) -> &Url {
         &self.inner.base
+    }
+
+    /// Whether the client refuses TLS versions below 1.3 ([`HttpClientBuilder::require_tls13`]).
+    pub fn requires_tls13(&self) -> bool {
+        self.inner.tls13
     }
 
     /// The underlying reqwest client (for token endpoints in auth hooks).
@@ -818,4 +839,27 @@ fn next_request(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tls_tests {
+    use super::HttpClient;
+
+    #[test]
+    fn tls13_is_required_by_default_and_can_be_turned_off() {
+        let default = HttpClient::builder("https://acme.example.invalid/")
+            .build()
+            .expect("client");
+        assert!(default.requires_tls13());
+        let relaxed = HttpClient::builder("https://acme.example.invalid/")
+            .require_tls13(false)
+            .build()
+            .expect("client");
+        assert!(!relaxed.requires_tls13());
+        // A loopback fake over plain http builds with the option on.
+        let fake = HttpClient::builder("http://127.0.0.1:9/")
+            .build()
+            .expect("client");
+        assert!(fake.requires_tls13());
+    }
 }
