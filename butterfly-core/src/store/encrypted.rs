@@ -23,7 +23,7 @@
 //!
 //! [`StoreKey::generate`] makes a new one. The key's bytes are zeroized when dropped, never
 //! appear in `Debug` or in an error, and are only readable through [`StoreKey::to_text`]
-//! (a [`SecretString`](secrecy::SecretString)).
+//! (a [`secrecy::SecretString`]).
 //!
 //! Nothing uses the store key directly: three keys are derived from it with
 //! `blake3::derive_key` and fixed context strings: the AES-256-GCM key that encrypts objects,
