@@ -33,7 +33,7 @@
 //!
 //! Against the testkit's fake Connect server:
 //!
-//! ```ignore
+//! ```
 //! use butterfly_1password::{OnePasswordConfig, OnePasswordProvider};
 //! use butterfly_core::backup::{self, BackupOptions};
 //! use butterfly_testkit::onepassword::{FakeOnePassword, OnePasswordOptions, OnePasswordOrgSpec};

@@ -18,6 +18,10 @@
 //! - [`ping`]: a fake PingOne environment (Platform API v1) generated from a seed: the worker
 //!   app's token endpoint, admin roles per collection, HAL paging with cursors, writes with
 //!   required-field checks, PingOne's rate limits with `Retry-After`, and secret sentinels.
+//! - [`onepassword`]: a fake 1Password Connect server (API 1.7.1 with the PR #88
+//!   corrections) generated from a seed: vaults, items of every common category with their
+//!   fields and files, the bearer token check, Connect's error bodies, and secret sentinels in
+//!   every concealed, one-time password, SSH key, password and note value and file content.
 //! - [`tenants`]: the fake tenants as a registry of descriptors (options, start), each started
 //!   fake giving its client settings and performing the incident it declares.
 //! - [`behaviour`]: the behaviour suite every provider runs against its fake tenant.
@@ -50,6 +54,7 @@ pub mod entra;
 pub mod fake;
 pub mod fixtures;
 pub mod okta;
+pub mod onepassword;
 pub mod ping;
 pub mod store_suite;
 pub mod synthetic;

@@ -40,16 +40,18 @@ use crate::fake::{FakeServer, Fault, FaultRule};
 pub mod auth0;
 pub mod entra;
 pub mod okta;
+pub mod onepassword;
 pub mod ping;
 
 pub use auth0::{AUTH0, RunningAuth0};
 pub use entra::{ENTRA, RunningEntra};
 pub use okta::{OKTA, RunningOkta};
+pub use onepassword::{ONEPASSWORD, RunningOnePassword};
 pub use ping::{PING, RunningPing};
 
 /// Every fake tenant, in the order hosts list them. Adding a fake is one line here.
 pub fn fakes() -> &'static [&'static FakeDescriptor] {
-    static FAKES: [&FakeDescriptor; 4] = [&OKTA, &ENTRA, &AUTH0, &PING];
+    static FAKES: [&FakeDescriptor; 5] = [&OKTA, &ENTRA, &AUTH0, &PING, &ONEPASSWORD];
     &FAKES
 }
 
@@ -394,7 +396,8 @@ fake_handle!(
     crate::okta::FakeOkta,
     crate::entra::FakeEntra,
     crate::auth0::FakeAuth0,
-    crate::ping::FakePing
+    crate::ping::FakePing,
+    crate::onepassword::FakeOnePassword
 );
 
 /// A fake being served, with the spec it was started from: a [`RunningFake`].

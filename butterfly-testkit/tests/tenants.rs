@@ -5,13 +5,17 @@ use butterfly_testkit::tenants::{self, FakeSpec};
 
 #[tokio::test]
 async fn every_fake_starts_prints_its_settings_and_performs_its_incident() {
-    assert_eq!(tenants::names(), ["okta", "entra", "auth0", "ping"]);
+    assert_eq!(
+        tenants::names(),
+        ["okta", "entra", "auth0", "ping", "onepassword"]
+    );
     for descriptor in tenants::fakes() {
         let name = descriptor.name;
         let fake = descriptor.start(FakeSpec::new(60, 3)).await.unwrap();
         // PingOne's settings are PINGONE_*, the others the name in upper case.
         let prefix = match name {
             "ping" => "PINGONE_".to_string(),
+            "onepassword" => "OP_CONNECT_".to_string(),
             _ => format!("{}_", name.to_ascii_uppercase()),
         };
         let settings = fake.settings();
@@ -106,5 +110,5 @@ async fn options_a_fake_does_not_declare_are_refused() {
         .err()
         .unwrap();
     assert!(err.to_string().contains("gold"), "{err}");
-    assert!(tenants::get("onepassword").is_none());
+    assert!(tenants::get("nope").is_none());
 }
