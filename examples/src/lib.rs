@@ -1,5 +1,6 @@
 //! Shared pieces of the butterfly example binaries (`butterfly`, the CLI, and `demo`): exit
-//! codes, terminal styling, progress rendering, and the provider registry.
+//! codes, terminal styling, progress rendering, the provider registry, and the config and
+//! clock of the operations commands (retention, schedules, the run journal).
 //!
 //! ```
 //! use examples::{exit, registry};
@@ -12,6 +13,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod operations;
 pub mod registry;
 
 use std::io::{IsTerminal, Write};

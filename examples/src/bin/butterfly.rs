@@ -7,14 +7,18 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use butterfly_core::backup::{self, BackupOptions};
+use butterfly_core::backup::BackupOptions;
 use butterfly_core::diff::{self, Severity};
+use butterfly_core::journal::{self, RunEntry, RunQuery, RunStatus, Trigger};
 use butterfly_core::provider::Access;
 use butterfly_core::restore::{self, ExecuteOptions, RestoreOptions};
+use butterfly_core::retention::{self, Hold, RetentionPolicies, RetentionPolicy};
+use butterfly_core::schedule::{self, ScheduleRecord};
 use butterfly_core::snapshot::{KindOutcome, SnapshotId, SnapshotStatus};
 use butterfly_core::store::{DamagedKind, DamagedSnapshot, FsStore, SnapshotStore, StoreExt};
 use butterfly_core::{Error, ErrorKind, Result};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use examples::operations::{self, OperationsConfig};
 use examples::registry::{self, ConfigFile, Sources};
 use examples::{Progress, ProgressOutput, RestoreProgress, Style, exit, out, outln};
 use serde_json::json;
@@ -99,8 +103,68 @@ enum Command {
         #[arg(long)]
         provider: Option<String>,
     },
-    /// Last backup per provider and tenant.
+    /// Last backup and last run per provider and tenant, runs in progress, next scheduled
+    /// runs (from --config, or the schedules saved in the store).
     Status,
+    /// Delete snapshots by retention policy: prints the plan (what goes, what stays, why),
+    /// then deletes and collects unused blobs. Never deletes a held snapshot or a tenant's
+    /// newest successful one. Without --keep/--max-age the policies saved in the store apply.
+    Prune {
+        /// Only this provider's snapshots.
+        #[arg(long)]
+        provider: Option<String>,
+        /// Keep the N most recent snapshots of each tenant.
+        #[arg(long, value_name = "N")]
+        keep: Option<usize>,
+        /// Delete snapshots older than this (30d, 4w).
+        #[arg(long, value_name = "AGE")]
+        max_age: Option<String>,
+        /// Print the plan only; delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Save --keep/--max-age as the policy (of --provider, or the default) for later
+        /// prunes.
+        #[arg(long)]
+        save: bool,
+    },
+    /// Put a snapshot under compliance hold: no delete and no prune removes it.
+    Hold {
+        /// Snapshot id or `latest`.
+        snapshot: String,
+        /// Why it is held.
+        #[arg(long)]
+        reason: String,
+        /// Who sets the hold (default: $USER).
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Release a snapshot's compliance hold.
+    Release {
+        /// Snapshot id.
+        snapshot: String,
+    },
+    /// Delete a snapshot (refused while it is held) and collect its unused blobs.
+    Delete {
+        /// Snapshot id.
+        snapshot: String,
+    },
+    /// The run journal: every backup run, failed ones included, newest first.
+    Runs {
+        /// Only this provider.
+        #[arg(long)]
+        provider: Option<String>,
+        /// Only runs started at or after (YYYY-MM-DD in UTC, or RFC 3339).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Only runs started at or before (a date includes the whole day).
+        #[arg(long, value_name = "DATE")]
+        until: Option<String>,
+    },
+    /// Scheduled backups from the [schedule] tables of --config.
+    Schedule {
+        #[command(subcommand)]
+        command: ScheduleCommand,
+    },
     /// Show a snapshot (`latest` for the newest).
     Show {
         /// Snapshot id or `latest`.
@@ -165,6 +229,26 @@ enum Command {
         #[arg(long)]
         override_lockout: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum ScheduleCommand {
+    /// Print the next runs of every configured schedule (BUTTERFLY_NOW fixes "now").
+    Next {
+        /// How many runs per provider.
+        #[arg(long, default_value_t = 3)]
+        count: usize,
+    },
+    /// Run the schedules in the foreground until Ctrl-C or SIGTERM (a backup in flight
+    /// completes first; a second signal stops at once, leaving no visible snapshot).
+    Run {
+        /// Run every configured provider's backup once now, record the results in the
+        /// schedule states, and exit (for hosts with their own timer).
+        #[arg(long)]
+        once: bool,
+    },
+    /// Save the configured schedules: clears their failure counts and pauses.
+    Save,
 }
 
 fn main() -> ExitCode {
@@ -314,7 +398,12 @@ fn open_existing_store(cli: &Cli) -> Result<FsStore> {
 }
 
 fn config_file(path: Option<&PathBuf>) -> Result<Option<ConfigFile>> {
-    path.map(|p| ConfigFile::load(p)).transpose()
+    Ok(operations_config(path)?.map(|c| c.providers))
+}
+
+/// The whole --config file: provider tables, [schedule] and [notify].
+fn operations_config(path: Option<&PathBuf>) -> Result<Option<OperationsConfig>> {
+    path.map(|p| OperationsConfig::load(p)).transpose()
 }
 
 async fn run(cli: &Cli) -> Result<u8> {
@@ -352,7 +441,9 @@ async fn run(cli: &Cli) -> Result<u8> {
             full,
             kind_timeout,
         } => {
-            let file = config_file(cli.config.as_ref())?;
+            let ops = operations_config(cli.config.as_ref())?;
+            let notifier = OperationsConfig::notifier(ops.as_ref())?;
+            let file = ops.map(|o| o.providers);
             let state = cli.store.join("state");
             let provider = registry::build(
                 provider,
@@ -389,8 +480,16 @@ async fn run(cli: &Cli) -> Result<u8> {
                     Err(e) => return Err(e),
                 }
             }
-            let (snapshot, saved) =
-                backup::run_and_save(provider.as_ref(), &store, &options).await?;
+            // Journaled whatever the outcome; failures and warnings go to the notifier.
+            let (_run, result) = journal::journaled_backup(
+                provider.as_ref(),
+                &store,
+                &options,
+                Trigger::Manual,
+                notifier.as_deref(),
+            )
+            .await;
+            let (snapshot, saved) = result?;
             let status = snapshot.status();
             if cli.json {
                 let kinds: serde_json::Map<String, serde_json::Value> = snapshot
@@ -477,42 +576,50 @@ async fn run(cli: &Cli) -> Result<u8> {
             }
             Ok(exit::OK)
         }
-        Command::Status => {
-            let store = open_existing_store(cli)?;
-            let listing = store.list_checked(None).await?;
-            warn_damaged(cli, &listing.damaged);
-            let list = listing.snapshots;
-            let mut seen = std::collections::BTreeSet::new();
-            let now = chrono::Utc::now();
-            let latest: Vec<_> = list
-                .into_iter()
-                .filter(|s| seen.insert((s.provider.clone(), s.tenant.clone())))
-                .collect();
-            if cli.json {
-                let rows: Vec<_> = latest
-                    .iter()
-                    .map(|s| json!({"provider": s.provider, "tenant": s.tenant, "snapshot": s.id, "age_seconds": (now - s.finished_at).num_seconds(), "status": s.status, "resources": s.resources, "kinds": s.kinds}))
-                    .collect();
-                print_json(&rows)?;
-            } else {
-                for s in &latest {
-                    outln!(
-                        "{:<6} {:<32} last backup {} ago  {}  {} resources in {} kinds  ({})",
-                        s.provider,
-                        s.tenant,
-                        human_age(now - s.finished_at),
-                        status_text(&style, s.status),
-                        s.resources,
-                        s.kinds,
-                        s.id
-                    );
-                }
-                if latest.is_empty() {
-                    outln!("no backups yet");
-                }
-            }
-            Ok(exit::OK)
+        Command::Status => status(cli, &style).await,
+        Command::Prune {
+            provider,
+            keep,
+            max_age,
+            dry_run,
+            save,
+        } => {
+            prune(
+                cli,
+                provider.as_deref(),
+                *keep,
+                max_age.as_deref(),
+                *dry_run,
+                *save,
+            )
+            .await
         }
+        Command::Hold {
+            snapshot,
+            reason,
+            by,
+        } => hold(cli, snapshot, reason, by.as_deref()).await,
+        Command::Release { snapshot } => release(cli, snapshot).await,
+        Command::Delete { snapshot } => delete(cli, snapshot).await,
+        Command::Runs {
+            provider,
+            since,
+            until,
+        } => {
+            runs(
+                cli,
+                &style,
+                provider.as_deref(),
+                since.as_deref(),
+                until.as_deref(),
+            )
+            .await
+        }
+        Command::Schedule { command } => match command {
+            ScheduleCommand::Next { count } => schedule_next(cli, *count).await,
+            ScheduleCommand::Run { once } => schedule_run(cli, &style, *once).await,
+            ScheduleCommand::Save => schedule_save(cli).await,
+        },
         Command::Show { snapshot, kind } => {
             let store = open_existing_store(cli)?;
             let id = resolve(cli, &store, snapshot).await?;
@@ -886,4 +993,670 @@ fn human_age(d: chrono::TimeDelta) -> String {
         3600..86400 => format!("{}h", s / 3600),
         _ => format!("{}d", s / 86400),
     }
+}
+
+fn run_status_text(style: &Style, status: RunStatus) -> String {
+    match status {
+        RunStatus::Success => style.good(status.label()),
+        RunStatus::CompletedWithWarnings => style.warn(status.label()),
+        RunStatus::Failed => style.bad(status.label()),
+        RunStatus::Running => style.bold(status.label()),
+    }
+}
+
+fn utc_text(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Every configured schedule with its state: from --config (with the state stored for the
+/// same schedule, if the store has one), else the schedules saved in the store.
+async fn schedule_view(
+    cli: &Cli,
+    store: Option<&FsStore>,
+) -> Result<std::collections::BTreeMap<String, ScheduleRecord>> {
+    let stored = match store {
+        Some(store) => schedule::list_schedules(store).await?,
+        None => Default::default(),
+    };
+    let Some(config) = operations_config(cli.config.as_ref())? else {
+        return Ok(stored);
+    };
+    let configured = config.schedules.map(|s| s.schedules).unwrap_or_default();
+    Ok(configured
+        .into_iter()
+        .map(|(provider, schedule)| {
+            let record = match stored.get(&provider) {
+                Some(r) if r.schedule == schedule => r.clone(),
+                _ => ScheduleRecord {
+                    provider: provider.clone(),
+                    schedule,
+                    saved_at: chrono::Utc::now(),
+                    state: Default::default(),
+                },
+            };
+            (provider, record)
+        })
+        .collect())
+}
+
+async fn status(cli: &Cli, style: &Style) -> Result<u8> {
+    use std::collections::BTreeMap;
+    let store = open_existing_store(cli)?;
+    let now = operations::now()?;
+    let listing = store.list_checked(None).await?;
+    warn_damaged(cli, &listing.damaged);
+    let runs = journal::journal_status(&store).await?;
+    let schedules = schedule_view(cli, Some(&store)).await?;
+    // Per provider and tenant: the newest snapshot, the last finished run, runs in progress.
+    type Row = (
+        Option<butterfly_core::store::SnapshotSummary>,
+        Option<RunEntry>,
+        Vec<RunEntry>,
+    );
+    let mut rows: BTreeMap<(String, String), Row> = BTreeMap::new();
+    for s in listing.snapshots {
+        let row = rows
+            .entry((s.provider.clone(), s.tenant.clone()))
+            .or_default();
+        if row.0.is_none() {
+            row.0 = Some(s);
+        }
+    }
+    for r in runs.last {
+        let key = (r.provider.clone(), r.tenant.clone());
+        rows.entry(key).or_default().1 = Some(r);
+    }
+    for r in runs.running {
+        rows.entry((r.provider.clone(), r.tenant.clone()))
+            .or_default()
+            .2
+            .push(r);
+    }
+    let next = |provider: &str| {
+        schedules.get(provider).map(|r| {
+            (
+                r.state.next_due(&r.schedule, now),
+                r.schedule.describe(),
+                r.state.warning(now),
+            )
+        })
+    };
+    if cli.json {
+        let mut out: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|((provider, tenant), (s, last, running))| {
+                let (next_run, schedule, warning) = match next(provider) {
+                    Some((t, d, w)) => (Some(utc_text(t)), Some(d), w),
+                    None => (None, None, None),
+                };
+                json!({
+                    "provider": provider,
+                    "tenant": tenant,
+                    "snapshot": s.as_ref().map(|s| &s.id),
+                    "age_seconds": s.as_ref().map(|s| (now - s.finished_at).num_seconds()),
+                    "status": s.as_ref().map(|s| s.status),
+                    "resources": s.as_ref().map(|s| s.resources),
+                    "kinds": s.as_ref().map(|s| s.kinds),
+                    "last_run": last,
+                    "running": running,
+                    "next_run": next_run,
+                    "schedule": schedule,
+                    "schedule_warning": warning,
+                })
+            })
+            .collect();
+        for (provider, _) in schedules
+            .iter()
+            .filter(|(p, _)| !rows.keys().any(|(rp, _)| rp == *p))
+        {
+            if let Some((t, d, w)) = next(provider) {
+                out.push(json!({"provider": provider, "tenant": null, "snapshot": null, "next_run": utc_text(t), "schedule": d, "schedule_warning": w}));
+            }
+        }
+        print_json(&out)?;
+        return Ok(exit::OK);
+    }
+    for ((provider, tenant), (s, last, running)) in &rows {
+        match s {
+            Some(s) => outln!(
+                "{:<6} {:<32} last backup {} ago  {}  {} resources in {} kinds  ({})",
+                provider,
+                tenant,
+                human_age(now - s.finished_at),
+                status_text(style, s.status),
+                s.resources,
+                s.kinds,
+                s.id
+            ),
+            None => outln!("{provider:<6} {tenant:<32} no snapshot"),
+        }
+        // The last run, when it says more than the snapshot line (it failed, or saved none).
+        if let Some(run) = last
+            && (run.status == RunStatus::Failed
+                || run.snapshot.as_ref() != s.as_ref().map(|s| &s.id))
+        {
+            let ago = run
+                .finished_at
+                .map(|t| human_age(now - t))
+                .unwrap_or_default();
+            outln!(
+                "       last run {ago} ago: {}{}",
+                run_status_text(style, run.status),
+                run.error
+                    .as_deref()
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default()
+            );
+        }
+        for run in running {
+            let state = if run.is_stale(now) {
+                style.warn("interrupted? (still marked running)")
+            } else {
+                style.bold("running")
+            };
+            outln!(
+                "       {state} since {} ago (pid {})",
+                human_age(now - run.started_at),
+                run.pid
+            );
+        }
+        if let Some((t, d, w)) = next(provider) {
+            outln!("       next run {} ({d})", utc_text(t));
+            if let Some(w) = w {
+                outln!("       {}", style.warn(&w));
+            }
+        }
+    }
+    for (provider, record) in schedules
+        .iter()
+        .filter(|(p, _)| !rows.keys().any(|(rp, _)| rp == *p))
+    {
+        outln!(
+            "{provider:<6} no backups yet; next run {} ({})",
+            utc_text(record.state.next_due(&record.schedule, now)),
+            record.schedule.describe()
+        );
+    }
+    if rows.is_empty() && schedules.is_empty() {
+        outln!("no backups yet");
+    }
+    Ok(exit::OK)
+}
+
+async fn prune(
+    cli: &Cli,
+    provider: Option<&str>,
+    keep: Option<usize>,
+    max_age: Option<&str>,
+    dry_run: bool,
+    save: bool,
+) -> Result<u8> {
+    let store = open_existing_store(cli)?;
+    let now = operations::now()?;
+    let flags = RetentionPolicy {
+        keep_last: keep,
+        max_age_days: max_age.map(retention::parse_max_age_days).transpose()?,
+    };
+    let mut stored = retention::load_policies(&store).await?;
+    if save {
+        if flags.is_empty() {
+            return Err(Error::config("--save needs --keep or --max-age"));
+        }
+        match provider {
+            Some(p) => stored.set(p, None, flags),
+            None => stored.default = Some(flags),
+        }
+        retention::save_policies(&store, &stored).await?;
+    }
+    // Flags apply to every tenant listed (of --provider, if given); else the saved policies.
+    let policies = if flags.is_empty() {
+        stored
+    } else {
+        RetentionPolicies::default().with_default(flags)
+    };
+    let plan = retention::plan_from_store(&store, provider, Some(&policies), now).await?;
+    warn_damaged(cli, &plan.damaged);
+    if policies.default.is_none() && policies.rules.is_empty() {
+        warn(
+            cli,
+            "no retention policy applies, so nothing is deleted: use --keep or --max-age (--save keeps them)",
+        );
+    }
+    if dry_run {
+        if cli.json {
+            print_json(&json!({"dry_run": true, "plan": plan}))?;
+        } else {
+            out!("{}", plan.render_text());
+            outln!("(dry run: nothing was deleted)");
+        }
+        return Ok(exit::OK);
+    }
+    let report =
+        retention::execute_prune(&store, &plan, retention::PruneOptions::default()).await?;
+    for id in &report.held_since_plan {
+        warn(
+            cli,
+            &format!("{id} was put on hold during the prune and was kept"),
+        );
+    }
+    if let Some(why) = &report.collection_skipped {
+        warn(cli, &format!("no blob was collected: {why}"));
+    }
+    if cli.json {
+        print_json(&json!({"dry_run": false, "plan": plan, "report": report}))?;
+    } else {
+        out!("{}", plan.render_text());
+        outln!(
+            "deleted {} snapshots; collected {} blobs ({} bytes; blobs younger than {} minutes are left for the next collection)",
+            report.deleted.len(),
+            report.collected.blobs_removed,
+            report.collected.bytes_freed,
+            butterfly_core::store::GC_GRACE.as_secs() / 60
+        );
+    }
+    Ok(exit::OK)
+}
+
+async fn hold(cli: &Cli, snapshot: &str, reason: &str, by: Option<&str>) -> Result<u8> {
+    let store = open_existing_store(cli)?;
+    let id = resolve(cli, &store, snapshot).await?;
+    match store.get_manifest(&id).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == ErrorKind::NotFound => return Err(e),
+        // Evidence is held even when damaged.
+        Err(e) => warn(
+            cli,
+            &format!("snapshot {id} is damaged ({e}); holding it anyway"),
+        ),
+    }
+    let by = by
+        .map(str::to_string)
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("USERNAME").ok())
+        .filter(|b| !b.trim().is_empty())
+        .unwrap_or_else(|| "unknown".to_string());
+    let hold = Hold::new(&id, reason, &by, chrono::Utc::now())?;
+    retention::set_hold(&store, &hold).await?;
+    if cli.json {
+        print_json(&hold)?;
+    } else {
+        outln!("{id} {}", hold.describe());
+    }
+    Ok(exit::OK)
+}
+
+async fn release(cli: &Cli, snapshot: &str) -> Result<u8> {
+    let store = open_existing_store(cli)?;
+    let id: SnapshotId = snapshot.parse()?;
+    let released = retention::release_hold(&store, &id).await?;
+    if cli.json {
+        print_json(&json!({"snapshot": id, "released": released}))?;
+    } else if released {
+        outln!("{id}: hold released");
+    } else {
+        outln!("{id} was not held");
+    }
+    Ok(exit::OK)
+}
+
+async fn delete(cli: &Cli, snapshot: &str) -> Result<u8> {
+    let store = open_existing_store(cli)?;
+    // An explicit id only: `latest` is too easy to delete by mistake.
+    let id: SnapshotId = snapshot.parse()?;
+    let report = retention::delete_checked(&store, &id).await?;
+    if !report.kept_for_damaged.is_empty() {
+        warn(
+            cli,
+            "no blob was collected while a damaged snapshot is in the store; run `butterfly verify --all`",
+        );
+    }
+    if cli.json {
+        print_json(&json!({"snapshot": id, "deleted": true, "report": report}))?;
+    } else {
+        outln!(
+            "deleted {id}; {} unused blobs collected ({} bytes)",
+            report.blobs_removed,
+            report.bytes_freed
+        );
+    }
+    Ok(exit::OK)
+}
+
+async fn runs(
+    cli: &Cli,
+    style: &Style,
+    provider: Option<&str>,
+    since: Option<&str>,
+    until: Option<&str>,
+) -> Result<u8> {
+    let store = open_existing_store(cli)?;
+    let query = RunQuery {
+        provider: provider.map(str::to_string),
+        since: since
+            .map(|d| operations::parse_date(d, false))
+            .transpose()?,
+        until: until.map(|d| operations::parse_date(d, true)).transpose()?,
+    };
+    let runs = journal::query_runs(&store, &query).await?;
+    if cli.json {
+        print_json(&runs)?;
+        return Ok(exit::OK);
+    }
+    for r in &runs {
+        let took = r
+            .duration_ms
+            .map(|ms| format!("{:.1}s", ms as f64 / 1000.0))
+            .unwrap_or_else(|| "-".into());
+        outln!(
+            "{}  {:<6} {:<32} {:<9} {:>8}  {:>8} resources in {:>3} kinds  {}",
+            utc_text(r.started_at),
+            r.provider,
+            r.tenant,
+            format!("{:?}", r.trigger).to_lowercase(),
+            took,
+            r.resources,
+            r.kinds.len(),
+            run_status_text(style, r.status)
+        );
+        if let Some(s) = &r.snapshot {
+            outln!("    snapshot {s}");
+        }
+        if let Some(e) = &r.error {
+            outln!("    {}", style.bad(e));
+        }
+    }
+    if runs.is_empty() {
+        outln!("no runs");
+    }
+    Ok(exit::OK)
+}
+
+/// The configured schedules, or a `Config` error saying how to configure one.
+fn configured_schedules(
+    cli: &Cli,
+) -> Result<(
+    OperationsConfig,
+    std::collections::BTreeMap<String, schedule::Schedule>,
+)> {
+    let missing = || {
+        Error::config(
+            "no schedules: give --config FILE with a [schedule.<provider>] table (frequency, at, day, timezone)",
+        )
+    };
+    let mut ops = operations_config(cli.config.as_ref())?.ok_or_else(missing)?;
+    let schedules = ops
+        .schedules
+        .take()
+        .map(|s| s.schedules)
+        .unwrap_or_default();
+    if schedules.is_empty() {
+        return Err(missing());
+    }
+    Ok((ops, schedules))
+}
+
+async fn schedule_next(cli: &Cli, count: usize) -> Result<u8> {
+    let now = operations::now()?;
+    let store = if cli.store.is_dir() {
+        Some(open_existing_store(cli)?)
+    } else {
+        None
+    };
+    let view = schedule_view(cli, store.as_ref()).await?;
+    if view.is_empty() {
+        configured_schedules(cli)?;
+    }
+    let mut out = Vec::new();
+    for (provider, record) in &view {
+        let schedule = &record.schedule;
+        let mut runs = Vec::with_capacity(count);
+        let mut at = record.state.next_due(schedule, now);
+        for _ in 0..count {
+            runs.push(at);
+            at = schedule.next_run(at);
+        }
+        let tz = schedule.timezone();
+        if cli.json {
+            out.push(json!({
+                "provider": provider,
+                "schedule": schedule.describe(),
+                "next": runs.iter().map(|t| utc_text(*t)).collect::<Vec<_>>(),
+                "local": runs.iter().map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string()).collect::<Vec<_>>(),
+                "warning": record.state.warning(now),
+            }));
+        } else {
+            outln!("{provider}: {}", schedule.describe());
+            if let Some(w) = record.state.warning(now) {
+                outln!("  warning: {w}");
+            }
+            for t in &runs {
+                outln!(
+                    "  {}  {}",
+                    utc_text(*t),
+                    t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z")
+                );
+            }
+        }
+    }
+    if cli.json {
+        print_json(&out)?;
+    }
+    Ok(exit::OK)
+}
+
+async fn schedule_save(cli: &Cli) -> Result<u8> {
+    let (_, schedules) = configured_schedules(cli)?;
+    let store = open_store(cli)?;
+    let now = chrono::Utc::now();
+    let mut saved = Vec::new();
+    for (provider, s) in &schedules {
+        let record = schedule::save_schedule(&store, provider, s, now).await?;
+        if !cli.json {
+            outln!(
+                "{provider}: saved {} (failures and pause cleared); next run {}",
+                s.describe(),
+                utc_text(record.state.next_due(s, now))
+            );
+        }
+        saved.push(record);
+    }
+    if cli.json {
+        print_json(&saved)?;
+    }
+    Ok(exit::OK)
+}
+
+/// Waits for Ctrl-C, or SIGTERM on Unix.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// One scheduled backup of a provider: journaled (a provider that cannot even be built is a
+/// failed run too), notified, and counted in the schedule's state.
+async fn run_scheduled(
+    cli: &Cli,
+    store: &FsStore,
+    ops: &OperationsConfig,
+    notifier: Option<&dyn journal::Notifier>,
+    record: &mut ScheduleRecord,
+) -> RunEntry {
+    let provider = record.provider.clone();
+    let state_dir = cli.store.join("state");
+    let run = match registry::build(
+        &provider,
+        Sources::FileThenEnv(Some(&ops.providers)),
+        None,
+        Some(&state_dir),
+    ) {
+        Ok(p) => {
+            let options = BackupOptions::default();
+            journal::journaled_backup(p.as_ref(), store, &options, Trigger::Schedule, notifier)
+                .await
+                .0
+        }
+        Err(e) => {
+            let mut run = RunEntry::start(&provider, "", Trigger::Schedule, chrono::Utc::now());
+            run.finish_error(&e, chrono::Utc::now());
+            if let Err(e) = journal::record_run(store, &run).await {
+                warn(cli, &format!("cannot write the journal: {e}"));
+            }
+            if let Some(n) = notifier {
+                journal::notify_if_needed(n, &run).await;
+            }
+            run
+        }
+    };
+    let now = chrono::Utc::now();
+    match run.status {
+        RunStatus::Success | RunStatus::CompletedWithWarnings => record.state.record_success(now),
+        _ => {
+            let error = run.error.clone().unwrap_or_else(|| "failed".into());
+            if let Some(paused) = record.state.record_failure(now, error) {
+                warn(
+                    cli,
+                    &format!(
+                        "{provider}: schedule paused until {} after {} consecutive failures; `butterfly schedule save` resumes it now",
+                        utc_text(paused.until),
+                        paused.failures
+                    ),
+                );
+            }
+        }
+    }
+    if let Err(e) = schedule::put_schedule(store, record).await {
+        warn(
+            cli,
+            &format!("cannot save the schedule state of {provider}: {e}"),
+        );
+    }
+    if cli.json {
+        if let Ok(line) = serde_json::to_string(&run) {
+            outln!("{line}");
+        }
+    } else {
+        outln!("{} {}", utc_text(now), run.summary());
+    }
+    run
+}
+
+async fn schedule_run(cli: &Cli, style: &Style, once: bool) -> Result<u8> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let (ops, schedules) = configured_schedules(cli)?;
+    let notifier = OperationsConfig::notifier(Some(&ops))?;
+    let store = open_store(cli)?;
+    let started = chrono::Utc::now();
+    let mut records = std::collections::BTreeMap::new();
+    for (provider, s) in &schedules {
+        records.insert(
+            provider.clone(),
+            schedule::sync_schedule(&store, provider, s, started).await?,
+        );
+    }
+    if once {
+        let (mut failed, mut warned) = (false, false);
+        for record in records.values_mut() {
+            let run = run_scheduled(cli, &store, &ops, notifier.as_deref(), record).await;
+            failed |= matches!(run.status, RunStatus::Failed | RunStatus::Running);
+            warned |= run.status == RunStatus::CompletedWithWarnings;
+        }
+        return Ok(if failed {
+            exit::FAILED
+        } else if warned {
+            exit::WARNINGS
+        } else {
+            exit::OK
+        });
+    }
+
+    // First signal: stop after the backup in flight. Second: stop now (a backup cut short
+    // leaves blobs for garbage collection and no visible snapshot, since the manifest is
+    // written last).
+    let stopping = Arc::new(AtomicBool::new(false));
+    let wake = Arc::new(tokio::sync::Notify::new());
+    {
+        let (stopping, wake, json) = (stopping.clone(), wake.clone(), cli.json);
+        tokio::spawn(async move {
+            stop_signal().await;
+            stopping.store(true, Ordering::SeqCst);
+            wake.notify_one();
+            let message = "stopping after the backup in flight (signal again to stop now)";
+            if json {
+                eprintln!("{}", json!({"warning": message}));
+            } else {
+                eprintln!("{message}");
+            }
+            stop_signal().await;
+            eprintln!("stopping now");
+            std::process::exit(130);
+        });
+    }
+    let mut after: std::collections::BTreeMap<String, chrono::DateTime<chrono::Utc>> =
+        records.keys().map(|p| (p.clone(), started)).collect();
+    let mut announced = None;
+    while !stopping.load(Ordering::SeqCst) {
+        let Some((provider, due)) = records
+            .iter()
+            .map(|(p, r)| (p.clone(), r.state.next_due(&r.schedule, after[p])))
+            .min_by_key(|(_, t)| *t)
+        else {
+            break;
+        };
+        if announced.as_ref() != Some(&(provider.clone(), due)) {
+            if cli.json {
+                outln!(
+                    "{}",
+                    json!({"next_run": {"provider": provider, "at": utc_text(due)}})
+                );
+            } else {
+                outln!(
+                    "{} next: {provider} at {}",
+                    style.bold("schedule"),
+                    utc_text(due)
+                );
+            }
+            announced = Some((provider.clone(), due));
+        }
+        let now = chrono::Utc::now();
+        if due > now {
+            // At most a minute at a time, so a changed wall clock (a suspended machine) is
+            // noticed.
+            let wait = (due - now)
+                .to_std()
+                .unwrap_or_default()
+                .min(std::time::Duration::from_secs(60));
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = wake.notified() => {}
+            }
+            continue;
+        }
+        if let Some(record) = records.get_mut(&provider) {
+            run_scheduled(cli, &store, &ops, notifier.as_deref(), record).await;
+        }
+        // Slots missed while the backup ran are not run again.
+        after.insert(provider, due.max(chrono::Utc::now()));
+    }
+    if !cli.json {
+        outln!("stopped");
+    }
+    Ok(exit::OK)
 }
