@@ -25,7 +25,8 @@ pub enum Write {
     PostPut,
     /// `POST {path}` creates; nothing to update (assignments).
     PostOnly,
-    /// `POST {path}` with `{"id": <group id>}` adds a group membership.
+    /// `POST {path}` with `{"id": <own id of the body's id>}` adds a member: a group to a user
+    /// or group, a resource permission to an application role.
     Membership,
     /// `PUT {path}` replaces the singleton.
     PutSingleton,
@@ -810,15 +811,71 @@ pub static APPLICATION_ROLE: PingKind = needs(
     ),
 );
 
-/// The permissions of Authorize application roles (read-only: they name application
-/// resources' permissions).
+/// PingOne Authorize application resources (what application roles give permissions on).
+pub static APPLICATION_RESOURCE: PingKind = needs(
+    AUTHORIZE,
+    row(
+        named(
+            "ping.application_resource",
+            "Authorize application resources",
+            Authorization,
+        ),
+        hal("applicationResources", "resources", EA),
+        Write::PostPut,
+    ),
+);
+
+/// The permissions (actions) of Authorize application resources.
+pub static APPLICATION_RESOURCE_PERMISSION: PingKind = needs(
+    AUTHORIZE,
+    row(
+        child(
+            "ping.application_resource_permission",
+            "Authorize application resource permissions",
+            Authorization,
+            "ping.application_resource",
+            &["/action"],
+        ),
+        hal("applicationResources/{0}/permissions", "permissions", EA).drop(&[
+            "environment",
+            "_links",
+            "resource",
+        ]),
+        Write::PostPut,
+    ),
+);
+
+/// A role's permission is named by the resource permission's own id, while that permission's
+/// resource id is `{application resource id}/{permission id}` (a sub-resource of its
+/// resource): the `id` is kept under the full id, so it is a reference a restore can remap;
+/// the write sends the own id again.
+fn role_permission(_own: &str, mut item: Map<String, Value>) -> Value {
+    let resource = item
+        .get("resource")
+        .and_then(|r| r.get("id"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    if let (Some(resource), Some(id)) = (resource, item.get_mut("id"))
+        && let Some(own) = id.as_str()
+        && !own.contains('/')
+    {
+        *id = Value::String(format!("{resource}/{own}"));
+    }
+    Value::Object(item)
+}
+
+/// The permissions of Authorize application roles: each names an application resource
+/// permission, added to the role by its id.
 pub static APPLICATION_ROLE_PERMISSION: PingKind = needs(
     AUTHORIZE,
     row(
         KindSpec {
-            restore: RestoreSupport::None {
-                reason: "a role's permissions name application resources' permissions, which butterfly does not back up yet: re-add them from the diff",
-            },
+            restore: RestoreSupport::CreateOnly,
+            depends_on: &["ping.application_resource_permission"],
+            reference_fields: &[
+                reference("/id", "ping.application_resource_permission"),
+                reference("/resource/id", "ping.application_resource"),
+            ],
             ..child(
                 "ping.application_role_permission",
                 "Authorize application role permissions",
@@ -827,8 +884,8 @@ pub static APPLICATION_ROLE_PERMISSION: PingKind = needs(
                 &["/key"],
             )
         },
-        hal("applicationRoles/{0}/permissions", "permissions", EA),
-        Write::None,
+        hal("applicationRoles/{0}/permissions", "permissions", EA).shape(role_permission),
+        Write::Membership,
     ),
 );
 
@@ -883,6 +940,8 @@ butterfly_core::kind_table!(PingKind:
     MFA_SETTINGS,
     RISK_POLICY_SET,
     RISK_PREDICTOR,
+    APPLICATION_RESOURCE,
+    APPLICATION_RESOURCE_PERMISSION,
     APPLICATION_ROLE,
     APPLICATION_ROLE_PERMISSION,
     API_SERVER,

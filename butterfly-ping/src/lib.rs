@@ -488,13 +488,14 @@ impl Restorer for PingProvider {
         };
         match row.write {
             Write::Membership => {
-                let group = resource.body["id"]
+                let member = resource.body["id"]
                     .as_str()
-                    .ok_or_else(|| Error::invalid_data("a membership without a group id"))?;
+                    .map(own_id)
+                    .ok_or_else(|| Error::invalid_data("a membership without the member's id"))?;
                 self.http
-                    .send(Request::post(&path, json!({ "id": group })))
+                    .send(Request::post(&path, json!({ "id": member })))
                     .await?;
-                Ok(prefix(group))
+                Ok(prefix(member))
             }
             Write::PostPut | Write::PostOnly => {
                 let created = self

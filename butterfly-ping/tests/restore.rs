@@ -104,28 +104,29 @@ async fn an_application_with_grants_and_a_user_with_memberships_come_back() {
         None,
     )
     .await;
-    // A role without permissions: a role's permissions name application resources'
-    // permissions, which are not restored (the plan says so).
+    // An Authorize role with permissions, and the application resource its permissions are
+    // of (deleting the resource takes its permissions out of every role).
     let role = original
         .resources("ping.application_role")
         .iter()
         .find(|r| {
-            !original
+            original
                 .resources("ping.application_role_permission")
                 .iter()
                 .any(|p| p.parent_id.as_deref() == Some(r.id.as_str()))
         })
-        .expect("a role without permissions")
+        .expect("a role with permissions")
         .id
         .clone();
-    admin(
-        &fake,
-        reqwest::Method::DELETE,
-        &format!("applicationRoles/{role}"),
-        None,
-    )
-    .await;
-
+    let resource = original.resources("ping.application_resource")[0]
+        .id
+        .clone();
+    for path in [
+        format!("applicationRoles/{role}"),
+        format!("applicationResources/{resource}"),
+    ] {
+        admin(&fake, reqwest::Method::DELETE, &path, None).await;
+    }
     let before = fake.write_count();
     let plan = restore::plan(&original, &ping, &RestoreOptions::default())
         .await
@@ -148,6 +149,9 @@ async fn an_application_with_grants_and_a_user_with_memberships_come_back() {
         "ping.group_membership",
         "ping.notification_template_content",
         "ping.application_role",
+        "ping.application_resource",
+        "ping.application_resource_permission",
+        "ping.application_role_permission",
     ] {
         assert!(
             plan.steps
@@ -160,7 +164,13 @@ async fn an_application_with_grants_and_a_user_with_memberships_come_back() {
         .await
         .unwrap();
     assert_eq!(report.failed, 0, "{}", report.render_text());
-    assert!(report.unverified.is_empty(), "{:?}", report.unverified);
+    assert!(
+        report.unverified.is_empty(),
+        "{:?}\n{}\n{}",
+        report.unverified,
+        report.render_text(),
+        plan.render_text()
+    );
 
     let restored = snapshot(&ping).await;
     let (remaining, _) =
@@ -202,6 +212,22 @@ async fn an_application_with_grants_and_a_user_with_memberships_come_back() {
                 r.id
             );
         }
+    }
+    // Every role names permissions of the environment's resources by their (new) ids.
+    let permissions: Vec<String> = restored
+        .resources("ping.application_resource_permission")
+        .iter()
+        .map(|p| p.id.clone())
+        .collect();
+    assert!(!permissions.iter().any(|p| p.starts_with(&resource)));
+    let role_permissions = restored.resources("ping.application_role_permission");
+    assert_eq!(
+        role_permissions.len(),
+        original.resources("ping.application_role_permission").len()
+    );
+    for p in role_permissions {
+        let named = p.body["id"].as_str().unwrap();
+        assert!(permissions.iter().any(|id| id == named), "{named}");
     }
     let again = restore::plan(&original, &ping, &RestoreOptions::default())
         .await

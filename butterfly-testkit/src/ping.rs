@@ -33,9 +33,14 @@
 //! `body`; `Push`: `body`, `title`; `SMS`, `Voice`: `content`); the method must be one of the
 //! template's `deliveryMethods`, and a `PUT` cannot change `deliveryMethod` or `locale` (400
 //! `INVALID_DATA`, detail `INVALID_VALUE`). Created contents are custom (`default: false`) and
-//! carry `template.id`. Authorize application roles (`/environments/{id}/applicationRoles`,
-//! `_embedded.roles`) take writes; their `permissions` (`_embedded.permissions`) are listed
-//! only (the spec has no item `GET`: 405).
+//! carry `template.id`. Authorize application resources (`/environments/{id}/applicationResources`,
+//! `_embedded.resources`) and their permissions (`…/{resourceId}/permissions`,
+//! `_embedded.permissions`, each an `action`) and application roles
+//! (`/environments/{id}/applicationRoles`, `_embedded.roles`) take writes. A role's
+//! `permissions` (`_embedded.permissions`) take `POST {"id"}` naming a resource permission,
+//! listed as `{"id","key":"<resource>:<action>","action","description","resource"}`, and
+//! `DELETE` (the spec has no item `GET`: 405); deleting a resource permission, or its resource,
+//! takes it out of every role.
 //!
 //! The environment's bill of materials (`/environments/{id}/billOfMaterials`) lists the
 //! services it has: the base platform, MFA, Protect (risk) and Authorize unless
@@ -425,16 +430,33 @@ pub const COLLECTIONS: &[Collection] = &[
         ..coll("/environments/{}/applicationRoles", "roles", EA, &["name"])
     },
     Collection {
-        // The spec's `POST` takes an application resource permission's id, which the fake
-        // does not serve; and it has no item `GET`.
         spec: "authorize",
-        writes: Writes::ReadOnly,
+        ..coll(
+            "/environments/{}/applicationResources",
+            "resources",
+            EA,
+            &["name"],
+        )
+    },
+    Collection {
+        spec: "authorize",
+        ..coll(
+            "/environments/{}/applicationResources/{}/permissions",
+            "permissions",
+            EA,
+            &["action"],
+        )
+    },
+    Collection {
+        // `POST {"id"}` adds an application resource permission to the role; no item `GET`.
+        spec: "authorize",
+        writes: Writes::Membership,
         item_get: false,
         ..coll(
             "/environments/{}/applicationRoles/{}/permissions",
             "permissions",
             EA,
-            &[],
+            &["id"],
         )
     },
 ];
@@ -666,14 +688,44 @@ impl Env {
     }
 
     /// Removes what depends on the deleted item `id` of `coll`.
+    /// An application resource permission as a role lists it: its id, `key`
+    /// (`<resource name>:<action>`), action, description and resource.
+    fn resource_permission(&self, id: &str) -> Option<Value> {
+        let resources = format!("{}/applicationResources", self.root());
+        for (path, items) in &self.collections {
+            let Some(resource_id) = path
+                .strip_prefix(&format!("{resources}/"))
+                .and_then(|r| r.strip_suffix("/permissions"))
+            else {
+                continue;
+            };
+            if let Some(p) = items.iter().find(|i| i["id"] == id) {
+                let name = self.find(&resources, resource_id)?["name"].clone();
+                let action = p["action"].as_str().unwrap_or_default();
+                return Some(json!({
+                    "id": id,
+                    "key": format!("{}:{action}", name.as_str().unwrap_or_default()),
+                    "action": action,
+                    "description": p.get("description").cloned().unwrap_or(Value::Null),
+                    "resource": {"id": resource_id, "name": name},
+                    "environment": {"id": self.id},
+                }));
+            }
+        }
+        None
+    }
+
     fn cascade(&mut self, coll: &str, id: &str) {
         let prefix = format!("{coll}/{id}/");
         self.collections.retain(|k, _| !k.starts_with(&prefix));
         self.singletons.retain(|k, _| !k.starts_with(&prefix));
         for (k, items) in self.collections.iter_mut() {
-            let membership = k.ends_with("/memberOfGroups");
+            let membership = k.ends_with("/memberOfGroups") || k.contains("/applicationRoles/");
+            let role_permissions = k.contains("/applicationRoles/");
             items.retain(|i| {
                 !(membership && i["id"] == id)
+                    && !(role_permissions
+                        && i.pointer("/resource/id").and_then(Value::as_str) == Some(id))
                     && i.pointer("/signOnPolicy/id").and_then(Value::as_str) != Some(id)
             });
         }
@@ -1437,11 +1489,29 @@ fn generate_templates(g: &mut Gen) {
     }
 }
 
-/// Authorize application roles, the first two with permissions (of application resources the
-/// fake does not serve).
+/// Authorize application resources with their permissions, and application roles, the
+/// first two holding some of those permissions.
 fn generate_application_roles(g: &mut Gen) {
+    g.touch("applicationResources");
+    let resource = g.push(
+        "applicationResources",
+        json!({"name": "orders", "description": "The order service"}),
+    );
+    let rel = format!("applicationResources/{resource}/permissions");
+    g.touch(&rel);
+    let mut permissions = BTreeMap::new();
+    for action in ["read", "write", "approve"] {
+        let pid = g.push(
+            &rel,
+            json!({
+                "action": action,
+                "description": format!("The {action} permission on orders"),
+                "resource": {"id": resource, "name": "orders"},
+            }),
+        );
+        permissions.insert(action, pid);
+    }
     g.touch("applicationRoles");
-    let resource = g.id();
     let roles: [(&str, &str, &[&str]); 3] = [
         ("Orders Viewer", "Reads orders", &["read"]),
         (
@@ -1459,15 +1529,10 @@ fn generate_application_roles(g: &mut Gen) {
         let rel = format!("applicationRoles/{id}/permissions");
         g.touch(&rel);
         for action in actions {
-            let pid = g.id();
-            g.push(
-                &rel,
-                json!({
-                    "id": pid, "key": format!("orders:{action}"), "action": action,
-                    "description": format!("The {action} permission on orders"),
-                    "resource": {"id": resource, "name": "orders"},
-                }),
-            );
+            if let Some(item) = g.env.resource_permission(&permissions[action]) {
+                let path = format!("{}/{rel}", g.env.root());
+                g.env.collections.entry(path).or_default().push(item);
+            }
         }
     }
 }
@@ -1897,7 +1962,23 @@ impl PingApi {
             return resp;
         }
         let env_ref = json!({"id": env.id});
-        let item = if c.writes == Writes::Membership {
+        let item = if c.writes == Writes::Membership && c.embedded == "permissions" {
+            let pid = body["id"].as_str().unwrap_or_default();
+            let Some(permission) = env.resource_permission(pid) else {
+                return not_found(&format!(
+                    "{}/applicationResources/{{}}/permissions/{pid}",
+                    env.root()
+                ));
+            };
+            if env
+                .collections
+                .get(p)
+                .is_some_and(|items| items.iter().any(|i| i["id"] == pid))
+            {
+                return ping_error(400, "INVALID_DATA", "The role already has the permission");
+            }
+            permission
+        } else if c.writes == Writes::Membership {
             let gid = body["id"].as_str().unwrap_or_default();
             let groups = format!("{}/groups", env.root());
             let Some(group) = env.find(&groups, gid) else {
