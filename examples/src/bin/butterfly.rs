@@ -1466,26 +1466,44 @@ async fn schedule_save(cli: &Cli) -> Result<u8> {
     Ok(exit::OK)
 }
 
-/// Waits for Ctrl-C, or SIGTERM on Unix.
-async fn stop_signal() {
+/// Ctrl-C, and SIGTERM on Unix, listened for from creation on (so a signal sent right after
+/// the runner announces itself is not lost).
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn new() -> Result<StopSignals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let listen = |kind| {
+                signal(kind).map_err(|e| {
+                    Error::new(ErrorKind::Io, "cannot listen for stop signals").with_source(e)
+                })
+            };
+            Ok(StopSignals {
+                term: listen(SignalKind::terminate())?,
+                int: listen(SignalKind::interrupt())?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(StopSignals {})
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
@@ -1592,10 +1610,11 @@ async fn schedule_run(cli: &Cli, style: &Style, once: bool) -> Result<u8> {
     // written last).
     let stopping = Arc::new(AtomicBool::new(false));
     let wake = Arc::new(tokio::sync::Notify::new());
+    let mut signals = StopSignals::new()?;
     {
         let (stopping, wake, json) = (stopping.clone(), wake.clone(), cli.json);
         tokio::spawn(async move {
-            stop_signal().await;
+            signals.next().await;
             stopping.store(true, Ordering::SeqCst);
             wake.notify_one();
             let message = "stopping after the backup in flight (signal again to stop now)";
@@ -1604,7 +1623,7 @@ async fn schedule_run(cli: &Cli, style: &Style, once: bool) -> Result<u8> {
             } else {
                 eprintln!("{message}");
             }
-            stop_signal().await;
+            signals.next().await;
             eprintln!("stopping now");
             std::process::exit(130);
         });
