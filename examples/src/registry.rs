@@ -20,6 +20,7 @@ pub fn registry() -> Registry {
         &butterfly_entra::DESCRIPTOR,
         &butterfly_auth0::DESCRIPTOR,
         &butterfly_ping::DESCRIPTOR,
+        &butterfly_1password::DESCRIPTOR,
     ])
 }
 
@@ -65,6 +66,10 @@ pub fn settings_help() -> String {
 /// domain = "acme.eu.auth0.com"
 /// client_id = "abc..."
 /// private_key_file = "/etc/butterfly/auth0.pem"
+///
+/// [onepassword]
+/// host = "http://connect.internal:8080"
+/// allow_http = true
 /// ```
 #[derive(Debug, Default, Deserialize)]
 #[serde(transparent)]
@@ -117,9 +122,12 @@ impl ConfigFile {
         Ok(file)
     }
 
-    /// The settings of one provider, named with the provider's env prefix.
+    /// The settings of one provider, named with the provider's env prefix (`[ping]` keys
+    /// become `PINGONE_*`, `[onepassword]` keys `OP_CONNECT_*`).
     pub fn settings(&self, provider: &str) -> Settings {
-        let prefix = format!("{}_", provider.to_ascii_uppercase());
+        let prefix = entry(provider)
+            .map(|e| e.env_prefix())
+            .unwrap_or_else(|_| format!("{}_", provider.to_ascii_uppercase()));
         Settings::from_pairs(
             self.tables
                 .get(provider)
@@ -134,6 +142,20 @@ impl ConfigFile {
                 }),
         )
     }
+}
+
+/// Why a provider's snapshots cannot be restored at all (none of its kinds can be, as for
+/// 1Password Connect), from its kinds alone: a restore says so before reading any setting.
+pub fn restore_unavailable(provider: &str) -> Option<&'static str> {
+    let kinds = entry(provider).ok()?.kinds();
+    let mut reason = None;
+    for kind in kinds {
+        match kind.restore_support() {
+            butterfly_core::RestoreSupport::None { reason: why } => reason = reason.or(Some(why)),
+            _ => return None,
+        }
+    }
+    reason
 }
 
 /// The kinds of a provider, for reading stored snapshots without credentials.

@@ -861,6 +861,13 @@ async fn run(cli: &Cli) -> Result<u8> {
                 warn_damaged_kinds(cli, "restore", &salvaged.damaged);
             }
             let snap = salvaged.snapshot;
+            // A read-only provider (1Password Connect) says why, before reading any setting.
+            if let Some(reason) = registry::restore_unavailable(&snap.meta.provider) {
+                return Err(Error::config(format!(
+                    "{} snapshots cannot be restored: {reason}",
+                    snap.meta.provider
+                )));
+            }
             // A --target file is the whole configuration of the target: the environment's
             // settings (often those of the source tenant) must never leak into it.
             let target_file = target.as_deref().map(ConfigFile::load).transpose()?;
