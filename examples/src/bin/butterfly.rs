@@ -401,7 +401,7 @@ fn config_file(path: Option<&PathBuf>) -> Result<Option<ConfigFile>> {
     Ok(operations_config(path)?.map(|c| c.providers))
 }
 
-/// The whole --config file: provider tables, [schedule] and [notify].
+/// The whole --config file: provider tables, `[schedule]` and `[notify]`.
 fn operations_config(path: Option<&PathBuf>) -> Result<Option<OperationsConfig>> {
     path.map(|p| OperationsConfig::load(p)).transpose()
 }
