@@ -569,3 +569,83 @@ async fn rekey_refuses_a_damaged_store_and_changes_nothing() {
     assert_eq!(files(dir.path()), files_before);
     assert_eq!(store.key_id(), old.id());
 }
+
+#[tokio::test]
+async fn an_interrupted_rekey_goes_on_where_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = (StoreKey::generate(), StoreKey::generate());
+    let store = EncryptedStore::new(FsStore::open(dir.path()).unwrap(), old.clone());
+    let first = synthetic::snapshot(1_000, 43);
+    store.save(&first).await.unwrap();
+    let blobs = store.list_blobs().await.unwrap().len();
+    let damaged = first_blob(&store, &first.meta.id, synthetic::GROUP.id()).await;
+    store
+        .inner()
+        .flip_record(&store.blob_location(&damaged).unwrap());
+
+    // A damaged blob a snapshot uses stops rekey before any manifest changes key.
+    let err = store.rekey(new.clone()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Integrity, "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains(damaged.as_str()) && text.contains(first.meta.id.as_str()),
+        "{text}"
+    );
+    assert_eq!(store.key_id(), old.id());
+    assert_eq!(
+        key_ids_at_rest(dir.path()),
+        BTreeSet::from([old.id().to_string(), new.id().to_string()]),
+        "new copies beside the old ones"
+    );
+    // Still a store of the old key: a new backup repairs the damaged blob.
+    let later = synthetic::mutate(&first, 0.0, 44);
+    assert_eq!(store.save(&later).await.unwrap().repaired_blobs, 1);
+
+    let report = store.rekey(new.clone()).await.unwrap();
+    assert_eq!(
+        report.blobs, 1,
+        "only the repaired blob was left: {report:?}"
+    );
+    assert_eq!(report.snapshots, 2);
+    assert_eq!(report.old_objects_removed, blobs);
+    let only_new = EncryptedStore::new(FsStore::open(dir.path()).unwrap(), new.clone());
+    assert_eq!(only_new.load(&first.meta.id).await.unwrap(), first);
+    assert_eq!(only_new.load(&later.meta.id).await.unwrap(), later);
+    assert_eq!(
+        key_ids_at_rest(dir.path()),
+        BTreeSet::from([new.id().to_string()])
+    );
+}
+
+/// Sets the `touched` field of every encrypted blob under `root` to `secs_ago` seconds ago.
+fn age_blobs(root: &Path, secs_ago: u64) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    for path in files(&root.join("records/enc/blobs")) {
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[14..22].copy_from_slice(&(now - secs_ago).to_be_bytes());
+        std::fs::write(&path, bytes).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn garbage_collection_keeps_young_and_reused_blobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EncryptedStore::new(FsStore::open(dir.path()).unwrap(), StoreKey::generate());
+    let (kept, dropped) = (BlobId::of(b"reused"), BlobId::of(b"orphan"));
+    store.put_blob(&kept, b"reused").await.unwrap();
+    store.put_blob(&dropped, b"orphan").await.unwrap();
+    let hour = Duration::from_secs(3600);
+    // Young: nothing is collected.
+    assert_eq!(store.collect_garbage(hour).await.unwrap().blobs_removed, 0);
+    age_blobs(dir.path(), 7200);
+    // A backup finds `kept` stored and will refer to it: its age restarts.
+    assert!(store.has_blob(&kept).await.unwrap());
+    let report = store.collect_garbage(hour).await.unwrap();
+    assert_eq!(report.blobs_removed, 1, "only the old orphan is collected");
+    assert!(report.bytes_freed > 0);
+    assert_eq!(store.list_blobs().await.unwrap(), vec![kept.clone()]);
+    assert_eq!(store.get_blob(&kept).await.unwrap(), b"reused");
+}
