@@ -1,7 +1,7 @@
 //! The butterfly demo: a whole incident and its recovery against fake Okta, Entra ID, Auth0
 //! and PingOne tenants, with no identity provider and no credentials needed.
 //!
-//! `cargo run --release -p examples --bin demo [okta] [entra] [auth0] [ping]` (default: every
+//! `cargo run --release -p examples --bin demo [okta] [entra] [auth0] [ping] [onepassword]` (default: every
 //! provider of the CLI's registry that has a fake tenant)
 //!
 //! For every provider with a fake tenant:
@@ -19,6 +19,9 @@
 //!    it;
 //! 6. back up a third time and show that, apart from the documented differences (new ids,
 //!    re-entered secrets, users to re-enable), the tenant equals the first backup.
+//!
+//! A read-only provider (1Password Connect: an item with its file deleted from a vault) stops
+//! after the diff, which finds the incident, and says why it cannot restore.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -136,6 +139,33 @@ async fn scenario(tenant: &Tenant, store: &FsStore, style: &Style) -> Result<Out
         .count();
     if low > 0 {
         outln!("(+{low} lower-severity changes: `butterfly diff` shows them all)");
+    }
+    // A read-only provider (1Password Connect) ends here: the diff found the incident.
+    if let Some(reason) = registry::restore_unavailable(provider.name()) {
+        let missed = incident
+            .removed
+            .iter()
+            .filter(|a| {
+                !changes
+                    .changes
+                    .iter()
+                    .any(|c| c.kind == a.kind && c.id == a.id)
+            })
+            .count();
+        outln!("restore: not available for {title}: {reason}");
+        if missed == 0 {
+            outln!(
+                "{}",
+                style.good(&format!(
+                    "The diff found everything the {title} incident removed."
+                ))
+            );
+        }
+        return Ok(Outcome {
+            failed_steps: 0,
+            undocumented_changes: missed,
+            dry_run_writes: 0,
+        });
     }
 
     heading(
