@@ -297,7 +297,7 @@ impl Gen {
                     "notesPlain",
                     json!(self.secret("note")),
                 ));
-                if k % 20 == 0 {
+                if k.is_multiple_of(20) {
                     sections.push(json!({"id": "add more", "label": "Two-factor"}));
                     let mut otp = Self::field(
                         "totp",
@@ -548,8 +548,8 @@ impl Gen {
             "title": title,
             "vault": {"id": vault},
             "category": category,
-            "favorite": k % 7 == 0,
-            "tags": if k % 3 == 0 { json!(["prod", "team/ops"]) } else { json!([]) },
+            "favorite": k.is_multiple_of(7),
+            "tags": if k.is_multiple_of(3) { json!(["prod", "team/ops"]) } else { json!([]) },
             "version": 1 + (k % 4),
             "createdAt": ts(day),
             "updatedAt": ts(day + 30),
