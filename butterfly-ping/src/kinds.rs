@@ -28,6 +28,15 @@ pub enum Write {
     /// `POST {path}` with `{"id": <own id of the body's id>}` adds a member: a group to a user
     /// or group, a resource permission to an application role.
     Membership,
+    /// Listed at the kind's path but created (`POST`) and replaced (`PUT {id}`) in another
+    /// resource's collection: `path` with `{}` standing for the id at the body's `parent`
+    /// pointer (a reference, remapped before the write).
+    Under {
+        /// The collection written to, below the environment.
+        path: &'static str,
+        /// JSON Pointer of the id that fills `path`'s `{}`.
+        parent: &'static str,
+    },
     /// `PUT {path}` replaces the singleton.
     PutSingleton,
     /// Cannot be written.
@@ -811,17 +820,25 @@ pub static APPLICATION_ROLE: PingKind = needs(
     ),
 );
 
-/// PingOne Authorize application resources (what application roles give permissions on).
+/// PingOne Authorize application resources (what application roles give permissions on):
+/// listed all together, written under the resource they belong to.
 pub static APPLICATION_RESOURCE: PingKind = needs(
     AUTHORIZE,
     row(
-        named(
-            "ping.application_resource",
-            "Authorize application resources",
-            Authorization,
-        ),
+        KindSpec {
+            depends_on: &["ping.resource"],
+            reference_fields: &[reference("/parent/id", "ping.resource")],
+            ..named(
+                "ping.application_resource",
+                "Authorize application resources",
+                Authorization,
+            )
+        },
         hal("applicationResources", "resources", EA),
-        Write::PostPut,
+        Write::Under {
+            path: "resources/{}/applicationResources",
+            parent: "/parent/id",
+        },
     ),
 );
 

@@ -239,6 +239,15 @@ impl PingProvider {
             ] {
                 map.remove(k);
             }
+            // The member naming where a `Write::Under` kind is written is read-only.
+            if let Ok(PingKind {
+                write: Write::Under { parent, .. },
+                ..
+            }) = kinds::row_for(kind)
+                && let Some(member) = parent.trim_start_matches('/').split('/').next()
+            {
+                map.remove(member);
+            }
             if let Some(scope) = map.get_mut("scope")
                 && scope.get("type").and_then(Value::as_str) == Some("ENVIRONMENT")
             {
@@ -253,6 +262,22 @@ impl PingProvider {
 impl TableSource<PingKind> for PingProvider {
     fn http(&self) -> &HttpClient {
         &self.http
+    }
+}
+
+/// Where a resource is written: its listing, or for a kind written under another resource
+/// ([`Write::Under`]) that resource's collection, named by the (remapped) body.
+fn write_path(row: &PingKind, resource: &Resource) -> Result<String> {
+    match row.write {
+        Write::Under { path, parent } => {
+            let id = resource
+                .body
+                .pointer(parent)
+                .and_then(Value::as_str)
+                .ok_or_else(|| Error::invalid_data(format!("{} without {parent}", row.spec.id)))?;
+            Ok(path.replace("{}", own_id(id)))
+        }
+        _ => Ok(table::list_path(row, resource.parent_id.as_deref(), None)),
     }
 }
 
@@ -481,7 +506,7 @@ impl Restorer for PingProvider {
     async fn create(&self, kind: &dyn ResourceKind, resource: &Resource) -> Result<String> {
         let row = kinds::row_for(kind)?;
         let parent = resource.parent_id.as_deref();
-        let path = table::list_path(row, parent, None);
+        let path = write_path(row, resource)?;
         let prefix = |own: &str| match parent {
             Some(p) => format!("{p}/{own}"),
             None => own.to_string(),
@@ -497,7 +522,7 @@ impl Restorer for PingProvider {
                     .await?;
                 Ok(prefix(member))
             }
-            Write::PostPut | Write::PostOnly => {
+            Write::PostPut | Write::PostOnly | Write::Under { .. } => {
                 let created = self
                     .http
                     .send(Request::post(&path, self.writable(kind, &resource.body)))
@@ -521,10 +546,12 @@ impl Restorer for PingProvider {
         resource: &Resource,
     ) -> Result<()> {
         let row = kinds::row_for(kind)?;
-        let path = table::list_path(row, resource.parent_id.as_deref(), None);
+        let path = write_path(row, resource)?;
         let body = self.writable(kind, &resource.body);
         let req = match row.write {
-            Write::PostPut => Request::put(&format!("{path}/{}", own_id(target_id)), body),
+            Write::PostPut | Write::Under { .. } => {
+                Request::put(&format!("{path}/{}", own_id(target_id)), body)
+            }
             Write::PutSingleton => Request::put(&path, body),
             Write::PostOnly | Write::Membership | Write::None => {
                 return Err(Error::new(

@@ -118,12 +118,12 @@ async fn an_application_with_grants_and_a_user_with_memberships_come_back() {
         .expect("a role with permissions")
         .id
         .clone();
-    let resource = original.resources("ping.application_resource")[0]
-        .id
-        .clone();
+    let app_resource = &original.resources("ping.application_resource")[0];
+    let resource = app_resource.id.clone();
+    let under = app_resource.body["parent"]["id"].as_str().unwrap();
     for path in [
         format!("applicationRoles/{role}"),
-        format!("applicationResources/{resource}"),
+        format!("resources/{under}/applicationResources/{resource}"),
     ] {
         admin(&fake, reqwest::Method::DELETE, &path, None).await;
     }

@@ -33,8 +33,10 @@
 //! `body`; `Push`: `body`, `title`; `SMS`, `Voice`: `content`); the method must be one of the
 //! template's `deliveryMethods`, and a `PUT` cannot change `deliveryMethod` or `locale` (400
 //! `INVALID_DATA`, detail `INVALID_VALUE`). Created contents are custom (`default: false`) and
-//! carry `template.id`. Authorize application resources (`/environments/{id}/applicationResources`,
-//! `_embedded.resources`) and their permissions (`…/{resourceId}/permissions`,
+//! carry `template.id`. Authorize application resources (created under a resource,
+//! `/environments/{id}/resources/{resourceId}/applicationResources`, `_embedded.resources`,
+//! and listed all together, read-only, at `/environments/{id}/applicationResources`)
+//! and their permissions (`/environments/{id}/applicationResources/{id}/permissions`,
 //! `_embedded.permissions`, each an `action`) and application roles
 //! (`/environments/{id}/applicationRoles`, `_embedded.roles`) take writes. A role's
 //! `permissions` (`_embedded.permissions`) take `POST {"id"}` naming a resource permission,
@@ -73,8 +75,10 @@
 //! only.
 //!
 //! Fidelity: `tests/ping_openapi.rs` validates every `GET` route's answer against the 200
-//! schema of the spec path (and the `POST` answers of populations, groups and users against
-//! their 201 schemas) with the `jsonschema` validator.
+//! schema of the spec path, and every write answer (`POST` of every writable collection, `PUT`
+//! of every item and singleton that takes one) against the spec's 201 / 200 schema, with the
+//! `jsonschema` validator. Creates answer 201, or 200 where the spec says so
+//! ([`CREATED_200`]); collections whose spec has no item `PUT` refuse it (405).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -108,6 +112,9 @@ pub enum Writes {
     ReadOnly,
     /// `POST` creates an item with a new id; items take `PUT` and `DELETE`.
     Items,
+    /// `POST` creates an item with a new id; items take `DELETE` only (the spec has no `PUT`:
+    /// role assignments, custom and email domains).
+    CreateDelete,
     /// A membership: `POST {"id"}` adds the group of that id; items take `DELETE`.
     Membership,
 }
@@ -182,12 +189,15 @@ pub const COLLECTIONS: &[Collection] = &[
             &["id"],
         )
     },
-    coll(
-        "/environments/{}/users/{}/roleAssignments",
-        "roleAssignments",
-        IDA,
-        &["role", "scope"],
-    ),
+    Collection {
+        writes: Writes::CreateDelete,
+        ..coll(
+            "/environments/{}/users/{}/roleAssignments",
+            "roleAssignments",
+            IDA,
+            &["role", "scope"],
+        )
+    },
     Collection {
         default_limit: Some(100),
         ..coll("/environments/{}/groups", "groups", IDA, &["name"])
@@ -213,12 +223,15 @@ pub const COLLECTIONS: &[Collection] = &[
         CAD,
         &["priority", "signOnPolicy"],
     ),
-    coll(
-        "/environments/{}/applications/{}/roleAssignments",
-        "roleAssignments",
-        CAD,
-        &["role", "scope"],
-    ),
+    Collection {
+        writes: Writes::CreateDelete,
+        ..coll(
+            "/environments/{}/applications/{}/roleAssignments",
+            "roleAssignments",
+            CAD,
+            &["role", "scope"],
+        )
+    },
     coll(
         "/environments/{}/applications/{}/attributes",
         "attributes",
@@ -301,18 +314,24 @@ pub const COLLECTIONS: &[Collection] = &[
         EA,
         &["name", "quotas"],
     ),
-    coll(
-        "/environments/{}/customDomains",
-        "customDomains",
-        EA,
-        &["domainName"],
-    ),
-    coll(
-        "/environments/{}/emailDomains",
-        "emailDomains",
-        EA,
-        &["domainName"],
-    ),
+    Collection {
+        writes: Writes::CreateDelete,
+        ..coll(
+            "/environments/{}/customDomains",
+            "customDomains",
+            EA,
+            &["domainName"],
+        )
+    },
+    Collection {
+        writes: Writes::CreateDelete,
+        ..coll(
+            "/environments/{}/emailDomains",
+            "emailDomains",
+            EA,
+            &["domainName"],
+        )
+    },
     Collection {
         // Created by uploading a PEM or PKCS#12 file, which the fake does not take.
         writes: Writes::ReadOnly,
@@ -430,14 +449,23 @@ pub const COLLECTIONS: &[Collection] = &[
         ..coll("/environments/{}/applicationRoles", "roles", EA, &["name"])
     },
     Collection {
+        // Every resource's application resources in one listing (read-only: they are
+        // created under their resource).
         spec: "authorize",
+        writes: Writes::ReadOnly,
         ..coll(
             "/environments/{}/applicationResources",
             "resources",
             EA,
-            &["name"],
+            &[],
         )
     },
+    coll(
+        "/environments/{}/resources/{}/applicationResources",
+        "resources",
+        EA,
+        &["name"],
+    ),
     Collection {
         spec: "authorize",
         ..coll(
@@ -688,6 +716,26 @@ impl Env {
     }
 
     /// Removes what depends on the deleted item `id` of `coll`.
+    /// An application resource (kept under its resource, `resources/{id}/applicationResources`)
+    /// by its id.
+    fn application_resource(&self, id: &str) -> Option<&Value> {
+        let resources = format!("{}/resources/", self.root());
+        self.collections
+            .iter()
+            .filter(|(k, _)| k.starts_with(&resources) && k.ends_with("/applicationResources"))
+            .find_map(|(_, items)| items.iter().find(|i| i["id"] == id))
+    }
+
+    /// Every application resource of every resource.
+    fn application_resources(&self) -> Vec<Value> {
+        let resources = format!("{}/resources/", self.root());
+        self.collections
+            .iter()
+            .filter(|(k, _)| k.starts_with(&resources) && k.ends_with("/applicationResources"))
+            .flat_map(|(_, items)| items.iter().cloned())
+            .collect()
+    }
+
     /// An application resource permission as a role lists it: its id, `key`
     /// (`<resource name>:<action>`), action, description and resource.
     fn resource_permission(&self, id: &str) -> Option<Value> {
@@ -700,7 +748,7 @@ impl Env {
                 continue;
             };
             if let Some(p) = items.iter().find(|i| i["id"] == id) {
-                let name = self.find(&resources, resource_id)?["name"].clone();
+                let name = self.application_resource(resource_id)?["name"].clone();
                 let action = p["action"].as_str().unwrap_or_default();
                 return Some(json!({
                     "id": id,
@@ -716,6 +764,27 @@ impl Env {
     }
 
     fn cascade(&mut self, coll: &str, id: &str) {
+        // An application resource's permissions live at the environment's root; a resource
+        // takes its application resources with it, and they take their permissions.
+        let mut app_resources: Vec<String> = self
+            .collections
+            .get(&format!("{coll}/{id}/applicationResources"))
+            .map(|items| ids(items))
+            .unwrap_or_default();
+        if coll.ends_with("/applicationResources") {
+            app_resources.push(id.to_string());
+        }
+        for app_resource in app_resources {
+            let prefix = format!("{}/applicationResources/{app_resource}/", self.root());
+            self.collections.retain(|k, _| !k.starts_with(&prefix));
+            for (k, items) in self.collections.iter_mut() {
+                if k.contains("/applicationRoles/") {
+                    items.retain(|i| {
+                        i.pointer("/resource/id").and_then(Value::as_str) != Some(&app_resource)
+                    });
+                }
+            }
+        }
         let prefix = format!("{coll}/{id}/");
         self.collections.retain(|k, _| !k.starts_with(&prefix));
         self.singletons.retain(|k, _| !k.starts_with(&prefix));
@@ -1492,10 +1561,19 @@ fn generate_templates(g: &mut Gen) {
 /// Authorize application resources with their permissions, and application roles, the
 /// first two holding some of those permissions.
 fn generate_application_roles(g: &mut Gen) {
-    g.touch("applicationResources");
+    let resources = format!("{}/resources", g.env.root());
+    let Some(parent) = g.env.collections.get(&resources).and_then(|items| {
+        items
+            .iter()
+            .find(|r| r["type"] == "CUSTOM")
+            .and_then(|r| r["id"].as_str())
+            .map(str::to_string)
+    }) else {
+        return;
+    };
     let resource = g.push(
-        "applicationResources",
-        json!({"name": "orders", "description": "The order service"}),
+        &format!("resources/{parent}/applicationResources"),
+        json!({"name": "orders", "description": "The order service", "parent": {"type": "PING_ONE_RESOURCE", "id": parent}}),
     );
     let rel = format!("applicationResources/{resource}/permissions");
     g.touch(&rel);
@@ -1823,6 +1901,9 @@ impl PingApi {
             if !parent_exists(env, c, p) {
                 return Some(not_found(p));
             }
+            if req.method == Method::GET && p == format!("{}/applicationResources", env.root()) {
+                return Some(list(req, base, c, p, Some(&env.application_resources())));
+            }
             return Some(match req.method {
                 Method::GET => list(req, base, c, p, env.collections.get(p)),
                 Method::POST => self.create(req, base, env, c, p),
@@ -1831,6 +1912,13 @@ impl PingApi {
         }
         let (parent, id) = p.rsplit_once('/')?;
         let c = COLLECTIONS.iter().find(|c| matches(c.path, parent))?;
+        if parent == format!("{}/applicationResources", env.root()) {
+            return Some(match (&req.method, env.application_resource(id)) {
+                (&Method::GET, Some(item)) => FakeResponse::ok(decorate(base, parent, item)),
+                (&Method::GET, None) => not_found(p),
+                _ => ping_error(405, "METHOD_NOT_ALLOWED", "Method not allowed"),
+            });
+        }
         if let Some(resp) = self
             .denied(c.role, c.path)
             .or_else(|| self.not_in_environment(c.spec, c.path))
@@ -1871,7 +1959,7 @@ impl PingApi {
                     let fixed: &[&str] = if c.embedded == "contents" {
                         &["id", "environment", "createdAt", "template", "default"]
                     } else {
-                        &["id", "environment", "createdAt"]
+                        &["id", "environment", "createdAt", "parent"]
                     };
                     for keep in fixed {
                         if let Some(v) = old.get(keep) {
@@ -1883,7 +1971,7 @@ impl PingApi {
                 items[pos] = item.clone();
                 FakeResponse::ok(decorate(base, parent, &item))
             }
-            (Method::DELETE, Writes::Items | Writes::Membership) => {
+            (Method::DELETE, Writes::Items | Writes::CreateDelete | Writes::Membership) => {
                 env.collections.get_mut(parent)?.remove(pos);
                 env.cascade(parent, id);
                 FakeResponse::no_content()
@@ -2015,6 +2103,10 @@ impl PingApi {
                 item["enabled"] = json!(true);
                 item["account"] = json!({"canAuthenticate": true, "status": "OK"});
             }
+            if c.path.ends_with("/resources/{}/applicationResources") {
+                let resource = p.rsplit('/').nth(1).unwrap_or_default();
+                item["parent"] = json!({"type": "PING_ONE_RESOURCE", "id": resource});
+            }
             if c.embedded == "contents" {
                 // A created content is a custom one, of the template in its path.
                 let name = p.rsplit('/').nth(1).unwrap_or_default();
@@ -2036,9 +2128,22 @@ impl PingApi {
             .entry(p.to_string())
             .or_default()
             .push(item.clone());
-        FakeResponse::status(201, decorate(base, p, &item))
+        // The spec documents 200, not 201, for these creates.
+        let status = if CREATED_200.iter().any(|t| matches(t, p)) {
+            200
+        } else {
+            201
+        };
+        FakeResponse::status(status, decorate(base, p, &item))
     }
 }
+
+/// Collections whose `POST` answers 200 in the spec (the others answer 201).
+pub const CREATED_200: &[&str] = &[
+    "/environments/{}/identityProviders",
+    "/environments/{}/notificationsPolicies",
+    "/environments/{}/languages",
+];
 
 fn invalid_body() -> FakeResponse {
     FakeResponse::status(
@@ -2058,6 +2163,9 @@ fn parent_exists(env: &Env, c: &Collection, p: &str) -> bool {
     let Some((coll, id)) = item.rsplit_once('/') else {
         return false;
     };
+    if coll == format!("{}/applicationResources", env.root()) {
+        return env.application_resource(id).is_some();
+    }
     env.find(coll, id).is_some()
 }
 
@@ -2270,6 +2378,9 @@ impl FakePing {
     pub fn items(&self, path: &str) -> Vec<Value> {
         let env = lock(&self.env);
         let key = resolve(&env, path);
+        if key == format!("{}/applicationResources", env.root()) {
+            return env.application_resources();
+        }
         env.collections.get(&key).cloned().unwrap_or_default()
     }
 

@@ -2,10 +2,13 @@
 //! shared/fixtures/pingone (the `pingone-go-sdk-v2` management, MFA, risk and authorize
 //! specs): every collection, a first item of each, and every singleton route the fake serves
 //! is fetched and its body checked with the `jsonschema` validator against that operation's
-//! 200 response schema (a first item only where the spec has an item `GET`); the `POST`
-//! answers of populations, groups, users, template contents and application roles against
-//! their 201 schemas. Nested routes are fetched under a parent that has items there (a
-//! notification template with contents, addressed by its name; an application role with
+//! 200 response schema (a first item only where the spec has an item `GET`), and so is every
+//! write it answers: a `POST` to every writable collection (a copy of an item with its name
+//! made unique, or a member not yet there) against its 201 schema (200 where the spec says
+//! so), a `PUT` of an item of every collection that takes one and of every writable singleton
+//! against its 200 schema, and a `PUT` where the spec has none is refused (405). The bill of
+//! materials is validated too. Nested routes are fetched under a parent that has items there
+//! (a notification template with contents, addressed by its name; an application role with
 //! permissions).
 //!
 //! OpenAPI 3.0 schemas are not JSON Schema as-is: `nullable: true` becomes a `null` type,
@@ -18,7 +21,9 @@ mod openapi_common;
 
 use std::collections::BTreeMap;
 
-use butterfly_testkit::ping::{COLLECTIONS, FakePing, PingEnvSpec, PingOptions, SINGLETONS};
+use butterfly_testkit::ping::{
+    COLLECTIONS, CREATED_200, FakePing, PingEnvSpec, PingOptions, SINGLETONS, Writes,
+};
 use openapi_common::{
     drop_uncompilable_patterns, errors, nullable_as_null_type, one_of_as_any_of, spec_path,
 };
@@ -249,7 +254,7 @@ async fn fake_responses_validate_against_the_pingone_openapi_specs() {
             json!({"name": "Orders Approver", "description": "Approves orders"}),
         ),
     ];
-    for (spec_name, template, body) in creates {
+    for (spec_name, template, body) in creates.clone() {
         let spec = &specs[spec_name];
         let route = format!("POST {template}");
         let spec_p = spec_path(spec["paths"].as_object().unwrap(), template).unwrap();
@@ -270,6 +275,189 @@ async fn fake_responses_validate_against_the_pingone_openapi_specs() {
         assert_eq!(resp.status(), 201, "{route}");
         let answer: Value = resp.json().await.unwrap();
         outcomes.push(check(route, spec_name, spec_p, root, &answer));
+    }
+    // Every other write the client sends: a `POST` of a copy of an item of each writable
+    // collection (its name made unique) and a `PUT` of an item as listed, each validated
+    // against the operation's 201 / 200 schema; memberships add a member not yet there.
+    let validated_creates: Vec<&str> = creates.iter().map(|(_, t, _)| *t).collect();
+    let server_fields = ["id", "_links", "environment", "createdAt", "updatedAt"];
+    for c in COLLECTIONS.iter().filter(|c| c.writes != Writes::ReadOnly) {
+        let spec = &specs[c.spec];
+        let paths = spec["paths"].as_object().unwrap();
+        let path = concrete(c.path).unwrap();
+        let items = fake.items(&path);
+        let spec_p = spec_path(paths, c.path).unwrap();
+        let post_body = match c.writes {
+            Writes::Membership => {
+                let (pool, label) = if c.embedded == "permissions" {
+                    let resource = fake.items("applicationResources")[0]["id"].clone();
+                    (
+                        fake.items(&format!(
+                            "applicationResources/{}/permissions",
+                            resource.as_str().unwrap()
+                        )),
+                        "resource permission",
+                    )
+                } else {
+                    (fake.items("groups"), "group")
+                };
+                let own = path.rsplit('/').nth(1).unwrap_or_default();
+                let member = pool
+                    .iter()
+                    .map(|i| i["id"].clone())
+                    .find(|id| id != own && !items.iter().any(|i| i["id"] == *id))
+                    .unwrap_or_else(|| panic!("{}: no {label} to add", c.path));
+                Some(json!({ "id": member }))
+            }
+            _ if validated_creates.contains(&c.path) => None,
+            _ => items.first().map(|item| {
+                let mut body = item.clone();
+                let obj = body.as_object_mut().unwrap();
+                for f in server_fields {
+                    obj.remove(f);
+                }
+                for key in ["name", "username", "label"] {
+                    if let Some(Value::String(v)) = obj.get_mut(key) {
+                        v.push_str("-copy");
+                    }
+                }
+                if let Some(Value::String(v)) = obj.get_mut("email") {
+                    *v = format!("copy.{v}");
+                }
+                if let Some(Value::String(v)) = obj.get_mut("locale") {
+                    *v = "pt".to_string();
+                }
+                body
+            }),
+        };
+        if let Some(body) = post_body {
+            let route = format!("POST {}", c.path);
+            let resp = client
+                .post(format!("{}{path}", fake.api_url()))
+                .bearer_auth(&token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            let answer: Value = resp.json().await.unwrap_or(Value::Null);
+            // The status the spec documents for this create: 201, or 200 for a few.
+            let documented = if CREATED_200.contains(&c.path) {
+                200
+            } else {
+                201
+            };
+            match schema(
+                spec,
+                spec_p,
+                &format!("/post/responses/{documented}/content/application~1json/schema"),
+            ) {
+                Some(root) if status == documented => {
+                    outcomes.push(check(route, c.spec, spec_p, root, &answer));
+                }
+                Some(_) => failures.push(format!("{route}: {status} {answer}")),
+                None => not_in_spec.push(route),
+            }
+        }
+        if c.writes != Writes::Items {
+            // No `PUT` in the spec, and none in the fake.
+            if c.writes == Writes::CreateDelete
+                && let Some(item) = items.first()
+            {
+                let resp = client
+                    .put(format!(
+                        "{}{path}/{}",
+                        fake.api_url(),
+                        item["id"].as_str().unwrap()
+                    ))
+                    .bearer_auth(&token)
+                    .json(item)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(resp.status(), 405, "PUT {}/{{}}", c.path);
+            }
+            continue;
+        }
+        let Some(item) = items.first() else {
+            failures.push(format!("{}: no item to PUT", c.path));
+            continue;
+        };
+        let id = item["id"].as_str().unwrap();
+        let item_template = format!("{}/{{}}", c.path);
+        let route = format!("PUT {item_template}");
+        let Some(item_p) = spec_path(paths, &item_template) else {
+            not_in_spec.push(route);
+            continue;
+        };
+        let resp = client
+            .put(format!("{}{path}/{id}", fake.api_url()))
+            .bearer_auth(&token)
+            .json(item)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let answer: Value = resp.json().await.unwrap_or(Value::Null);
+        match schema(
+            spec,
+            item_p,
+            "/put/responses/200/content/application~1json/schema",
+        ) {
+            Some(root) if status == 200 => {
+                outcomes.push(check(route, c.spec, item_p, root, &answer));
+            }
+            Some(_) => failures.push(format!("{route}: {status} {answer}")),
+            None => not_in_spec.push(route),
+        }
+    }
+    // Singletons that take `PUT`: their own answer put back.
+    for s in SINGLETONS.iter().filter(|s| s.writable) {
+        let spec = &specs[s.spec];
+        let route = format!("PUT {}", s.path);
+        let path = concrete(s.path).unwrap();
+        let spec_p = spec_path(spec["paths"].as_object().unwrap(), s.path).unwrap();
+        let body = get(path.clone()).await;
+        let resp = client
+            .put(format!("{}{path}", fake.api_url()))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let answer: Value = resp.json().await.unwrap_or(Value::Null);
+        match schema(
+            spec,
+            spec_p,
+            "/put/responses/200/content/application~1json/schema",
+        ) {
+            Some(root) if status == 200 => {
+                outcomes.push(check(route, s.spec, spec_p, root, &answer));
+            }
+            Some(_) => failures.push(format!("{route}: {status} {answer}")),
+            None => not_in_spec.push(route),
+        }
+    }
+    // The bill of materials the client reads to tell a missing service from a missing role.
+    {
+        let spec = &specs["management"];
+        let template = "/environments/{}/billOfMaterials";
+        let spec_p = spec_path(spec["paths"].as_object().unwrap(), template).unwrap();
+        let root = schema(
+            spec,
+            spec_p,
+            "/get/responses/200/content/application~1json/schema",
+        )
+        .unwrap();
+        let body = get(concrete(template).unwrap()).await;
+        outcomes.push(check(
+            format!("GET {template}"),
+            "management",
+            spec_p,
+            root,
+            &body,
+        ));
     }
     // The nested routes validated non-empty answers.
     for template in [
@@ -304,7 +492,7 @@ async fn fake_responses_validate_against_the_pingone_openapi_specs() {
     );
     assert!(failures.is_empty(), "{failures:#?}");
     assert!(
-        validated.len() >= 70,
+        validated.len() >= 150,
         "only {} routes validated",
         validated.len()
     );
