@@ -413,9 +413,23 @@ pub fn severity_rules() -> Vec<SeverityRule> {
 }
 
 /// The lockout guard over the target as it is now: the environment's default sign-on policy
-/// must stay the default, and no sign-on step may stop asking for MFA; a restore only creates
-/// and updates, so it never removes an admin's role assignments.
+/// must stay the default, no sign-on step may stop asking for MFA, and a group holding an admin
+/// (a member with an admin role assignment) is not replaced; each is a critical finding that
+/// needs the override. A restore only creates and updates, so it never deletes a policy, a
+/// group or an admin's role assignments.
 pub fn lockout_findings(plan: &RestorePlan, target: &Snapshot) -> Vec<GuardFinding> {
+    // Groups holding an admin (a user with an admin role assignment), in the target now.
+    let admins: BTreeSet<&str> = target
+        .resources("ping.user_role_assignment")
+        .iter()
+        .filter_map(|r| r.parent_id.as_deref())
+        .collect();
+    let admin_groups: BTreeSet<&str> = target
+        .resources("ping.group_membership")
+        .iter()
+        .filter(|m| m.parent_id.as_deref().is_some_and(|u| admins.contains(u)))
+        .filter_map(|m| m.body["id"].as_str())
+        .collect();
     // The target's default policy, as it is now.
     let defaults: Vec<&str> = target
         .resources("ping.sign_on_policy")
@@ -442,6 +456,21 @@ pub fn lockout_findings(plan: &RestorePlan, target: &Snapshot) -> Vec<GuardFindi
                 step: Some(step.index),
                 message: format!(
                     "sign-on policy {:?} would stop being the environment's default",
+                    step.label
+                ),
+            });
+        }
+        if step.kind == "ping.group"
+            && step
+                .target_id
+                .as_deref()
+                .is_some_and(|t| admin_groups.contains(t))
+        {
+            out.push(GuardFinding {
+                level: GuardLevel::Critical,
+                step: Some(step.index),
+                message: format!(
+                    "group {:?} holds admins: replacing it could take their access away",
                     step.label
                 ),
             });

@@ -296,3 +296,73 @@ async fn the_default_sign_on_policy_is_guarded() {
         "nothing written without the override"
     );
 }
+
+#[tokio::test]
+async fn replacing_a_group_that_holds_an_admin_is_guarded() {
+    let fake = FakePing::start(PingEnvSpec { users: 40, seed: 8 }, PingOptions::default())
+        .await
+        .unwrap();
+    let ping = provider(&fake);
+    let mut original = snapshot(&ping).await;
+    // A group one of the admins (users with an admin role assignment) is a member of,
+    // computed from the fake's own data.
+    let admins: Vec<String> = fake
+        .items("users")
+        .iter()
+        .filter_map(|u| u["id"].as_str().map(str::to_string))
+        .filter(|u| !fake.items(&format!("users/{u}/roleAssignments")).is_empty())
+        .collect();
+    let group = admins
+        .iter()
+        .flat_map(|u| fake.items(&format!("users/{u}/memberOfGroups")))
+        .filter_map(|m| m["id"].as_str().map(str::to_string))
+        .next()
+        .expect("an admin in a group");
+    // The backup holds that group under another description: restoring it with
+    // --update-existing would replace the group the admins are in.
+    let mut list = original.resources("ping.group").to_vec();
+    for g in &mut list {
+        if g.id == group {
+            let mut body = (*g.body).clone();
+            body["description"] = json!("changed since the backup");
+            g.body = std::sync::Arc::new(body);
+        }
+    }
+    original.insert_kind("ping.group", butterfly_core::KindOutcome::Complete, list);
+    let plan = restore::plan(
+        &original,
+        &ping,
+        &RestoreOptions {
+            update_existing: true,
+            ..RestoreOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let finding = plan
+        .guard
+        .iter()
+        .find(|g| g.level == GuardLevel::Critical && g.message.contains("holds admins"))
+        .unwrap_or_else(|| panic!("{:?}", plan.guard));
+    let step = &plan.steps[finding.step.unwrap()];
+    assert_eq!(step.target_id.as_deref(), Some(group.as_str()));
+    // A group without admins is not flagged.
+    assert_eq!(
+        plan.guard
+            .iter()
+            .filter(|g| g.message.contains("holds admins"))
+            .count(),
+        1
+    );
+    let before = fake.write_count();
+    assert!(
+        restore::execute(&plan, &original, &ping, ExecuteOptions::default())
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        fake.write_count(),
+        before,
+        "nothing written without the override"
+    );
+}
