@@ -649,3 +649,22 @@ async fn garbage_collection_keeps_young_and_reused_blobs() {
     assert_eq!(store.list_blobs().await.unwrap(), vec![kept.clone()]);
     assert_eq!(store.get_blob(&kept).await.unwrap(), b"reused");
 }
+
+#[tokio::test]
+async fn two_writers_with_one_key_share_blobs_without_harm() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = StoreKey::generate();
+    let a = EncryptedStore::new(FsStore::open(dir.path()).unwrap(), key.clone());
+    let b = EncryptedStore::new(FsStore::open(dir.path()).unwrap(), key);
+    let first = synthetic::snapshot(2_000, 45);
+    let second = synthetic::mutate(&first, 1.0, 46);
+    // Both write most of the same blobs at once, each with its own nonces.
+    let (ra, rb) = tokio::join!(a.save(&first), b.save(&second));
+    ra.unwrap();
+    rb.unwrap();
+    for store in [&a, &b] {
+        assert_eq!(store.load(&first.meta.id).await.unwrap(), first);
+        assert_eq!(store.load(&second.meta.id).await.unwrap(), second);
+        assert!(store.verify_all().await.unwrap().is_clean());
+    }
+}
