@@ -6,7 +6,7 @@
 //!   rule wins. They are stored as the record [`POLICIES_RECORD`].
 //! - A [`Hold`] (compliance hold) on a snapshot says why, who set it and when; it is stored as
 //!   the record `holds/<snapshot id>`. No policy and no delete removes a held snapshot:
-//!   [`delete_checked`] refuses it with a [`Conflict`](ErrorKind::Conflict) error naming the
+//!   [`StoreExt::delete`] refuses it with a [`Conflict`](ErrorKind::Conflict) error naming the
 //!   hold, and pruning keeps it.
 //! - Pruning is a pure plan first ([`plan_prune`]: which snapshots go and why, which stay and
 //!   why), then [`execute_prune`], which deletes the planned snapshots and collects the blobs
@@ -15,7 +15,7 @@
 //!
 //! ```
 //! use butterfly_core::retention::{self, Hold, RetentionPolicies, RetentionPolicy};
-//! use butterfly_core::store::MemoryStore;
+//! use butterfly_core::store::{MemoryStore, StoreExt};
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let store = MemoryStore::new();
 //! let policies = RetentionPolicies::default()
@@ -29,7 +29,7 @@
 //! retention::set_hold(&store, &Hold::new(&id, "audit 2026-Q4", "alice", now)?).await?;
 //! assert_eq!(retention::get_hold(&store, &id).await?.unwrap().reason, "audit 2026-Q4");
 //! // A held snapshot cannot be deleted.
-//! let refused = retention::delete_checked(&store, &id).await.unwrap_err();
+//! let refused = store.delete(&id).await.unwrap_err();
 //! assert_eq!(refused.kind(), butterfly_core::ErrorKind::Conflict);
 //! assert!(retention::release_hold(&store, &id).await?);
 //! # Ok::<(), butterfly_core::Error>(())
@@ -336,21 +336,8 @@ pub async fn list_holds<S: SnapshotStore + ?Sized>(
     Ok(holds)
 }
 
-/// Deletes a snapshot unless it is held: a held snapshot is a [`Conflict`](ErrorKind::Conflict)
-/// error naming the hold, and nothing is deleted. Otherwise as [`StoreExt::delete`] (the
-/// snapshot's unreferenced blobs are collected). A hold set by another process between the
-/// check and the delete is not seen.
-pub async fn delete_checked<S: SnapshotStore + ?Sized>(
-    store: &S,
-    id: &SnapshotId,
-) -> Result<DeleteReport> {
-    if let Some(hold) = get_hold(store, id).await? {
-        return Err(held_error(&hold));
-    }
-    store.delete(id).await
-}
-
-fn held_error(hold: &Hold) -> Error {
+/// The error of a delete that a hold refuses.
+pub(crate) fn held_error(hold: &Hold) -> Error {
     Error::new(
         ErrorKind::Conflict,
         format!(
@@ -968,7 +955,7 @@ mod tests {
             .await
             .unwrap();
 
-        let err = delete_checked(&store, &held).await.unwrap_err();
+        let err = store.delete(&held).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Conflict);
         assert!(err.to_string().contains("audit"), "{err}");
         assert!(store.get_manifest(&held).await.is_ok());
@@ -1011,7 +998,7 @@ mod tests {
         // Releasing the hold makes it deletable.
         assert!(release_hold(&store, &held).await.unwrap());
         assert!(!release_hold(&store, &held).await.unwrap());
-        delete_checked(&store, &held).await.unwrap();
+        store.delete(&held).await.unwrap();
         assert!(list_holds(&store).await.unwrap().is_empty());
     }
 

@@ -790,11 +790,8 @@ impl Env {
         self.singletons.retain(|k, _| !k.starts_with(&prefix));
         for (k, items) in self.collections.iter_mut() {
             let membership = k.ends_with("/memberOfGroups") || k.contains("/applicationRoles/");
-            let role_permissions = k.contains("/applicationRoles/");
             items.retain(|i| {
                 !(membership && i["id"] == id)
-                    && !(role_permissions
-                        && i.pointer("/resource/id").and_then(Value::as_str) == Some(id))
                     && i.pointer("/signOnPolicy/id").and_then(Value::as_str) != Some(id)
             });
         }

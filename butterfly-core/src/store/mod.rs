@@ -628,9 +628,16 @@ pub trait StoreExt: SnapshotStore {
 
     /// Deletes a snapshot and collects blobs no other snapshot uses (older than [`GC_GRACE`]).
     ///
+    /// A snapshot under a compliance hold ([`crate::retention::Hold`]) is never deleted: the
+    /// result is a [`Conflict`](ErrorKind::Conflict) error naming the hold. A hold set by
+    /// another process between that check and the delete is not seen.
+    ///
     /// A damaged snapshot can be deleted too. While any other manifest is damaged, only the
     /// manifest is removed and no blob is collected ([`DeleteReport::kept_for_damaged`]).
     async fn delete(&self, id: &SnapshotId) -> Result<DeleteReport> {
+        if let Some(hold) = crate::retention::get_hold(self, id).await? {
+            return Err(crate::retention::held_error(&hold));
+        }
         if let Err(e) = self.get_manifest(id).await {
             if e.kind() == ErrorKind::NotFound {
                 return Err(e);

@@ -1310,7 +1310,7 @@ async fn delete(cli: &Cli, snapshot: &str) -> Result<u8> {
     let store = open_existing_store(cli)?;
     // An explicit id only: `latest` is too easy to delete by mistake.
     let id: SnapshotId = snapshot.parse()?;
-    let report = retention::delete_checked(&store, &id).await?;
+    let report = store.delete(&id).await?;
     if !report.kept_for_damaged.is_empty() {
         warn(
             cli,
