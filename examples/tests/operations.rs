@@ -533,3 +533,131 @@ fn schedule_run_stops_on_sigterm() {
     assert_eq!(status.code(), Some(0), "{rest}");
     assert!(rest.contains("stopped"), "{rest}");
 }
+
+/// `schedule run --once` against a slow fake Okta org, with a signal sent while the backup is
+/// in flight (the journal holds its `running` entry): returns the process, the store and the
+/// fake (kept alive).
+async fn scheduled_backup_in_flight(
+    signals: usize,
+) -> (std::process::Child, tempfile::TempDir, FakeOkta) {
+    use butterfly_testkit::fake::{Fault, FaultRule};
+    let fake = FakeOkta::start(
+        OktaOrgSpec {
+            users: 20,
+            seed: 41,
+            governance: false,
+        },
+        OktaOptions {
+            faults: vec![FaultRule {
+                path_prefix: "/api/v1/".into(),
+                method: None,
+                fault: Fault::Slow(std::time::Duration::from_millis(60)),
+                every: 1,
+                times: usize::MAX,
+            }],
+            ..OktaOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("butterfly.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[okta]\norg_url = \"{}\"\n[schedule.okta]\nfrequency = \"daily\"\nat = \"02:00\"\n",
+            fake.base_url()
+        ),
+    )
+    .unwrap();
+    let store = dir.path().join("store");
+    let cli = Cli {
+        store: &store,
+        env: vec![("OKTA_API_TOKEN".into(), fake.api_token().into())],
+    };
+    let mut child = cli
+        .command(&[
+            "schedule",
+            "run",
+            "--once",
+            "--config",
+            config.to_str().unwrap(),
+        ])
+        .spawn()
+        .unwrap();
+    // The journal's `running` entry is written once the backup has started.
+    let journal = store.join("records").join("journal");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let running = || {
+        walk(&journal)
+            .iter()
+            .any(|f| std::fs::read_to_string(f).is_ok_and(|t| t.contains("\"running\"")))
+    };
+    while !running() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the backup never started"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the runner ended early"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    for _ in 0..signals {
+        let killed = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    (child, dir, fake)
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.path().is_dir() {
+                out.extend(walk(&e.path()));
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signal_lets_the_backup_in_flight_complete() {
+    let (child, dir, _fake) = scheduled_backup_in_flight(1).await;
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("stopping after the backup in flight"),
+        "{}",
+        stderr(&out)
+    );
+    let cli = Cli {
+        store: &dir.path().join("store"),
+        env: vec![],
+    };
+    let list = json(&cli.run(&["list", "--json"]));
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    let runs = json(&cli.run(&["runs", "--json"]));
+    assert_eq!(runs[0]["status"], "success", "{runs}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_signal_stops_at_once_and_leaves_no_visible_snapshot() {
+    let (child, dir, _fake) = scheduled_backup_in_flight(2).await;
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(code(&out), 130, "{}", stderr(&out));
+    let cli = Cli {
+        store: &dir.path().join("store"),
+        env: vec![],
+    };
+    let list = json(&cli.run(&["list", "--json"]));
+    assert!(list.as_array().unwrap().is_empty(), "{list}");
+}

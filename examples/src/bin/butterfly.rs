@@ -243,7 +243,8 @@ enum ScheduleCommand {
     /// completes first; a second signal stops at once, leaving no visible snapshot).
     Run {
         /// Run every configured provider's backup once now, record the results in the
-        /// schedule states, and exit (for hosts with their own timer).
+        /// schedule states, and exit (for hosts with their own timer). Signals work as
+        /// without it: the first lets the backup in flight complete and runs no other.
         #[arg(long)]
         once: bool,
     },
@@ -1588,30 +1589,6 @@ async fn schedule_run(cli: &Cli, style: &Style, once: bool) -> Result<u8> {
     let (ops, schedules) = configured_schedules(cli)?;
     let notifier = OperationsConfig::notifier(Some(&ops))?;
     let store = open_store(cli)?;
-    let started = chrono::Utc::now();
-    let mut records = std::collections::BTreeMap::new();
-    for (provider, s) in &schedules {
-        records.insert(
-            provider.clone(),
-            schedule::sync_schedule(&store, provider, s, started).await?,
-        );
-    }
-    if once {
-        let (mut failed, mut warned) = (false, false);
-        for record in records.values_mut() {
-            let run = run_scheduled(cli, &store, &ops, notifier.as_deref(), record).await;
-            failed |= matches!(run.status, RunStatus::Failed | RunStatus::Running);
-            warned |= run.status == RunStatus::CompletedWithWarnings;
-        }
-        return Ok(if failed {
-            exit::FAILED
-        } else if warned {
-            exit::WARNINGS
-        } else {
-            exit::OK
-        });
-    }
-
     // First signal: stop after the backup in flight. Second: stop now (a backup cut short
     // leaves blobs for garbage collection and no visible snapshot, since the manifest is
     // written last).
@@ -1635,6 +1612,33 @@ async fn schedule_run(cli: &Cli, style: &Style, once: bool) -> Result<u8> {
             std::process::exit(130);
         });
     }
+    let started = chrono::Utc::now();
+    let mut records = std::collections::BTreeMap::new();
+    for (provider, s) in &schedules {
+        records.insert(
+            provider.clone(),
+            schedule::sync_schedule(&store, provider, s, started).await?,
+        );
+    }
+    if once {
+        let (mut failed, mut warned) = (false, false);
+        for record in records.values_mut() {
+            if stopping.load(Ordering::SeqCst) {
+                break;
+            }
+            let run = run_scheduled(cli, &store, &ops, notifier.as_deref(), record).await;
+            failed |= matches!(run.status, RunStatus::Failed | RunStatus::Running);
+            warned |= run.status == RunStatus::CompletedWithWarnings;
+        }
+        return Ok(if failed {
+            exit::FAILED
+        } else if warned {
+            exit::WARNINGS
+        } else {
+            exit::OK
+        });
+    }
+
     let mut after: std::collections::BTreeMap<String, chrono::DateTime<chrono::Utc>> =
         records.keys().map(|p| (p.clone(), started)).collect();
     let mut announced = None;
