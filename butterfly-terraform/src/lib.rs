@@ -1,0 +1,3 @@
+//! Terraform export (work in progress).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
