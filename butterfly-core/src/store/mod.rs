@@ -8,6 +8,8 @@
 //! [`MemoryStore`] for tests. Both pass the conformance suite in
 //! `butterfly-testkit`. [`EncryptedStore`] wraps any store and encrypts everything it keeps
 //! there (AES-256-GCM, keyed blob names; see [`encrypted`]); it passes the same suite.
+//! With the `object-store` cargo feature, `object::ObjectSnapshotStore` keeps snapshots on
+//! S3-compatible object storage for many workers sharing one bucket; it passes the suite too.
 //!
 //! # A damaged store
 //! Damage is contained to what it touches, and nothing is lost because of it:
@@ -27,6 +29,8 @@
 pub mod encrypted;
 pub mod fs;
 pub mod memory;
+#[cfg(feature = "object-store")]
+pub mod object;
 
 use std::collections::{HashMap, HashSet};
 
@@ -40,6 +44,8 @@ use crate::snapshot::{BlobId, KindData, Manifest, Snapshot, SnapshotId, Snapshot
 pub use encrypted::{EncryptedStore, KeyId, KeyProvider, StoreKey};
 pub use fs::FsStore;
 pub use memory::MemoryStore;
+#[cfg(feature = "object-store")]
+pub use object::{ObjectSnapshotStore, S3StoreBuilder};
 
 /// The storage primitives a backend implements.
 ///
