@@ -736,10 +736,18 @@ impl<S: SnapshotStore> EncryptedStore<S> {
     }
 
     async fn put_sealed_blob(&self, id: &BlobId, bytes: &[u8]) -> Result<()> {
-        id.verify(bytes)?;
         let keys = self.current();
-        let sealed = keys.seal(ObjectType::Blob, id.as_str(), bytes)?;
-        self.inner.put_record(&keys.blob_record(id)?, &sealed).await
+        let name = keys.blob_record(id)?;
+        // Hashing and encrypting a chunk is CPU work: off the async worker, so the blobs a
+        // backup writes at once are sealed in parallel.
+        let (id, bytes) = (id.clone(), bytes.to_vec());
+        let sealed = tokio::task::spawn_blocking(move || {
+            id.verify(&bytes)?;
+            keys.seal(ObjectType::Blob, id.as_str(), &bytes)
+        })
+        .await
+        .map_err(|e| Error::new(ErrorKind::Io, "encrypting a blob failed").with_source(e))??;
+        self.inner.put_record(&name, &sealed).await
     }
 
     /// Re-encrypts every object with `new_key`, keeping snapshot ids and record names; the
