@@ -759,6 +759,9 @@ impl<S: SnapshotStore> EncryptedStore<S> {
     /// [`Integrity`](ErrorKind::Integrity) error naming it, before the old key's objects are
     /// touched; a damaged blob nothing uses is deleted. Rekey stopped for any reason can be
     /// run again and finishes the work. Nothing else may write to the store meanwhile.
+    ///
+    /// With a [`KeyProvider`], have it return the new key as current afterwards, and keep
+    /// returning the old one by id until rekey has finished.
     pub async fn rekey(&self, new_key: StoreKey) -> Result<RekeyReport> {
         let new = Arc::new(Keys::derive(&new_key));
         self.known_keys().insert(new.id, new.clone());

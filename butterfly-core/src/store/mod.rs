@@ -284,7 +284,8 @@ pub struct DamagedSnapshot {
     /// The snapshot's id (from the manifest's name in the store).
     pub id: SnapshotId,
     /// What kind of failure: [`Integrity`](ErrorKind::Integrity) for a corrupt, truncated or
-    /// edited manifest, [`Io`](ErrorKind::Io) for one that cannot be read.
+    /// edited manifest, [`Io`](ErrorKind::Io) for one that cannot be read,
+    /// [`Config`](ErrorKind::Config) for one an [`EncryptedStore`] has no key for.
     pub error_kind: ErrorKind,
     /// The error, as text.
     pub error: String,
