@@ -573,9 +573,17 @@ fn parse_prefix(prefix: &str) -> Result<Path> {
 }
 
 /// Maps an `object_store` error to butterfly's kinds; `message` says what failed.
+///
+/// `object_store` types some HTTP answers (404, 409, 412, 401/403 of single-object requests)
+/// and reports the rest, listings included, as generic errors whose text carries the status
+/// and S3's error code, which is what is left to read here.
 fn store_error(err: object_store::Error, message: String) -> Error {
     use object_store::Error as E;
     let text = err.to_string();
+    let status = |code: u16| text.contains(&format!("status code: {code}"));
+    let refused = matches!(err, E::PermissionDenied { .. } | E::Unauthenticated { .. })
+        || status(401)
+        || status(403);
     let mapped = match &err {
         _ if text.contains("NoSuchBucket") => Error::config(format!(
             "{message}: the bucket does not exist (buckets are not created by butterfly)"
@@ -584,11 +592,11 @@ fn store_error(err: object_store::Error, message: String) -> Error {
         E::AlreadyExists { .. } | E::Precondition { .. } => {
             Error::new(ErrorKind::Conflict, message)
         }
-        E::PermissionDenied { .. } if text.contains("AccessDenied") => Error::new(
+        _ if refused && text.contains("AccessDenied") => Error::new(
             ErrorKind::Denied,
             format!("{message}: the object store denied access (check the bucket's policy)"),
         ),
-        E::PermissionDenied { .. } | E::Unauthenticated { .. } => Error::new(
+        _ if refused => Error::new(
             ErrorKind::Auth,
             format!(
                 "{message}: the object store refused the credentials (check AWS_ACCESS_KEY_ID \
