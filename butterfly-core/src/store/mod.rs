@@ -118,6 +118,62 @@ pub trait SnapshotStore: Send + Sync {
     async fn delete_record(&self, name: &RecordName) -> Result<bool>;
 }
 
+/// A boxed store is a store, so a host can choose the backend at run time
+/// (`Box<dyn SnapshotStore>`) and still wrap it, for example in an
+/// [`EncryptedStore`](encrypted::EncryptedStore). Every method forwards, the defaults
+/// included, so a backend's own `replace_blob` or `get_blob` is kept.
+#[async_trait]
+impl<T: SnapshotStore + ?Sized> SnapshotStore for Box<T> {
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+    async fn has_blob(&self, id: &BlobId) -> Result<bool> {
+        (**self).has_blob(id).await
+    }
+    async fn put_blob(&self, id: &BlobId, bytes: &[u8]) -> Result<()> {
+        (**self).put_blob(id, bytes).await
+    }
+    async fn replace_blob(&self, id: &BlobId, bytes: &[u8]) -> Result<()> {
+        (**self).replace_blob(id, bytes).await
+    }
+    async fn read_blob(&self, id: &BlobId) -> Result<Vec<u8>> {
+        (**self).read_blob(id).await
+    }
+    async fn get_blob(&self, id: &BlobId) -> Result<Vec<u8>> {
+        (**self).get_blob(id).await
+    }
+    async fn list_blobs(&self) -> Result<Vec<BlobId>> {
+        (**self).list_blobs().await
+    }
+    async fn delete_blob(&self, id: &BlobId, min_age: std::time::Duration) -> Result<u64> {
+        (**self).delete_blob(id, min_age).await
+    }
+    async fn put_manifest(&self, manifest: &Manifest) -> Result<()> {
+        (**self).put_manifest(manifest).await
+    }
+    async fn get_manifest(&self, id: &SnapshotId) -> Result<Manifest> {
+        (**self).get_manifest(id).await
+    }
+    async fn list_snapshot_ids(&self) -> Result<Vec<SnapshotId>> {
+        (**self).list_snapshot_ids().await
+    }
+    async fn delete_manifest(&self, id: &SnapshotId) -> Result<()> {
+        (**self).delete_manifest(id).await
+    }
+    async fn put_record(&self, name: &RecordName, bytes: &[u8]) -> Result<()> {
+        (**self).put_record(name, bytes).await
+    }
+    async fn get_record(&self, name: &RecordName) -> Result<Option<Vec<u8>>> {
+        (**self).get_record(name).await
+    }
+    async fn list_records(&self, prefix: &str) -> Result<Vec<RecordName>> {
+        (**self).list_records(prefix).await
+    }
+    async fn delete_record(&self, name: &RecordName) -> Result<bool> {
+        (**self).delete_record(name).await
+    }
+}
+
 /// The name of a record: one or more `/`-separated segments of ASCII letters, digits, `.`,
 /// `_` and `-`, none empty, none starting with a dot (so a name can never leave the store's
 /// record area), at most 512 bytes.
