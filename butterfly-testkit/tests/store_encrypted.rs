@@ -1,5 +1,5 @@
 //! The encrypted store passes the store conformance and damage suites over the memory and
-//! filesystem stores, and keeps its promises: a flipped byte, a swapped blob and a wrong key
+//! filesystem stores and over the object store (against s3s-fs on 127.0.0.1), and keeps its promises: a flipped byte, a swapped blob and a wrong key
 //! are typed errors naming the object; no plaintext reaches the disk; stores with different
 //! keys share no object name; rekey keeps snapshot ids and retires the old key; the key never
 //! shows in `Debug` or error text.
@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use butterfly_core::snapshot::{BlobId, Manifest, SnapshotId};
 use butterfly_core::store::encrypted::StaticKeys;
 use butterfly_core::store::{
-    BlobProblem, EncryptedStore, FsStore, MemoryStore, RecordName, SnapshotStore, StoreExt,
-    StoreKey,
+    BlobProblem, EncryptedStore, FsStore, MemoryStore, ObjectSnapshotStore, RecordName,
+    SnapshotStore, StoreExt, StoreKey,
 };
 use butterfly_core::{ErrorKind, ResourceKind, Result, Snapshot};
 use butterfly_testkit::store_suite::{self, Tamper};
@@ -33,13 +33,32 @@ fn flip_middle(bytes: &mut [u8]) {
     bytes[at] ^= 0x01;
 }
 
+/// Runs a future to completion from synchronous code inside a test's runtime: on a
+/// multi-threaded runtime (the object store needs its I/O driver) through `block_in_place`.
+fn block<T>(fut: impl std::future::Future<Output = T>) -> T {
+    let handle = tokio::runtime::Handle::current();
+    match handle.runtime_flavor() {
+        tokio::runtime::RuntimeFlavor::CurrentThread => futures::executor::block_on(fut),
+        _ => tokio::task::block_in_place(|| handle.block_on(fut)),
+    }
+}
+
+/// Flips a byte of a record through the store's own API.
+async fn flip_through_api<S: SnapshotStore>(store: &S, name: &RecordName) {
+    let mut bytes = store.get_record(name).await.unwrap().expect("record");
+    flip_middle(&mut bytes);
+    store.put_record(name, &bytes).await.unwrap();
+}
+
 impl FlipRecord for MemoryStore {
     fn flip_record(&self, name: &RecordName) {
-        futures::executor::block_on(async {
-            let mut bytes = self.get_record(name).await.unwrap().expect("record");
-            flip_middle(&mut bytes);
-            self.put_record(name, &bytes).await.unwrap();
-        })
+        block(flip_through_api(self, name))
+    }
+}
+
+impl FlipRecord for ObjectSnapshotStore {
+    fn flip_record(&self, name: &RecordName) {
+        block(flip_through_api(self, name))
     }
 }
 
@@ -65,7 +84,7 @@ impl<S: SnapshotStore + FlipRecord> Tamper for Tampered<S> {
             .flip_record(&self.0.blob_location(id).unwrap());
     }
     fn flip_manifest_byte(&self, id: &SnapshotId) {
-        let name = futures::executor::block_on(self.0.manifest_location(id)).unwrap();
+        let name = block(self.0.manifest_location(id)).unwrap();
         self.0.inner().flip_record(&name);
     }
 }
@@ -667,4 +686,107 @@ async fn two_writers_with_one_key_share_blobs_without_harm() {
         assert_eq!(store.load(&second.meta.id).await.unwrap(), second);
         assert!(store.verify_all().await.unwrap().is_clean());
     }
+}
+
+/// An S3-compatible server (s3s-fs) on 127.0.0.1 with SigV4 auth, its bucket in a temporary
+/// directory; stopped on drop.
+struct S3Server {
+    endpoint: String,
+    dir: tempfile::TempDir,
+    task: tokio::task::JoinHandle<()>,
+    prefixes: std::sync::atomic::AtomicUsize,
+}
+
+const BUCKET: &str = "butterfly-encrypted";
+const ACCESS_KEY: &str = "AKIDBUTTERFLYENC";
+const SECRET_KEY: &str = "not-a-real-secret";
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl S3Server {
+    async fn start() -> S3Server {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(BUCKET)).unwrap();
+        let fs = s3s_fs::FileSystem::new(dir.path()).unwrap();
+        let mut builder = s3s::service::S3ServiceBuilder::new(fs);
+        builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
+        let service = builder.build();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((socket, _)) = listener.accept().await else {
+                    continue;
+                };
+                let service = service.clone();
+                tokio::spawn(async move {
+                    let http = hyper_util::server::conn::auto::Builder::new(
+                        hyper_util::rt::TokioExecutor::new(),
+                    );
+                    let _ = http
+                        .serve_connection(hyper_util::rt::TokioIo::new(socket), service)
+                        .await;
+                });
+            }
+        });
+        S3Server {
+            endpoint,
+            dir,
+            task,
+            prefixes: Default::default(),
+        }
+    }
+
+    /// An object store under a prefix of its own.
+    fn fresh(&self) -> ObjectSnapshotStore {
+        let n = self
+            .prefixes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        ObjectSnapshotStore::builder(BUCKET)
+            .prefix(format!("tenants/t{n}"))
+            .endpoint(&self.endpoint)
+            .credentials(ACCESS_KEY, secrecy::SecretString::from(SECRET_KEY))
+            .build()
+            .unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn encrypted_object_store_conforms() {
+    let server = S3Server::start().await;
+    store_suite::run_all(|| EncryptedStore::new(server.fresh(), StoreKey::generate())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn encrypted_object_store_contains_damage() {
+    let server = S3Server::start().await;
+    store_suite::run_damage(|| Tampered(EncryptedStore::new(server.fresh(), StoreKey::generate())))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_plaintext_reaches_the_bucket() {
+    let server = S3Server::start().await;
+    let snap = with_sentinel(47);
+    let plain = server.fresh();
+    plain.save(&snap).await.unwrap();
+    let bucket = server.dir.path().join(BUCKET);
+    // The control: the plain object store's objects hold the sentinel.
+    let in_plain = files_containing(&bucket, SENTINEL.as_bytes());
+    assert!(!in_plain.is_empty());
+    let store = EncryptedStore::new(server.fresh(), StoreKey::generate());
+    store.save(&snap).await.unwrap();
+    assert_eq!(store.load(&snap.meta.id).await.unwrap(), snap);
+    let rekeyed = store.rekey(StoreKey::generate()).await.unwrap();
+    assert!(rekeyed.blobs > 1);
+    assert_eq!(store.load(&snap.meta.id).await.unwrap(), snap);
+    assert_eq!(
+        files_containing(&bucket, SENTINEL.as_bytes()),
+        in_plain,
+        "only the plain store's objects hold the sentinel"
+    );
 }
