@@ -59,6 +59,7 @@ pub mod ping;
 pub mod store_suite;
 pub mod synthetic;
 pub mod tenants;
+pub mod workflows;
 
 /// Checks a provider descriptor against the source of its configuration code: every
 /// `PREFIX_NAME` setting the source names is declared in the descriptor, and every declared

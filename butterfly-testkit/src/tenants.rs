@@ -42,16 +42,18 @@ pub mod entra;
 pub mod okta;
 pub mod onepassword;
 pub mod ping;
+pub mod workflows;
 
 pub use auth0::{AUTH0, RunningAuth0};
 pub use entra::{ENTRA, RunningEntra};
 pub use okta::{OKTA, RunningOkta};
 pub use onepassword::{ONEPASSWORD, RunningOnePassword};
 pub use ping::{PING, RunningPing};
+pub use workflows::{RunningWorkflows, WORKFLOWS};
 
 /// Every fake tenant, in the order hosts list them. Adding a fake is one line here.
 pub fn fakes() -> &'static [&'static FakeDescriptor] {
-    static FAKES: [&FakeDescriptor; 5] = [&OKTA, &ENTRA, &AUTH0, &PING, &ONEPASSWORD];
+    static FAKES: [&FakeDescriptor; 6] = [&OKTA, &ENTRA, &AUTH0, &PING, &ONEPASSWORD, &WORKFLOWS];
     &FAKES
 }
 
@@ -397,7 +399,8 @@ fake_handle!(
     crate::entra::FakeEntra,
     crate::auth0::FakeAuth0,
     crate::ping::FakePing,
-    crate::onepassword::FakeOnePassword
+    crate::onepassword::FakeOnePassword,
+    crate::workflows::FakeWorkflows
 );
 
 /// A fake being served, with the spec it was started from: a [`RunningFake`].

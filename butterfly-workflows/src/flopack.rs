@@ -12,8 +12,8 @@
 //!
 //! Checksums: a flopack's own `checksum` is computed by Okta with an unpublished algorithm,
 //! so butterfly checks its form (64 hexadecimal digits when present) and keeps it verbatim.
-//! The transfer is checked with the SHA-256 the export answer carries
-//! ([`EXPORT_DIGEST_HEADER`](crate::routes::EXPORT_DIGEST_HEADER)), and every stored flopack
+//! The transfer is checked with the SHA-256 the export answer carries beside the file
+//! ([`routes::folder_export`](crate::routes::folder_export)), and every stored flopack
 //! carries the SHA-256 of its bytes, checked again by [`export`] before a restore imports it.
 //!
 //! ```

@@ -56,6 +56,9 @@ pub struct WorkflowsRow {
     pub read: Read,
     /// A restored copy's name ends with [`RESTORED_SUFFIX`]: the natural key leaves it out.
     pub restored_name: bool,
+    /// For a kind with one resource per parent (a folder's flopack, a table's rows): its
+    /// constant natural key, so that it matches its parent's copy in another tenant.
+    pub one_per_parent: Option<&'static str>,
 }
 
 /// A name without its restore suffixes (`"HR (Restored)"` → `"HR"`).
@@ -113,6 +116,9 @@ impl ResourceKind for WorkflowsRow {
         self.spec.structural_fields
     }
     fn natural_key_of(&self, body: &Value) -> Option<String> {
+        if let Some(key) = self.one_per_parent {
+            return Some(key.to_string());
+        }
         let [field] = self.spec.natural_key else {
             return None;
         };
@@ -150,6 +156,7 @@ pub static FOLDER: WorkflowsRow = WorkflowsRow {
     list: ListSpec::new(routes::FOLDERS, WORKFLOW_ADMIN),
     read: Read::Table,
     restored_name: true,
+    one_per_parent: None,
 };
 
 /// Flows of each folder: cards and on/off state.
@@ -170,6 +177,7 @@ pub static FLOW: WorkflowsRow = WorkflowsRow {
     list: ListSpec::new(routes::FLOWS, WORKFLOW_ADMIN),
     read: Read::Table,
     restored_name: false,
+    one_per_parent: None,
 };
 
 /// Tables of each folder: the schema (`DATA_TABLE`: `TABLE` is the kinds table itself).
@@ -188,6 +196,7 @@ pub static DATA_TABLE: WorkflowsRow = WorkflowsRow {
     list: ListSpec::new(routes::TABLES, WORKFLOW_ADMIN),
     read: Read::Table,
     restored_name: false,
+    one_per_parent: None,
 };
 
 /// The rows of each table, as CSV text.
@@ -202,6 +211,7 @@ pub static TABLE_ROWS: WorkflowsRow = WorkflowsRow {
     list: ListSpec::new("tables/{1}/rows/export", WORKFLOW_ADMIN),
     read: Read::TableRowsCsv,
     restored_name: false,
+    one_per_parent: Some("rows"),
 };
 
 /// Why connections are not restored.
@@ -224,6 +234,7 @@ pub static CONNECTION: WorkflowsRow = WorkflowsRow {
     list: ListSpec::new(routes::CONNECTIONS, WORKFLOW_ADMIN),
     read: Read::Table,
     restored_name: false,
+    one_per_parent: None,
 };
 
 /// Connector Builder projects: metadata, flows, card schemas, auth configuration.
@@ -252,6 +263,7 @@ pub static CONNECTOR_PROJECT: WorkflowsRow = WorkflowsRow {
     list: ListSpec::new(routes::CONNECTOR_PROJECTS, CONNECTOR_BUILDER).detail(),
     read: Read::Table,
     restored_name: true,
+    one_per_parent: None,
 };
 
 /// One importable flopack per folder, byte for byte.
@@ -263,6 +275,7 @@ pub static FLOPACK: WorkflowsRow = WorkflowsRow {
     list: ListSpec::new("groups/{0}/export", WORKFLOW_ADMIN),
     read: Read::Flopack,
     restored_name: false,
+    one_per_parent: Some("flopack"),
 };
 
 butterfly_core::kind_table!(WorkflowsRow: FOLDER, FLOPACK, FLOW, DATA_TABLE, TABLE_ROWS, CONNECTION, CONNECTOR_PROJECT);

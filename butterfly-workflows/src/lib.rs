@@ -177,17 +177,18 @@ impl WorkflowsProvider {
             .get("name")
             .and_then(Value::as_str)
             .unwrap_or(&folder.id);
-        let said = resp
-            .headers
-            .get(routes::EXPORT_DIGEST_HEADER)
-            .and_then(|v| v.to_str().ok())
+        let export = resp.value().unwrap_or(Value::Null);
+        let said = export
+            .get("sha256")
+            .and_then(Value::as_str)
             .map(|v| v.trim().to_ascii_lowercase());
-        let checked = flopack::stored_body(&resp.body).and_then(|body| {
+        let file = export.get("flopack").and_then(Value::as_str).unwrap_or("");
+        let checked = flopack::stored_body(file.as_bytes()).and_then(|body| {
             let have = body["sha256"].as_str().unwrap_or_default();
             match &said {
                 Some(want) if want != have => Err(Error::integrity(format!(
                     "wrong checksum: the export says SHA-256 {want}, the {} bytes received hash to {have}",
-                    resp.body.len()
+                    file.len()
                 ))),
                 _ => Ok(body),
             }

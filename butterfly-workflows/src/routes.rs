@@ -23,7 +23,7 @@
 //! | [`table_rows_export`] | GET | | `text/csv`, a header row of the column names, then one line per row |
 //! | [`CONNECTIONS`] | GET | | `[{"id","name","connector","authType","status","credentials":{…}}]` |
 //! | [`CONNECTOR_PROJECTS`] | GET | | summaries `[{"id","name"}]`; each read in full at `connectors/{id}` |
-//! | [`folder_export`] | GET | | the flopack file, byte for byte, with its SHA-256 in the [`EXPORT_DIGEST_HEADER`] header |
+//! | [`folder_export`] | GET | | `{"flopack": "<the file's text, byte for byte>", "sha256": "<hex of its bytes>"}` |
 //! | [`CREATE_FOLDER`] | POST | `{"name","description"}` | the folder |
 //! | [`folder_import`] | POST | `{"flopack": "<the file's text>"}` | `{"flos": n, "tables": n}`; 400 for a flopack it cannot import |
 //! | [`flow_state`] | PUT | `{"enabled": false}` | the flow |
@@ -52,8 +52,6 @@ pub const CONNECTOR_PROJECTS: &str = "connectors";
 pub const CREATE_FOLDER: &str = "groups";
 /// Creates a Connector Builder project.
 pub const CREATE_CONNECTOR_PROJECT: &str = "connectors";
-/// The header of a folder export carrying the SHA-256 (hex) of the flopack bytes.
-pub const EXPORT_DIGEST_HEADER: &str = "x-flopack-sha256";
 
 /// A table's rows as CSV.
 pub fn table_rows_export(table: &str) -> String {
