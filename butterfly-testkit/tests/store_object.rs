@@ -376,6 +376,9 @@ async fn two_backups_of_one_tenant_at_once() {
 async fn a_manifest_id_is_published_exactly_once() {
     let server = Server::start().await;
     let (one, two) = (server.store_at("race"), server.store_at("race"));
+    one.check_conditional_writes()
+        .await
+        .expect("the server refuses to overwrite on If-None-Match");
     for round in 0..20 {
         let a = synthetic::snapshot(20, 40 + round);
         let mut b = synthetic::snapshot(30, 140 + round);

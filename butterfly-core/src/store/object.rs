@@ -34,8 +34,9 @@
 //!   conditional `PUT` (`If-None-Match: *`, [`PutMode::Create`]): of two writers publishing
 //!   the same snapshot id, exactly one succeeds and the other gets a
 //!   [`Conflict`](ErrorKind::Conflict) error; a published manifest is never overwritten. AWS
-//!   S3, MinIO and R2 honour that header; a server that cannot is refused by `object_store`
-//!   with a [`Config`](ErrorKind::Config) error naming it, never silently overwritten.
+//!   S3, MinIO and R2 decide that header atomically. A server that ignores it would let a
+//!   second writer replace a manifest: [`ObjectSnapshotStore::check_conditional_writes`]
+//!   finds such a server out (a host runs it once when it sets a store up).
 //! - **Many writers.** Blobs are content-addressed, so two workers writing the same blob write
 //!   the same bytes, and either copy is right; a manifest is published only after all of its
 //!   blobs are stored, so a killed worker leaves no visible snapshot, only blobs that garbage
@@ -190,6 +191,57 @@ impl ObjectSnapshotStore {
             .fold(self.root.clone().join("records"), |path, seg| {
                 path.join(seg)
             })
+    }
+
+    /// Checks that the server refuses to overwrite an object on a conditional `PUT`
+    /// (`If-None-Match: *`), which publishing each snapshot exactly once relies on: writes a
+    /// probe object under `<prefix>/probe/` twice, expects the second write to be refused, and
+    /// deletes the probe. A server that overwrites is a [`Config`](ErrorKind::Config) error.
+    pub async fn check_conditional_writes(&self) -> Result<()> {
+        let key = self
+            .root
+            .clone()
+            .join("probe")
+            .join(format!("conditional-put-{:016x}", rand::random::<u64>()));
+        let create = |bytes: &'static [u8]| {
+            self.inner
+                .put_opts(&key, PutPayload::from_static(bytes), PutMode::Create.into())
+        };
+        let first = create(b"first").await;
+        let second = match first {
+            Ok(_) => create(b"second").await,
+            Err(e) => return Err(store_error(e, "cannot write a probe object".into())),
+        };
+        let kept = self.read(&key, "the probe object").await;
+        self.remove(&key, "the probe object").await?;
+        match (second, kept?) {
+            (
+                Err(
+                    object_store::Error::AlreadyExists { .. }
+                    | object_store::Error::Precondition { .. },
+                ),
+                Some(bytes),
+            ) if bytes == b"first" => Ok(()),
+            (Err(e @ object_store::Error::NotImplemented { .. }), _) => Err(store_error(
+                e,
+                format!("{} offers no conditional writes", self.location),
+            )),
+            (Err(e), _)
+                if !matches!(
+                    e,
+                    object_store::Error::AlreadyExists { .. }
+                        | object_store::Error::Precondition { .. }
+                ) =>
+            {
+                Err(store_error(e, "cannot write a probe object".into()))
+            }
+            _ => Err(Error::config(format!(
+                "{} overwrote an object on a conditional write (If-None-Match: *): two \
+                 workers could publish the same snapshot; use a server that honours \
+                 conditional writes (AWS S3, MinIO, R2)",
+                self.location
+            ))),
+        }
     }
 
     /// The key of a blob's reuse marker: `<prefix>/reuse/ab/cdef…`.
@@ -965,6 +1017,17 @@ mod tests {
         assert!(
             store.verify_all().await.unwrap().is_clean(),
             "an empty store is clean"
+        );
+        store.check_conditional_writes().await.unwrap();
+        assert!(
+            store
+                .object_store()
+                .list(None)
+                .try_collect::<Vec<_>>()
+                .await
+                .unwrap()
+                .is_empty(),
+            "the probe is gone"
         );
     }
 }
