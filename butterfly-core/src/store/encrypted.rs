@@ -967,6 +967,31 @@ fn stub(id: &SnapshotId, generation: &str) -> Result<Manifest> {
     Ok(manifest)
 }
 
+/// Whether `store` holds an encrypted store's objects (read without a key, through the plain
+/// store): a host opening a store without a key checks this first, so it neither shows the
+/// encrypted store's empty stubs as snapshots nor writes plaintext beside its ciphertext.
+///
+/// ```
+/// use butterfly_core::store::{MemoryStore, SnapshotStore};
+/// use butterfly_core::store::encrypted::{self, EncryptedStore, StoreKey};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let plain = MemoryStore::new();
+/// assert!(!encrypted::is_encrypted(&plain).await?);
+/// let store = EncryptedStore::new(MemoryStore::new(), StoreKey::generate());
+/// store.put_record(&"notes/a".parse()?, b"secret").await?;
+/// assert!(encrypted::is_encrypted(store.inner()).await?);
+/// # Ok::<(), butterfly_core::Error>(())
+/// # }).unwrap();
+/// ```
+pub async fn is_encrypted<S: SnapshotStore + ?Sized>(store: &S) -> Result<bool> {
+    for prefix in [MANIFESTS, RECORDS, BLOBS] {
+        if !store.list_records(prefix).await?.is_empty() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// The content record a stub names.
 fn manifest_record(stub: &Manifest) -> Result<RecordName> {
     let id = &stub.meta.id;

@@ -15,6 +15,8 @@ use butterfly_core::restore::{self, ExecuteOptions, RestoreOptions};
 use butterfly_core::retention::{self, Hold, RetentionPolicies, RetentionPolicy};
 use butterfly_core::schedule::{self, ScheduleRecord};
 use butterfly_core::snapshot::{KindOutcome, SnapshotId, SnapshotStatus};
+use butterfly_core::store::encrypted::{self, EncryptedStore, StoreKey};
+use butterfly_core::store::object::ObjectSnapshotStore;
 use butterfly_core::store::{DamagedKind, DamagedSnapshot, FsStore, SnapshotStore, StoreExt};
 use butterfly_core::{Error, ErrorKind, Result};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -50,14 +52,20 @@ or changes at or above --fail-on (diff); 4 not found; 5 integrity check failed."
     about = "Back up, diff and restore identity-provider configuration"
 )]
 struct Cli {
-    /// Snapshot store directory.
+    /// Snapshot store: a directory, or `s3://bucket/prefix` on S3-compatible object storage
+    /// (endpoint and credentials from `AWS_ENDPOINT_URL` or `BUTTERFLY_S3_ENDPOINT`,
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`).
     #[arg(
         long,
         global = true,
         default_value = "./butterfly-data",
         env = "BUTTERFLY_STORE"
     )]
-    store: PathBuf,
+    store: String,
+    /// Encrypt the store (AES-256-GCM) with the key in this file; `BUTTERFLY_STORE_KEY`
+    /// holds the key itself instead. Without either, the store is not encrypted.
+    #[arg(long, global = true, env = "BUTTERFLY_STORE_KEY_FILE")]
+    store_key_file: Option<PathBuf>,
     /// Provider settings file (TOML).
     #[arg(long, global = true)]
     config: Option<PathBuf>,
@@ -172,6 +180,19 @@ enum Command {
         /// Show the resources of this kind.
         #[arg(long)]
         kind: Option<String>,
+    },
+    /// Write a new random store key (for `--store-key-file`) to a file readable by its owner
+    /// only; an existing file is never overwritten.
+    Keygen {
+        /// The key file to create.
+        out: PathBuf,
+    },
+    /// Re-encrypt every object of an encrypted store with a new key, keeping snapshot ids;
+    /// the current key (`--store-key-file` or `BUTTERFLY_STORE_KEY`) is not needed afterwards.
+    Rekey {
+        /// The new key's file (see `keygen`).
+        #[arg(long)]
+        new_key_file: PathBuf,
     },
     /// Check the integrity of every blob and resource of a snapshot, or of the whole store;
     /// every damaged object is reported (exit code 5 when there is one).
@@ -333,7 +354,7 @@ fn print_json(value: &impl serde::Serialize) -> Result<()> {
 
 /// A snapshot id, or `latest`: the newest readable snapshot whose backup did not fail (a
 /// failed backup holds almost nothing; a damaged manifest is reported, not chosen).
-async fn resolve(cli: &Cli, store: &FsStore, text: &str) -> Result<SnapshotId> {
+async fn resolve(cli: &Cli, store: &dyn SnapshotStore, text: &str) -> Result<SnapshotId> {
     if text == "latest" {
         let listing = store.list_checked(None).await?;
         warn_damaged(cli, &listing.damaged);
@@ -384,18 +405,83 @@ fn warn_damaged_kinds(cli: &Cli, what: &str, damaged: &[DamagedKind]) {
     }
 }
 
-fn open_store(cli: &Cli) -> Result<FsStore> {
-    FsStore::open(&cli.store)
+/// The store `--store` names, encrypted when a key is configured.
+type Store = Box<dyn SnapshotStore>;
+
+impl Cli {
+    /// The store's directory, or `None` for object storage.
+    fn store_dir(&self) -> Option<&std::path::Path> {
+        (!self.store.starts_with("s3://")).then(|| std::path::Path::new(&self.store))
+    }
+
+    /// Where providers keep their local state (delta links): beside a directory store, else
+    /// in `./butterfly-state`.
+    fn state_dir(&self) -> PathBuf {
+        match self.store_dir() {
+            Some(dir) => dir.join("state"),
+            None => PathBuf::from("./butterfly-state"),
+        }
+    }
+
+    /// Whether the store exists (object storage is assumed to).
+    fn store_exists(&self) -> bool {
+        self.store_dir().is_none_or(|d| d.is_dir())
+    }
+
+    /// The configured store key: `--store-key-file`, else `BUTTERFLY_STORE_KEY`.
+    fn store_key(&self) -> Result<Option<StoreKey>> {
+        match &self.store_key_file {
+            Some(path) => StoreKey::from_file(path).map(Some),
+            None => StoreKey::from_env(),
+        }
+    }
 }
 
-fn open_existing_store(cli: &Cli) -> Result<FsStore> {
-    if !cli.store.is_dir() {
-        return Err(Error::not_found(format!(
-            "no store at {}",
-            cli.store.display()
-        )));
+/// Writes a new random key to `path` (`0600` on Unix), refusing an existing file.
+fn write_new_key(path: &std::path::Path) -> Result<()> {
+    use secrecy::ExposeSecret;
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
     }
-    FsStore::open(&cli.store)
+    let io = |e| Error::io(format!("cannot write the key file {}", path.display()), e);
+    let mut file = options.open(path).map_err(io)?;
+    let text = StoreKey::generate().to_text();
+    file.write_all(text.expose_secret().as_bytes())
+        .and_then(|()| file.write_all(b"\n"))
+        .and_then(|()| file.sync_all())
+        .map_err(io)
+}
+
+/// The unencrypted backend `--store` names.
+fn open_backend(cli: &Cli) -> Result<Store> {
+    Ok(match cli.store_dir() {
+        Some(dir) => Box::new(FsStore::open(dir)?),
+        None => Box::new(ObjectSnapshotStore::from_url(&cli.store)?),
+    })
+}
+
+async fn open_store(cli: &Cli) -> Result<Store> {
+    let backend = open_backend(cli)?;
+    match cli.store_key()? {
+        Some(key) => Ok(Box::new(EncryptedStore::new(backend, key))),
+        None if encrypted::is_encrypted(&backend).await? => Err(Error::config(format!(
+            "the store at {} is encrypted: give its key with --store-key-file or BUTTERFLY_STORE_KEY",
+            cli.store
+        ))),
+        None => Ok(backend),
+    }
+}
+
+async fn open_existing_store(cli: &Cli) -> Result<Store> {
+    if !cli.store_exists() {
+        return Err(Error::not_found(format!("no store at {}", cli.store)));
+    }
+    open_store(cli).await
 }
 
 fn config_file(path: Option<&PathBuf>) -> Result<Option<ConfigFile>> {
@@ -445,14 +531,14 @@ async fn run(cli: &Cli) -> Result<u8> {
             let ops = operations_config(cli.config.as_ref())?;
             let notifier = OperationsConfig::notifier(ops.as_ref())?;
             let file = ops.map(|o| o.providers);
-            let state = cli.store.join("state");
+            let state = cli.state_dir();
             let provider = registry::build(
                 provider,
                 Sources::FileThenEnv(file.as_ref()),
                 base_url.as_deref(),
                 Some(&state),
             )?;
-            let store = open_store(cli)?;
+            let store = open_store(cli).await?;
             let progress = Progress::new(ProgressOutput::detect(cli.json));
             let mut options = BackupOptions::default().observer(progress.observer());
             options.kinds = kinds.clone();
@@ -551,7 +637,7 @@ async fn run(cli: &Cli) -> Result<u8> {
             })
         }
         Command::List { provider } => {
-            let store = open_existing_store(cli)?;
+            let store = open_existing_store(cli).await?;
             let listing = store.list_checked(provider.as_deref()).await?;
             warn_damaged(cli, &listing.damaged);
             let list = listing.snapshots;
@@ -622,7 +708,7 @@ async fn run(cli: &Cli) -> Result<u8> {
             ScheduleCommand::Save => schedule_save(cli).await,
         },
         Command::Show { snapshot, kind } => {
-            let store = open_existing_store(cli)?;
+            let store = open_existing_store(cli).await?;
             let id = resolve(cli, &store, snapshot).await?;
             match kind {
                 Some(kind) => {
@@ -690,8 +776,44 @@ async fn run(cli: &Cli) -> Result<u8> {
             }
             Ok(exit::OK)
         }
+        Command::Keygen { out } => {
+            write_new_key(out)?;
+            if cli.json {
+                print_json(&json!({"key_file": out}))?;
+            } else {
+                outln!("{} new store key in {}", style.good("wrote"), out.display());
+            }
+            Ok(exit::OK)
+        }
+        Command::Rekey { new_key_file } => {
+            let current = cli.store_key()?.ok_or_else(|| {
+                Error::config(
+                    "rekey needs the store's current key: --store-key-file or BUTTERFLY_STORE_KEY",
+                )
+            })?;
+            if !cli.store_exists() {
+                return Err(Error::not_found(format!("no store at {}", cli.store)));
+            }
+            let new_key = StoreKey::from_file(new_key_file)?;
+            let store = EncryptedStore::new(open_backend(cli)?, current);
+            let report = store.rekey(new_key).await?;
+            if cli.json {
+                print_json(&report)?;
+            } else {
+                outln!(
+                    "{} {} snapshots, {} blobs and {} records with key {}; {} objects of the old keys removed",
+                    style.good("re-encrypted"),
+                    report.snapshots,
+                    report.blobs,
+                    report.records,
+                    report.new_key,
+                    report.old_objects_removed
+                );
+            }
+            Ok(exit::OK)
+        }
         Command::Verify { snapshot, all } => {
-            let store = open_existing_store(cli)?;
+            let store = open_existing_store(cli).await?;
             if *all {
                 let check = store.verify_all().await?;
                 if cli.json {
@@ -788,7 +910,7 @@ async fn run(cli: &Cli) -> Result<u8> {
             min_severity,
             fail_on,
         } => {
-            let store = open_existing_store(cli)?;
+            let store = open_existing_store(cli).await?;
             let (a, b) = (
                 resolve(cli, &store, from).await?,
                 resolve(cli, &store, to).await?,
@@ -841,7 +963,7 @@ async fn run(cli: &Cli) -> Result<u8> {
             yes,
             override_lockout,
         } => {
-            let store = open_existing_store(cli)?;
+            let store = open_existing_store(cli).await?;
             let id = resolve(cli, &store, snapshot).await?;
             // Kinds whose blobs are intact are restored; damaged ones are left out, with a
             // warning (and an error when nothing asked for is intact).
@@ -1020,7 +1142,7 @@ fn utc_text(t: chrono::DateTime<chrono::Utc>) -> String {
 /// same schedule, if the store has one), else the schedules saved in the store.
 async fn schedule_view(
     cli: &Cli,
-    store: Option<&FsStore>,
+    store: Option<&Store>,
 ) -> Result<std::collections::BTreeMap<String, ScheduleRecord>> {
     let stored = match store {
         Some(store) => schedule::list_schedules(store).await?,
@@ -1049,7 +1171,7 @@ async fn schedule_view(
 
 async fn status(cli: &Cli, style: &Style) -> Result<u8> {
     use std::collections::BTreeMap;
-    let store = open_existing_store(cli)?;
+    let store = open_existing_store(cli).await?;
     let now = operations::now()?;
     let listing = store.list_checked(None).await?;
     warn_damaged(cli, &listing.damaged);
@@ -1199,7 +1321,7 @@ async fn prune(
     dry_run: bool,
     save: bool,
 ) -> Result<u8> {
-    let store = open_existing_store(cli)?;
+    let store = open_existing_store(cli).await?;
     let now = operations::now()?;
     let flags = RetentionPolicy {
         keep_last: keep,
@@ -1266,7 +1388,7 @@ async fn prune(
 }
 
 async fn hold(cli: &Cli, snapshot: &str, reason: &str, by: Option<&str>) -> Result<u8> {
-    let store = open_existing_store(cli)?;
+    let store = open_existing_store(cli).await?;
     let id = resolve(cli, &store, snapshot).await?;
     match store.get_manifest(&id).await {
         Ok(_) => {}
@@ -1294,7 +1416,7 @@ async fn hold(cli: &Cli, snapshot: &str, reason: &str, by: Option<&str>) -> Resu
 }
 
 async fn release(cli: &Cli, snapshot: &str) -> Result<u8> {
-    let store = open_existing_store(cli)?;
+    let store = open_existing_store(cli).await?;
     let id: SnapshotId = snapshot.parse()?;
     let released = retention::release_hold(&store, &id).await?;
     if cli.json {
@@ -1308,7 +1430,7 @@ async fn release(cli: &Cli, snapshot: &str) -> Result<u8> {
 }
 
 async fn delete(cli: &Cli, snapshot: &str) -> Result<u8> {
-    let store = open_existing_store(cli)?;
+    let store = open_existing_store(cli).await?;
     // An explicit id only: `latest` is too easy to delete by mistake.
     let id: SnapshotId = snapshot.parse()?;
     let report = store.delete(&id).await?;
@@ -1337,7 +1459,7 @@ async fn runs(
     since: Option<&str>,
     until: Option<&str>,
 ) -> Result<u8> {
-    let store = open_existing_store(cli)?;
+    let store = open_existing_store(cli).await?;
     let query = RunQuery {
         provider: provider.map(str::to_string),
         since: since
@@ -1405,8 +1527,8 @@ fn configured_schedules(
 
 async fn schedule_next(cli: &Cli, count: usize) -> Result<u8> {
     let now = operations::now()?;
-    let store = if cli.store.is_dir() {
-        Some(open_existing_store(cli)?)
+    let store = if cli.store_exists() {
+        Some(open_existing_store(cli).await?)
     } else {
         None
     };
@@ -1454,7 +1576,7 @@ async fn schedule_next(cli: &Cli, count: usize) -> Result<u8> {
 
 async fn schedule_save(cli: &Cli) -> Result<u8> {
     let (_, schedules) = configured_schedules(cli)?;
-    let store = open_store(cli)?;
+    let store = open_store(cli).await?;
     let now = chrono::Utc::now();
     let mut saved = Vec::new();
     for (provider, s) in &schedules {
@@ -1519,13 +1641,13 @@ impl StopSignals {
 /// failed run too), notified, and counted in the schedule's state.
 async fn run_scheduled(
     cli: &Cli,
-    store: &FsStore,
+    store: &Store,
     ops: &OperationsConfig,
     notifier: Option<&dyn journal::Notifier>,
     record: &mut ScheduleRecord,
 ) -> RunEntry {
     let provider = record.provider.clone();
-    let state_dir = cli.store.join("state");
+    let state_dir = cli.state_dir();
     let run = match registry::build(
         &provider,
         Sources::FileThenEnv(Some(&ops.providers)),
@@ -1588,7 +1710,7 @@ async fn schedule_run(cli: &Cli, style: &Style, once: bool) -> Result<u8> {
     use std::sync::atomic::{AtomicBool, Ordering};
     let (ops, schedules) = configured_schedules(cli)?;
     let notifier = OperationsConfig::notifier(Some(&ops))?;
-    let store = open_store(cli)?;
+    let store = open_store(cli).await?;
     // First signal: stop after the backup in flight. Second: stop now (a backup cut short
     // leaves blobs for garbage collection and no visible snapshot, since the manifest is
     // written last).
