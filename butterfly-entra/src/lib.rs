@@ -44,6 +44,7 @@ pub mod config;
 mod delta;
 pub mod descriptor;
 pub mod kinds;
+pub mod terraform;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

@@ -301,6 +301,7 @@ pub fn export(
 
     let split = planned.len() > options.split_above;
     let mut ctx = Context {
+        snapshot,
         mapping,
         addresses: &addresses,
         variables: BTreeMap::new(),
@@ -439,6 +440,7 @@ fn import_id(p: &Planned<'_>, how: ImportId) -> String {
 }
 
 struct Context<'a> {
+    snapshot: &'a Snapshot,
     mapping: &'a ProviderMapping,
     addresses: &'a HashMap<(String, String), (String, String)>,
     /// Variable name to description.
@@ -465,6 +467,13 @@ impl Context<'_> {
                         .collect();
                     body = body
                         .add_attribute(Attribute::new(ident(attr.name)?, Expression::Array(items)));
+                }
+                To::CollectBlocks(inner) => {
+                    for m in &p.members {
+                        if let Some(b) = self.nested(attr.name, inner, m, &m.body, &p.name)? {
+                            body = body.add_block(b);
+                        }
+                    }
                 }
                 _ => {
                     for structure in self.convert(attr, first, &first.body, &p.name)? {
@@ -501,7 +510,15 @@ impl Context<'_> {
             },
             To::Const(ConstValue::Str(s)) => Expression::String(s.to_string()),
             To::Const(ConstValue::Bool(b)) => Expression::Bool(b),
-            _ if value.is_none_or(Value::is_null) => return Ok(Vec::new()),
+            To::ValueOr(default) => match value {
+                Some(v) if !v.is_null() => self.literal(v, resource, name),
+                _ => Expression::String(default.to_string()),
+            },
+            _ if !matches!(attr.to, To::IdPart(_) | To::IdPartRef(..) | To::Children(_))
+                && value.is_none_or(Value::is_null) =>
+            {
+                return Ok(Vec::new());
+            }
             To::Value => self.literal(value.unwrap_or(&Value::Null), resource, name),
             To::Json => {
                 let inner = self.literal(value.unwrap_or(&Value::Null), resource, name);
@@ -535,9 +552,11 @@ impl Context<'_> {
                 let Some(obj) = value.filter(|v| v.is_object()) else {
                     return Ok(Vec::new());
                 };
-                return Ok(vec![Item::Block(
-                    self.nested(attr.name, inner, resource, obj, name)?,
-                )]);
+                return Ok(self
+                    .nested(attr.name, inner, resource, obj, name)?
+                    .map(Item::Block)
+                    .into_iter()
+                    .collect());
             }
             To::Blocks(inner) => {
                 let Some(items) = value.and_then(Value::as_array) else {
@@ -545,17 +564,105 @@ impl Context<'_> {
                 };
                 let mut out = Vec::new();
                 for item in items.iter().filter(|v| v.is_object()) {
-                    out.push(Item::Block(
-                        self.nested(attr.name, inner, resource, item, name)?,
-                    ));
+                    if let Some(b) = self.nested(attr.name, inner, resource, item, name)? {
+                        out.push(Item::Block(b));
+                    }
                 }
                 return Ok(out);
             }
-            To::Collect(_) => return Ok(Vec::new()),
+            To::Collect(_) | To::CollectBlocks(_) => return Ok(Vec::new()),
+            To::RefAny(kinds) => {
+                let v = value.unwrap_or(&Value::Null);
+                match v.as_str() {
+                    Some(id) => {
+                        let kind = kinds.iter().find(|k| {
+                            self.addresses
+                                .contains_key(&(k.to_string(), id.to_string()))
+                        });
+                        match kind {
+                            Some(k) => self.reference(k, id),
+                            None => Expression::String(id.to_string()),
+                        }
+                    }
+                    None => self.literal(v, resource, name),
+                }
+            }
+            To::Pluck(member) => match value.unwrap_or(&Value::Null) {
+                Value::Array(items) => Expression::Array(
+                    items
+                        .iter()
+                        .filter_map(|i| i.get(member))
+                        .map(|v| self.literal(v, resource, name))
+                        .collect(),
+                ),
+                other => self.literal(other, resource, name),
+            },
+            To::Equals(expected) => {
+                Expression::Bool(value.and_then(Value::as_str) == Some(expected))
+            }
+            To::Object(inner) => {
+                let Some(scope) = value.filter(|v| v.is_object()) else {
+                    return Ok(Vec::new());
+                };
+                let mut object = Object::new();
+                for a in inner {
+                    for item in self.convert(a, resource, scope, name)? {
+                        if let Item::Attr(attr) = item {
+                            object.insert(ObjectKey::Identifier(attr.key), attr.expr);
+                        }
+                    }
+                }
+                Expression::Object(object)
+            }
+            To::MapBlocks(key_attr, inner) => {
+                let Some(map) = value.and_then(Value::as_object) else {
+                    return Ok(Vec::new());
+                };
+                let mut out = Vec::new();
+                for (member, v) in map {
+                    let mut builder = Block::builder(ident(attr.name)?).add_attribute(
+                        Attribute::new(ident(key_attr)?, Expression::String(member.clone())),
+                    );
+                    for a in inner {
+                        for item in self.convert(a, resource, v, name)? {
+                            builder = match item {
+                                Item::Attr(a) => builder.add_attribute(a),
+                                Item::Block(b) => builder.add_block(b),
+                            };
+                        }
+                    }
+                    out.push(Item::Block(builder.build()));
+                }
+                return Ok(out);
+            }
+            To::IdPart(n) => match resource.id.split('/').nth(n) {
+                Some(part) => Expression::String(part.to_string()),
+                None => return Ok(Vec::new()),
+            },
+            To::IdPartRef(n, kind) => {
+                let parts: Vec<&str> = resource.id.split('/').collect();
+                if n >= parts.len() {
+                    return Ok(Vec::new());
+                }
+                self.reference(kind, &parts[..=n].join("/"))
+            }
+            To::Children(kind) => {
+                let items = self
+                    .snapshot
+                    .resources(kind)
+                    .iter()
+                    .filter(|c| c.parent_id.as_deref() == Some(resource.id.as_str()))
+                    .map(|c| {
+                        Expression::String(c.id.rsplit('/').next().unwrap_or_default().to_string())
+                    })
+                    .collect();
+                Expression::Array(items)
+            }
         };
         Ok(vec![Item::Attr(Attribute::new(key, expr))])
     }
 
+    /// A nested block, or `None` when nothing but constants would go in it.
     fn nested(
         &mut self,
         block: &str,
@@ -563,17 +670,20 @@ impl Context<'_> {
         resource: &Resource,
         scope: &Value,
         name: &str,
-    ) -> Result<Block> {
+    ) -> Result<Option<Block>> {
         let mut builder = Block::builder(ident(block)?);
+        let mut filled = false;
         for attr in attrs {
-            for item in self.convert(attr, resource, scope, name)? {
+            let items = self.convert(attr, resource, scope, name)?;
+            filled |= !items.is_empty() && !matches!(attr.to, To::Const(_));
+            for item in items {
                 builder = match item {
                     Item::Attr(a) => builder.add_attribute(a),
                     Item::Block(b) => builder.add_block(b),
                 };
             }
         }
-        Ok(builder.build())
+        Ok(filled.then(|| builder.build()))
     }
 
     /// A reference to `(kind, id)` when it is exported, else the literal id.

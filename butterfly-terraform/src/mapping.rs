@@ -111,6 +111,9 @@ pub enum ImportId {
 pub enum To {
     /// The JSON value as an HCL literal (strings, numbers, booleans, lists, maps).
     Value,
+    /// The JSON value, or this string when the body has none (an argument Terraform requires
+    /// and the API does not).
+    ValueOr(&'static str),
     /// `jsonencode(value)`, for attributes that take a JSON string.
     Json,
     /// An id, or a list of ids, of a resource of this kind: a Terraform reference when that
@@ -120,7 +123,8 @@ pub enum To {
     ParentRef(&'static str),
     /// A constant.
     Const(ConstValue),
-    /// An object written as one nested block.
+    /// An object written as one nested block (left out when nothing but constants would go
+    /// in it).
     Block(&'static [Attr]),
     /// An array of objects written as repeated nested blocks.
     Blocks(&'static [Attr]),
@@ -130,6 +134,28 @@ pub enum To {
     /// For rows that aggregate by parent: the value at the pointer of every member, as a list
     /// of references to this kind.
     Collect(&'static str),
+    /// For rows that aggregate by parent: one nested block per member, from these attributes
+    /// of the member's body (Auth0 role permissions).
+    CollectBlocks(&'static [Attr]),
+    /// An id of a resource of any of these kinds (the first that holds it), as a reference.
+    RefAny(&'static [&'static str]),
+    /// An array of objects as the list of one member of each (`[{"value": "a"}]` → `["a"]`).
+    Pluck(&'static str),
+    /// `true` when the value equals this string (`status` `"ACTIVE"` → `active = true`).
+    Equals(&'static str),
+    /// An object expression (a `Map of String` attribute) built from these attributes.
+    Object(&'static [Attr]),
+    /// Nested blocks, one per member of an object: the member name in the attribute named
+    /// here, the member value read by the inner attributes (pointer `""` is the value itself).
+    MapBlocks(&'static str, &'static [Attr]),
+    /// The n-th `/`-separated part of the resource id, as a string.
+    IdPart(usize),
+    /// The n-th `/`-separated part of the resource id, as a reference to this kind (whose id
+    /// is the id up to that part).
+    IdPartRef(usize, &'static str),
+    /// The child resources of this kind (whose parent is this resource), as the list of the
+    /// last `/`-separated part of their ids (Okta custom role permissions).
+    Children(&'static str),
 }
 
 /// A constant attribute value.
@@ -220,5 +246,10 @@ impl KindMapping {
             skip: None,
             dropped: &[],
         }
+    }
+
+    /// The same row with these fields documented as left out.
+    pub const fn with_dropped(self, dropped: &'static [Dropped]) -> KindMapping {
+        KindMapping { dropped, ..self }
     }
 }
