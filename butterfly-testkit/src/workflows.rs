@@ -22,7 +22,8 @@
 //!   400 for a flopack without flows (a folder that only references connector projects);
 //!   `PUT flos/{id}/state` `{"enabled"}`;
 //!   `GET tables/{id}/rows/export` → `text/csv`; `POST tables/{id}/rows/import` `{"csv"}`;
-//!   `GET connections`; `GET connectors`, `GET connectors/{id}`, `POST connectors`.
+//!   `GET connections`; `GET connectors`, `GET connectors/{id}`, `POST connectors`,
+//!   `DELETE connectors/{id}`.
 //! - Without the Workflow Administrator role (`WorkflowsOptions::no_admin_role`) every route
 //!   but the sign-in is 403; without the Connector Builder permission
 //!   (`WorkflowsOptions::no_connector_builder`) the `connectors` routes alone are.
@@ -352,7 +353,7 @@ fn generated_flow(rng: &mut ChaCha8Rng, folder: &str, n: usize) -> Flow {
     }
     Flow {
         id: id.clone(),
-        enabled: n % 2 == 0,
+        enabled: n.is_multiple_of(2),
         flo: json!({
             "id": id,
             "name": format!("{folder} step {}", n + 1),
@@ -519,7 +520,7 @@ fn generate(spec: &WorkflowsOrgSpec) -> Org {
         let connector = ["okta", "slack", "gmail", "servicenow"][c % 4];
         let token = sentinel(&mut rng, "connection-credential");
         org.sentinels.push(token.clone());
-        let (auth, credentials) = if c % 2 == 0 {
+        let (auth, credentials) = if c.is_multiple_of(2) {
             (
                 "oauth2",
                 json!({"accessToken": token, "refreshToken": format!("{token}-refresh")}),
@@ -527,7 +528,7 @@ fn generate(spec: &WorkflowsOrgSpec) -> Org {
         } else {
             ("apiKey", json!({"apiKey": token}))
         };
-        if c % 2 == 0 {
+        if c.is_multiple_of(2) {
             org.sentinels.push(format!("{token}-refresh"));
         }
         org.connections.push(json!({
@@ -818,6 +819,14 @@ impl WorkflowsApi {
                     None => return not_found(),
                 }
             }
+            (Method::DELETE, ["connectors", id]) => {
+                let before = org.projects.len();
+                org.projects.retain(|p| p["id"] != *id);
+                if org.projects.len() == before {
+                    return not_found();
+                }
+                FakeResponse::no_content()
+            }
             (Method::POST, ["connectors"]) => {
                 let mut body = req.json();
                 let Some(name) = body["name"].as_str().map(str::to_string) else {
@@ -1024,6 +1033,21 @@ impl FakeWorkflows {
 
     /// Deletes a folder, with its flows and tables, through the API (in the write log).
     pub async fn delete_folder(&self, id: &str) -> Result<()> {
+        self.admin_delete(&format!("groups/{id}")).await
+    }
+
+    /// Deletes a Connector Builder project by name through the API (in the write log).
+    pub async fn delete_connector_project(&self, name: &str) -> Result<()> {
+        let id = lock(&self.org)
+            .projects
+            .iter()
+            .find(|p| p["name"] == name)
+            .and_then(|p| p["id"].as_str().map(str::to_string))
+            .ok_or_else(|| Error::not_found(format!("no connector project {name:?}")))?;
+        self.admin_delete(&format!("connectors/{id}")).await
+    }
+
+    async fn admin_delete(&self, path: &str) -> Result<()> {
         let token = {
             let mut org = lock(&self.org);
             org.next_session += 1;
@@ -1031,7 +1055,7 @@ impl FakeWorkflows {
             org.sessions.insert(t.clone());
             t
         };
-        let url = format!("{}{ROOT}groups/{id}", self.org_url());
+        let url = format!("{}{ROOT}{path}", self.org_url());
         let resp = reqwest::Client::new()
             .delete(&url)
             .bearer_auth(&token)

@@ -43,11 +43,13 @@
 //!     .unwrap();
 //! // WORKFLOWS_ORG_URL, WORKFLOWS_USERNAME and WORKFLOWS_PASSWORD in real life:
 //! // WorkflowsConfig::from_env().
-//! let config = WorkflowsConfig::new(fake.org_url(), fake.username(), SecretString::from(fake.password().to_string()));
+//! let mut config = WorkflowsConfig::new(fake.org_url(), fake.username(), SecretString::from(fake.password().to_string()));
+//! config.rate_scale = Some(100.0); // the fake has no limit: pace 100 times faster
 //! let provider = WorkflowsProvider::new(config).unwrap();
 //! let snapshot = backup::run(&provider, &BackupOptions::default()).await.unwrap();
-//! // Three generated folders and the 18 sample templates, each with its flopack.
-//! assert_eq!(snapshot.resources("workflows.flopack").len(), 21);
+//! // Three generated folders, one that only references a Connector Builder project, and
+//! // Okta's 18 templates, each with its flopack.
+//! assert_eq!(snapshot.resources("workflows.flopack").len(), 22);
 //! let text = serde_json::to_string(&snapshot.kinds).unwrap();
 //! assert!(fake.sentinels().iter().all(|s| !text.contains(s.as_str())));
 //! # });
@@ -183,16 +185,16 @@ impl WorkflowsProvider {
             .and_then(Value::as_str)
             .map(|v| v.trim().to_ascii_lowercase());
         let file = export.get("flopack").and_then(Value::as_str).unwrap_or("");
-        let checked = flopack::stored_body(file.as_bytes()).and_then(|body| {
-            let have = body["sha256"].as_str().unwrap_or_default();
-            match &said {
-                Some(want) if want != have => Err(Error::integrity(format!(
-                    "wrong checksum: the export says SHA-256 {want}, the {} bytes received hash to {have}",
-                    file.len()
-                ))),
-                _ => Ok(body),
-            }
-        });
+        // The transfer first (a wrong checksum), then the file itself (truncated, not a
+        // flopack, a malformed checksum of its own).
+        let have = flopack::sha256_hex(file.as_bytes());
+        let checked = match &said {
+            Some(want) if *want != have => Err(Error::integrity(format!(
+                "wrong checksum: the export says SHA-256 {want}, the {} bytes received hash to {have}",
+                file.len()
+            ))),
+            _ => flopack::stored_body(file.as_bytes()),
+        };
         match checked {
             Ok(body) => {
                 if let Some(v) = body.get("version").and_then(Value::as_str)
