@@ -39,7 +39,7 @@
 //!      4     1  format version (1)
 //!      5     1  object type: 1 blob, 2 manifest, 3 record
 //!      6     8  key id of the store key that encrypted it
-//!     14     8  touched: Unix seconds, big endian (garbage-collection age; not authenticated)
+//!     14     8  written: Unix seconds, big endian (garbage-collection age; not authenticated)
 //!     22    12  nonce: 96 random bits from the operating system, new for every write
 //!     34     n  AES-256-GCM ciphertext of the plaintext (n = plaintext length)
 //!   34+n    16  GCM authentication tag
@@ -53,11 +53,15 @@
 //! object, never garbage bytes. An object whose key id is not one this store has is a
 //! [`Config`](ErrorKind::Config) error naming the object and both key ids (a wrong key).
 //!
-//! The `touched` field is left out of the associated data on purpose: refreshing a reused
-//! blob's age (which keeps garbage collection off it while a backup that reuses it is running,
-//! see [`SnapshotStore::has_blob`]) then rewrites eight bytes of the envelope instead of
-//! encrypting it again. Tampering with it can only make garbage collection remove an
-//! unreferenced blob sooner or later, which an attacker able to write the store could do anyway.
+//! The `written` field is left out of the associated data: it is bookkeeping that garbage
+//! collection reads without decrypting. Tampering with it can only make garbage collection
+//! remove an unreferenced blob sooner or later, which an attacker able to write the store could
+//! do anyway.
+//!
+//! A blob's age restarts when a backup reuses it (so garbage collection leaves it to that
+//! backup, see [`SnapshotStore::has_blob`]): the store then writes a *reuse marker*, a record
+//! of 8 bytes (the time, Unix seconds big endian) under the blob's keyed name, instead of
+//! rewriting the blob. A blob's age is the younger of its `written` time and its marker.
 //!
 //! # Keyed content addresses
 //! Snapshots refer to blobs by their plain blake3 address (the manifest format does not
@@ -75,6 +79,7 @@
 //!
 //! ```text
 //! records  enc/blobs/<key id>/<2 hex>/<62 hex>   a blob, under its keyed name
+//! records  enc/reused/<key id>/<2 hex>/<62 hex>  the blob's reuse marker, if it was reused
 //! records  enc/manifests/<snapshot id>/<gen>     a manifest's encrypted content
 //! records  enc/records/<name>                    a record
 //! manifest <snapshot id>                         an empty stub that makes the snapshot visible
@@ -147,8 +152,8 @@ pub const ENVELOPE_VERSION: u8 = 1;
 const MAGIC: [u8; 4] = *b"BFYE";
 /// Magic, version, type and key id: the authenticated part of the header.
 const AUTH_HEADER: usize = 14;
-const TOUCHED_AT: usize = AUTH_HEADER;
-const NONCE_AT: usize = TOUCHED_AT + 8;
+const WRITTEN_AT: usize = AUTH_HEADER;
+const NONCE_AT: usize = WRITTEN_AT + 8;
 const HEADER: usize = NONCE_AT + 12;
 const TAG: usize = 16;
 
@@ -157,6 +162,8 @@ const MANIFESTS: &str = "enc/manifests/";
 const RECORDS: &str = "enc/records/";
 /// The provider name of a stub manifest in the inner store.
 const STUB_PROVIDER: &str = "encrypted";
+
+const REUSED: &str = "enc/reused/";
 
 /// A reused blob's age is refreshed when it is older than this; a backup therefore must
 /// publish its manifest within the garbage-collection grace period less this.
@@ -449,8 +456,17 @@ impl Keys {
 
     /// Where a blob lives in the inner store.
     fn blob_record(&self, id: &BlobId) -> Result<RecordName> {
+        self.keyed_record(BLOBS, id)
+    }
+
+    /// Where a blob's reuse marker lives in the inner store.
+    fn marker_record(&self, id: &BlobId) -> Result<RecordName> {
+        self.keyed_record(REUSED, id)
+    }
+
+    fn keyed_record(&self, area: &str, id: &BlobId) -> Result<RecordName> {
         let name = self.blob_name(id);
-        record_name(format!("{BLOBS}{}/{}/{}", self.id, &name[..2], &name[2..]))
+        record_name(format!("{area}{}/{}/{}", self.id, &name[..2], &name[2..]))
     }
 
     fn seal(&self, kind: ObjectType, name: &str, plaintext: &[u8]) -> Result<Vec<u8>> {
@@ -498,7 +514,7 @@ fn record_name(name: String) -> Result<RecordName> {
 struct Header {
     kind: ObjectType,
     key: KeyId,
-    touched: u64,
+    written: u64,
 }
 
 /// Reads an envelope's header, or says why it is not one. `what` names the object.
@@ -525,19 +541,27 @@ fn header(bytes: &[u8], what: &str) -> Result<Header> {
     })?;
     let mut key = [0u8; 8];
     key.copy_from_slice(&bytes[6..AUTH_HEADER]);
-    let mut touched = [0u8; 8];
-    touched.copy_from_slice(&bytes[TOUCHED_AT..NONCE_AT]);
+    let mut written = [0u8; 8];
+    written.copy_from_slice(&bytes[WRITTEN_AT..NONCE_AT]);
     Ok(Header {
         kind,
         key: KeyId(key),
-        touched: u64::from_be_bytes(touched),
+        written: u64::from_be_bytes(written),
     })
 }
 
-/// The age of an envelope from its `touched` field; a damaged header counts as old.
+/// The age of an envelope from its `written` field; a damaged header counts as old.
 fn envelope_age(bytes: &[u8]) -> Duration {
     match header(bytes, "") {
-        Ok(h) => Duration::from_secs(now_secs().saturating_sub(h.touched)),
+        Ok(h) => Duration::from_secs(now_secs().saturating_sub(h.written)),
+        Err(_) => Duration::MAX,
+    }
+}
+
+/// The age of a reuse marker; a damaged marker counts as old.
+fn marker_age(bytes: &[u8]) -> Duration {
+    match <[u8; 8]>::try_from(bytes) {
+        Ok(at) => Duration::from_secs(now_secs().saturating_sub(u64::from_be_bytes(at))),
         Err(_) => Duration::MAX,
     }
 }
@@ -902,6 +926,11 @@ impl<S: SnapshotStore> EncryptedStore<S> {
                 report.old_objects_removed += 1;
             }
         }
+        for marker in self.inner.list_records(REUSED).await? {
+            if parse_keyed_record(REUSED, &marker).is_some_and(|(key, _)| key != new.id) {
+                self.inner.delete_record(&marker).await?;
+            }
+        }
         report.old_keys = old_keys.into_iter().collect();
         report.old_keys.sort();
         tracing::info!(
@@ -939,7 +968,12 @@ fn open_with(keys: &Keys, mut bytes: Vec<u8>, name: &str, what: &str) -> Result<
 
 /// The key id and keyed name of a blob record `enc/blobs/<key>/<2 hex>/<62 hex>`.
 fn parse_blob_record(name: &RecordName) -> Option<(KeyId, String)> {
-    let rest = name.as_str().strip_prefix(BLOBS)?;
+    parse_keyed_record(BLOBS, name)
+}
+
+/// The key id and keyed name of a record `<area><key>/<2 hex>/<62 hex>`.
+fn parse_keyed_record(area: &str, name: &RecordName) -> Option<(KeyId, String)> {
+    let rest = name.as_str().strip_prefix(area)?;
     let mut parts = rest.split('/');
     let key: KeyId = parts.next()?.parse().ok()?;
     let (a, b) = (parts.next()?, parts.next()?);
@@ -1020,13 +1054,14 @@ impl<S: SnapshotStore> SnapshotStore for EncryptedStore<S> {
     async fn has_blob(&self, id: &BlobId) -> Result<bool> {
         let keys = self.current();
         let name = keys.blob_record(id)?;
-        let Some(mut bytes) = self.inner.get_record(&name).await? else {
+        let Some(bytes) = self.inner.get_record(&name).await? else {
             return Ok(false);
         };
         // Reuse makes the blob young again, so garbage collection leaves it to the backup.
-        if envelope_age(&bytes) >= TOUCH_AFTER && bytes.len() >= HEADER {
-            bytes[TOUCHED_AT..NONCE_AT].copy_from_slice(&now_secs().to_be_bytes());
-            self.inner.put_record(&name, &bytes).await?;
+        if envelope_age(&bytes) >= TOUCH_AFTER {
+            self.inner
+                .put_record(&keys.marker_record(id)?, &now_secs().to_be_bytes())
+                .await?;
         }
         Ok(true)
     }
@@ -1071,12 +1106,18 @@ impl<S: SnapshotStore> SnapshotStore for EncryptedStore<S> {
     async fn delete_blob(&self, id: &BlobId, min_age: Duration) -> Result<u64> {
         let mut freed = 0;
         for keys in self.all_keys() {
-            let name = keys.blob_record(id)?;
-            if let Some(bytes) = self.inner.get_record(&name).await?
-                && envelope_age(&bytes) >= min_age
-                && self.inner.delete_record(&name).await?
-            {
+            let (name, marker) = (keys.blob_record(id)?, keys.marker_record(id)?);
+            let Some(bytes) = self.inner.get_record(&name).await? else {
+                continue;
+            };
+            let reused = self.inner.get_record(&marker).await?;
+            let age = reused
+                .map(|m| marker_age(&m))
+                .unwrap_or(Duration::MAX)
+                .min(envelope_age(&bytes));
+            if age >= min_age && self.inner.delete_record(&name).await? {
                 freed += bytes.len() as u64;
+                self.inner.delete_record(&marker).await?;
             }
         }
         Ok(freed)
@@ -1274,9 +1315,9 @@ mod tests {
             bad[at] ^= 1;
             assert!(open_with(&keys, bad, "holds/a", "x").is_err(), "byte {at}");
         }
-        // The touched field is bookkeeping, outside the authenticated data.
+        // The written field is bookkeeping, outside the authenticated data.
         let mut touched = sealed.clone();
-        touched[TOUCHED_AT] ^= 1;
+        touched[WRITTEN_AT] ^= 1;
         assert!(open_with(&keys, touched, "holds/a", "x").is_ok());
         assert!(header(&sealed[..HEADER], "short").is_err());
     }

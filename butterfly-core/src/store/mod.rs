@@ -120,7 +120,7 @@ pub trait SnapshotStore: Send + Sync {
 
 /// A boxed store is a store, so a host can choose the backend at run time
 /// (`Box<dyn SnapshotStore>`) and still wrap it, for example in an
-/// [`EncryptedStore`](encrypted::EncryptedStore). Every method forwards, the defaults
+/// [`EncryptedStore`]. Every method forwards, the defaults
 /// included, so a backend's own `replace_blob` or `get_blob` is kept.
 #[async_trait]
 impl<T: SnapshotStore + ?Sized> SnapshotStore for Box<T> {
