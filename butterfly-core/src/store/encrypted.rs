@@ -115,10 +115,11 @@
 //!
 //! Not protected: snapshot ids (they name the stubs, and contain the backup's time and the
 //! provider's name), record names, the number and sizes of objects (a chunk's size is its
-//! plaintext size plus 50 bytes), write times, which blobs a snapshot shares with another
-//! snapshot of the same store (names are stable), deletion or rollback of whole objects by
-//! someone with write access (deleting a blob is detected as a missing blob, replaying an old
-//! version of a record is not), and anything in memory of the process holding the key.
+//! plaintext size plus 50 bytes), write times and when a blob was last reused, which blobs a
+//! snapshot shares with another snapshot of the same store (names are stable), deletion or
+//! rollback of whole objects by someone with write access (deleting a blob is detected as a
+//! missing blob, replaying an old version of a record is not), and anything in memory of the
+//! process holding the key.
 //! Random 96-bit nonces stay within GCM's bound of 2^32 messages per key for any realistic
 //! store; rekey starts a new key.
 
