@@ -9,7 +9,8 @@ use std::path::Path;
 
 use butterfly_core::diff::SeverityRule;
 use butterfly_core::registry::{BuildOptions, ProviderDescriptor, Registry, Settings};
-use butterfly_core::{Error, KindRef, Provider, Result};
+use butterfly_core::restore::{RestoreOptions, RestorePlan};
+use butterfly_core::{Error, KindRef, Provider, Result, Snapshot};
 use serde::Deserialize;
 
 /// The providers this binary knows, in the order it lists them. Adding a provider is one
@@ -21,6 +22,7 @@ pub fn registry() -> Registry {
         &butterfly_auth0::DESCRIPTOR,
         &butterfly_ping::DESCRIPTOR,
         &butterfly_1password::DESCRIPTOR,
+        &butterfly_workflows::DESCRIPTOR,
     ])
 }
 
@@ -70,6 +72,10 @@ pub fn settings_help() -> String {
 /// [onepassword]
 /// host = "http://connect.internal:8080"
 /// allow_http = true
+///
+/// [workflows]
+/// org_url = "https://acme.workflows.okta.com"
+/// username = "workflows-backup@acme.com"
 /// ```
 #[derive(Debug, Default, Deserialize)]
 #[serde(transparent)]
@@ -219,4 +225,34 @@ pub fn env_names(provider: &str) -> Vec<String> {
         .names()
         .map(str::to_string)
         .collect()
+}
+
+/// Selection by a provider's own restore units (Okta Workflows: folders and Connector Builder
+/// projects, never single flows).
+pub use butterfly_workflows::restore::Selection;
+
+/// What a provider's restore asks beyond the core engine's: a typed confirmation word, a
+/// summary line of the plan, a checklist at the end of the report, and selection by its own
+/// units.
+#[derive(Debug, Clone, Copy)]
+pub struct RestoreExtras {
+    /// What the user types to execute (instead of the tenant name).
+    pub confirmation: &'static str,
+    /// One line summing up a plan.
+    pub summary: fn(&RestorePlan) -> String,
+    /// What to do after the restore, printed at the end of the report.
+    pub checklist: fn() -> String,
+    /// The core options of a selection of a snapshot.
+    pub select: fn(&Snapshot, &Selection) -> Result<RestoreOptions>,
+}
+
+/// The restore extras of a provider, from its crate (Okta Workflows: `RESTORE`, folder, table
+/// and connector counts, the post-restore checklist); `None` for the others.
+pub fn restore_extras(provider: &str) -> Option<RestoreExtras> {
+    (provider == butterfly_workflows::DESCRIPTOR.name).then_some(RestoreExtras {
+        confirmation: butterfly_workflows::restore::CONFIRMATION,
+        summary: |plan| butterfly_workflows::restore::Counts::of(plan).render(),
+        checklist: butterfly_workflows::restore::render_checklist,
+        select: butterfly_workflows::restore::options,
+    })
 }

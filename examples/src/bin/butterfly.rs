@@ -249,6 +249,15 @@ enum Command {
         /// Execute even when the lockout guard reports a critical finding.
         #[arg(long)]
         override_lockout: bool,
+        /// Okta Workflows: only these folders (names), each whole (flows, tables, rows).
+        #[arg(long, value_delimiter = ',')]
+        folders: Option<Vec<String>>,
+        /// Okta Workflows: only these Connector Builder projects (names).
+        #[arg(long, value_delimiter = ',')]
+        connectors: Option<Vec<String>>,
+        /// Okta Workflows: table schemas only, without their rows.
+        #[arg(long)]
+        skip_table_data: bool,
     },
 }
 
@@ -962,6 +971,9 @@ async fn run(cli: &Cli) -> Result<u8> {
             base_url,
             yes,
             override_lockout,
+            folders,
+            connectors,
+            skip_table_data,
         } => {
             let store = open_existing_store(cli).await?;
             let id = resolve(cli, &store, snapshot).await?;
@@ -1028,13 +1040,34 @@ async fn run(cli: &Cli) -> Result<u8> {
                 provider.name(),
                 provider.tenant()
             );
-            let options = RestoreOptions {
+            let mut options = RestoreOptions {
                 kinds: kinds.clone(),
                 update_existing: *update_existing,
                 repair_references: !*no_repair_references,
                 ..RestoreOptions::default()
             };
+            // Okta Workflows restores folders and Connector Builder projects, never single flows.
+            let extras = registry::restore_extras(&snap.meta.provider);
+            let selection = registry::Selection {
+                folders: folders.clone().unwrap_or_default(),
+                connectors: connectors.clone().unwrap_or_default(),
+                skip_table_data: *skip_table_data,
+            };
+            match &extras {
+                Some(x) if kinds.is_none() => {
+                    let selected = (x.select)(&snap, &selection)?;
+                    options.kinds = selected.kinds;
+                    options.ids = selected.ids;
+                }
+                _ if selection != registry::Selection::default() => {
+                    return Err(Error::config(
+                        "--folders, --connectors and --skip-table-data select what an Okta Workflows restore brings back, without --kinds",
+                    ));
+                }
+                _ => {}
+            }
             let plan = restore::plan(&snap, provider.as_ref(), &options).await?;
+            let summary = extras.map(|x| (x.summary)(&plan));
             let target_json = json!({"provider": provider.name(), "tenant": provider.tenant(), "settings": settings_from});
             if !*execute {
                 if cli.json {
@@ -1049,6 +1082,9 @@ async fn run(cli: &Cli) -> Result<u8> {
                 } else {
                     outln!("{}", style.bold(&target_line));
                     out!("{}", plan.render_text());
+                    if let Some(summary) = &summary {
+                        outln!("{summary}");
+                    }
                     outln!("\n(dry run: nothing was written)");
                 }
                 return Ok(exit::OK);
@@ -1056,9 +1092,15 @@ async fn run(cli: &Cli) -> Result<u8> {
             if !cli.json {
                 outln!("{}", style.bold(&target_line));
                 out!("{}", plan.render_text());
+                if let Some(summary) = &summary {
+                    outln!("{summary}");
+                }
             }
             if plan.writes() > 0 && !*yes {
-                confirm(provider.tenant())?;
+                match &extras {
+                    Some(x) => confirm_word(x.confirmation)?,
+                    None => confirm(provider.tenant())?,
+                }
             }
             let progress = RestoreProgress::new(!cli.json, plan.writes());
             let report = restore::execute_observed(
@@ -1077,6 +1119,9 @@ async fn run(cli: &Cli) -> Result<u8> {
                 print_json(&json!({"target": target_json, "plan": plan, "report": report}))?;
             } else {
                 out!("\n{}", report.render_text());
+                if let Some(x) = &extras {
+                    out!("\n{}", (x.checklist)());
+                }
             }
             Ok(if report.failed > 0 || !report.unverified.is_empty() {
                 exit::FAILED
@@ -1084,6 +1129,24 @@ async fn run(cli: &Cli) -> Result<u8> {
                 exit::OK
             })
         }
+    }
+}
+
+/// Asks to type `word` (Okta Workflows: `RESTORE`) before executing.
+fn confirm_word(word: &str) -> Result<()> {
+    eprint!("Type {word} to execute: ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Error::new(ErrorKind::Io, "cannot read the confirmation").with_source(e))?;
+    if line.trim() == word {
+        Ok(())
+    } else {
+        Err(Error::config(format!(
+            "confirmation was not {word}; nothing was written (use --yes in scripts)"
+        )))
     }
 }
 
