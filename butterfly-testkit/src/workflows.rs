@@ -21,7 +21,8 @@
 //!   `POST groups/{id}/import` `{"flopack"}` → `{"flos","tables"}`, every imported flow off,
 //!   400 for a flopack without flows (a folder that only references connector projects);
 //!   `PUT flos/{id}/state` `{"enabled"}`;
-//!   `GET tables/{id}/rows/export` → `text/csv`; `POST tables/{id}/rows/import` `{"csv"}`;
+//!   `GET groups/{id}/tables/{id}/rows/export` → `text/csv`;
+//!   `POST groups/{id}/tables/{id}/rows/import` `{"csv"}`;
 //!   `GET connections`; `GET connectors`, `GET connectors/{id}`, `POST connectors`,
 //!   `DELETE connectors/{id}`.
 //! - Without the Workflow Administrator role (`WorkflowsOptions::no_admin_role`) every route
@@ -781,7 +782,7 @@ impl WorkflowsApi {
                     None => return not_found(),
                 }
             }
-            (Method::POST, ["tables", id, "rows", "import"]) => {
+            (Method::POST, ["groups", _, "tables", id, "rows", "import"]) => {
                 let Some((i, j)) = org.table_position(id) else {
                     return not_found();
                 };
@@ -860,7 +861,7 @@ impl FakeApi for WorkflowsApi {
         }
         let rest = req.path.strip_prefix(ROOT)?;
         let segs: Vec<&str> = rest.split('/').collect();
-        let ["tables", id, "rows", "export"] = segs.as_slice() else {
+        let ["groups", _, "tables", id, "rows", "export"] = segs.as_slice() else {
             return None;
         };
         let org = lock(&self.org);

@@ -7,7 +7,7 @@ use butterfly_testkit::tenants::{self, FakeSpec};
 async fn every_fake_starts_prints_its_settings_and_performs_its_incident() {
     assert_eq!(
         tenants::names(),
-        ["okta", "entra", "auth0", "ping", "onepassword"]
+        ["okta", "entra", "auth0", "ping", "onepassword", "workflows"]
     );
     for descriptor in tenants::fakes() {
         let name = descriptor.name;

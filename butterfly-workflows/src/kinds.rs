@@ -5,7 +5,7 @@
 //! | `workflows.folder` | `GET groups` | name, description | created as `<name> (Restored)` |
 //! | `workflows.flow` | `GET groups/{folder}/flos` | name, description, on/off, cards, connectors | with its folder's flopack, off |
 //! | `workflows.table` | `GET groups/{folder}/tables` | name, description, columns | schema with its folder's flopack |
-//! | `workflows.table_rows` | `GET tables/{table}/rows/export` | the rows as CSV text, the columns, the row count | imported from the CSV |
+//! | `workflows.table_rows` | `GET groups/{folder}/tables/{table}/rows/export` | the rows as CSV text, the columns, the row count | imported from the CSV |
 //! | `workflows.connection` | `GET connections` | connector, name, auth type, status; credentials as placeholders | no: re-create and re-authenticate |
 //! | `workflows.connector_project` | `GET connectors`, each at `connectors/{id}` | metadata, flows, card input/output schemas, auth configuration (secrets as placeholders) | created as `<name> (Restored)` |
 //! | `workflows.flopack` | `GET groups/{folder}/export` | the folder's flopack byte for byte, its SHA-256, version, counts | imported into the restored folder |
@@ -208,7 +208,7 @@ pub static TABLE_ROWS: WorkflowsRow = WorkflowsRow {
         ),
         ..spec("workflows.table_rows", "Table rows")
     },
-    list: ListSpec::new("tables/{1}/rows/export", WORKFLOW_ADMIN),
+    list: ListSpec::new(routes::TABLE_ROWS, WORKFLOW_ADMIN),
     read: Read::TableRowsCsv,
     restored_name: false,
     one_per_parent: Some("rows"),
@@ -272,7 +272,7 @@ pub static FLOPACK: WorkflowsRow = WorkflowsRow {
         parent: Some("workflows.folder"),
         ..spec("workflows.flopack", "Flopacks")
     },
-    list: ListSpec::new("groups/{0}/export", WORKFLOW_ADMIN),
+    list: ListSpec::new(routes::FLOPACK, WORKFLOW_ADMIN),
     read: Read::Flopack,
     restored_name: false,
     one_per_parent: Some("flopack"),

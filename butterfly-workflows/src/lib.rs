@@ -135,7 +135,8 @@ impl WorkflowsProvider {
         warnings: &KindWarnings,
     ) -> Result<Option<Resource>> {
         let own = own_id(&table.id);
-        let resp = match self.http.get(&routes::table_rows_export(own)).await {
+        let folder = table.parent_id.as_deref().unwrap_or_default();
+        let resp = match self.http.get(&routes::table_rows_export(folder, own)).await {
             Ok(r) => r,
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e),
@@ -442,10 +443,13 @@ impl Restorer for WorkflowsProvider {
             "workflows.flow" | "workflows.table" => self.claim(row, resource).await,
             "workflows.table_rows" => {
                 let table = parent()?;
+                let (folder, own) = table.rsplit_once('/').ok_or_else(|| {
+                    Error::invalid_data(format!("table id {table} without its folder"))
+                })?;
                 let csv = rows::csv_text(&resource.body)?;
                 self.http
                     .send(Request::post(
-                        &routes::table_rows_import(own_id(&table)),
+                        &routes::table_rows_import(folder, own),
                         json!({ "csv": csv }),
                     ))
                     .await?;

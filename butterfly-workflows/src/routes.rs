@@ -53,19 +53,24 @@ pub const CREATE_FOLDER: &str = "groups";
 /// Creates a Connector Builder project.
 pub const CREATE_CONNECTOR_PROJECT: &str = "connectors";
 
-/// A table's rows as CSV.
-pub fn table_rows_export(table: &str) -> String {
-    format!("tables/{table}/rows/export")
+/// A table's rows as CSV, under the folder and table id parts.
+pub const TABLE_ROWS: &str = "groups/{0}/tables/{1}/rows/export";
+/// A folder's flopack, under the folder id.
+pub const FLOPACK: &str = "groups/{0}/export";
+
+/// A table's rows as CSV ([`TABLE_ROWS`]).
+pub fn table_rows_export(folder: &str, table: &str) -> String {
+    TABLE_ROWS.replace("{0}", folder).replace("{1}", table)
 }
 
 /// Imports CSV rows into a table.
-pub fn table_rows_import(table: &str) -> String {
-    format!("tables/{table}/rows/import")
+pub fn table_rows_import(folder: &str, table: &str) -> String {
+    format!("groups/{folder}/tables/{table}/rows/import")
 }
 
-/// A folder's flopack (the console's *Export folder*).
+/// A folder's flopack (the console's *Export folder*, [`FLOPACK`]).
 pub fn folder_export(folder: &str) -> String {
-    format!("groups/{folder}/export")
+    FLOPACK.replace("{0}", folder)
 }
 
 /// Imports a flopack into a folder.

@@ -517,3 +517,36 @@ async fn a_folder_that_only_references_connector_projects_is_an_expected_import_
         .any(|w| w.path.ends_with("/import"));
     assert!(refused_import, "the import was attempted");
 }
+
+#[test]
+fn the_kind_table_and_the_descriptor_are_consistent() {
+    let kinds = kinds::all();
+    // Everything but connections (their credentials are never backed up) is restorable.
+    butterfly_testkit::assert_kind_table_consistent("workflows", kinds, |k| {
+        k != "workflows.connection"
+    });
+    butterfly_testkit::assert_list_specs_consistent("workflows", kinds::TABLE);
+    butterfly_testkit::assert_settings_declared(
+        &butterfly_workflows::DESCRIPTOR,
+        include_str!("../src/config.rs"),
+    );
+    // Every route of the crate comes from the one route table.
+    for file in [
+        include_str!("../src/lib.rs"),
+        include_str!("../src/kinds.rs"),
+        include_str!("../src/config.rs"),
+    ] {
+        for literal in [
+            "\"groups",
+            "\"tables/",
+            "\"connectors",
+            "\"connections",
+            "\"flos/",
+        ] {
+            assert!(
+                !file.contains(literal),
+                "a route literal {literal} outside routes.rs"
+            );
+        }
+    }
+}

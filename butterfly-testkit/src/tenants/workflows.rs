@@ -38,7 +38,7 @@ impl ProviderFake for FakeWorkflows {
     const RECURRING: &'static [(&'static str, Fault)] = &[
         ("/app/api/groups", Fault::Status(503)),
         ("/app/api/groups/{}/export", Fault::RateLimited),
-        ("/app/api/tables/{}/rows/export", Fault::Truncate),
+        ("/app/api/groups/{}/tables/{}/rows/export", Fault::Truncate),
     ];
     const UNLIMITED: &'static str = "rate limits: none";
 
@@ -47,7 +47,12 @@ impl ProviderFake for FakeWorkflows {
             FaultRule::get("/app/api/groups/{}/export", Fault::Truncate, 3, 2),
             FaultRule::get("/app/api/groups/{}/flos", Fault::Reset, 2, 2),
             FaultRule::get("/app/api/groups/{}/tables", Fault::RateLimited, 2, 2),
-            FaultRule::get("/app/api/tables/{}/rows/export", Fault::Truncate, 2, 2),
+            FaultRule::get(
+                "/app/api/groups/{}/tables/{}/rows/export",
+                Fault::Truncate,
+                2,
+                2,
+            ),
             FaultRule::get("/app/api/connectors/{}", Fault::RateLimitedNoHeaders, 2, 1),
             FaultRule::get("/app/api/groups", Fault::Status(503), 5, 2),
         ]
