@@ -1,6 +1,6 @@
 //! The Auth0 Terraform table: which `auth0/auth0` resource each kind becomes.
 //!
-//! Read by [`butterfly_terraform::export`]. Kinds with no resource are in [`MAPPING`]'s
+//! Read by [`butterfly_terraform::export()`]. Kinds with no resource are in [`MAPPING`]'s
 //! `not_exported` list with the reason; fields a row leaves out are in its `dropped` list.
 
 use butterfly_core::{KindRef, Resource};

@@ -1,6 +1,6 @@
 //! The Entra ID Terraform table: which `hashicorp/azuread` resource each kind becomes.
 //!
-//! Read by [`butterfly_terraform::export`]. Kinds with no resource are in [`MAPPING`]'s
+//! Read by [`butterfly_terraform::export()`]. Kinds with no resource are in [`MAPPING`]'s
 //! `not_exported` list with the reason; fields a row leaves out are in its `dropped` list.
 //! References use `object_id`, the attribute azuread resources expose for directory objects.
 

@@ -1,6 +1,6 @@
 //! The Okta Terraform table: which `okta/okta` resource each kind becomes.
 //!
-//! Read by [`butterfly_terraform::export`]. Apps are typed by sign-on mode, policies and
+//! Read by [`butterfly_terraform::export()`]. Apps are typed by sign-on mode, policies and
 //! their rules by policy type, device assurance by platform, identity providers by protocol.
 //! Kinds with no resource are in [`MAPPING`]'s `not_exported` list with the reason, and
 //! fields a row leaves out are in its `dropped` list with the reason (the round-trip test

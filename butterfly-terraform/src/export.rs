@@ -206,6 +206,18 @@ pub fn export(
             continue;
         };
         let parent = parent_kind(kind);
+        // A resource without a natural key (an assignment) is named after what it refers
+        // to, else after the last part of its id.
+        let own_label = |r: &Resource| -> String {
+            if let Some(key) = &r.natural_key {
+                return key.clone();
+            }
+            r.references
+                .iter()
+                .find_map(|reference| snapshot.get(&reference.kind, &reference.id))
+                .map(|target| target.label().to_string())
+                .unwrap_or_else(|| r.id.rsplit('/').next().unwrap_or(&r.id).to_string())
+        };
         let label_of = |r: &Resource| -> String {
             match (&parent, &r.parent_id) {
                 (Some(pk), Some(pid)) => {
@@ -216,10 +228,10 @@ pub fn export(
                     if row.per_parent {
                         p
                     } else {
-                        format!("{p} {}", r.label())
+                        format!("{p} {}", own_label(r))
                     }
                 }
-                _ => r.label().to_string(),
+                _ => own_label(r),
             }
         };
         let mut groups: BTreeMap<String, Planned<'_>> = BTreeMap::new();

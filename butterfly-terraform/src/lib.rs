@@ -10,7 +10,7 @@
 //! resource type (or a function choosing it from the body), attributes and blocks by JSON
 //! Pointer, references, the import id and the fields it leaves out on purpose.
 //!
-//! Files written by [`export`]:
+//! Files written by [`export()`]:
 //!
 //! | file | what |
 //! |---|---|
@@ -24,7 +24,7 @@
 //! References between exported resources are Terraform references
 //! (`okta_group.engineering.id`); resource names come from natural keys
 //! ([`names::identifier`]), deduplicated with `_2`, `_3`… in a stable order. HCL is built with
-//! hcl-rs (which escapes `${` as `$${`) and laid out as `terraform fmt` does ([`format`]).
+//! hcl-rs (which escapes `${` as `$${`) and laid out as `terraform fmt` does ([`mod@format`]).
 //!
 //! ## Example
 //!

@@ -3,7 +3,7 @@
 //! Each provider crate declares one [`ProviderMapping`] (`butterfly_okta::terraform::MAPPING`):
 //! the official Terraform provider (source, version, the environment variables it reads), one
 //! [`KindMapping`] row per kind that maps, and a [`NotExported`] row, with the reason, for every
-//! kind that does not. The engine ([`crate::export`]) only reads these tables.
+//! kind that does not. The engine ([`crate::export()`]) only reads these tables.
 
 use butterfly_core::KindRef;
 use butterfly_core::Resource;
