@@ -184,13 +184,16 @@ fn readme_fake_tenants_serve_until_sigterm_and_back_up_through_the_cli() {
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(report["status"], "success", "{provider}: {report}");
         // A fake 1Password Connect server has an item per user asked for.
-        let user_kind = match provider {
-            "onepassword" => "onepassword.item".to_string(),
-            _ => format!("{provider}.user"),
+        // A fake Workflows org has a generated folder per 50 users (at least 4), a folder that
+        // only references a Connector Builder project, and Okta's 18 template folders.
+        let (user_kind, expected) = match provider {
+            "onepassword" => ("onepassword.item".to_string(), users),
+            "workflows" => ("workflows.folder".to_string(), (users / 50).max(4) + 19),
+            _ => (format!("{provider}.user"), users),
         };
         assert_eq!(
             report["kinds"][&user_kind]["count"].as_u64(),
-            Some(users as u64),
+            Some(expected as u64),
             "{provider}: {user_kind} count"
         );
         assert!(
