@@ -16,7 +16,7 @@
 //! | [`restore`] | the restore contract, the dry-run plan, its execution with a ledger, id remapping and verification |
 //! | [`retention`] | retention policies, compliance holds, pruning as a plan then its execution |
 //! | [`schedule`] | schedules in IANA time zones (DST-correct next runs), the failure count and the 24-hour pause |
-//! | [`store`] | the filesystem store (the embedded default) and an in-memory store |
+//! | [`store`] | the filesystem store (the embedded default), an in-memory store, the encrypting wrapper (AES-256-GCM, key rotation) and, with the `object-store` feature, S3-compatible object storage; records for holds, policies, schedule states and the journal |
 //! | [`http`] | the HTTP stack shared by providers: auth, rate limits, retries, pagination |
 //! | [`redact`] | secret placeholders |
 //!
