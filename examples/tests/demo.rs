@@ -43,6 +43,13 @@ fn the_demo_recovers_every_tenant() {
         scenarios,
         "every tenant is restored"
     );
+    // Okta Workflows sums its plan up in folders, tables and connectors, and ends with the
+    // post-restore checklist.
+    assert!(
+        stdout.contains("Workflows restore: 1 folders")
+            && stdout.contains("Post-restore checklist:"),
+        "the Workflows incident is planned with its counts and checklist"
+    );
     // The snapshots landed in the embedded default store of the working directory.
     let snapshots = std::fs::read_dir(dir.path().join("butterfly-data"))
         .unwrap()

@@ -1,7 +1,7 @@
 //! The butterfly demo: a whole incident and its recovery against fake Okta, Entra ID, Auth0
 //! and PingOne tenants, with no identity provider and no credentials needed.
 //!
-//! `cargo run --release -p examples --bin demo [okta] [entra] [auth0] [ping] [onepassword]` (default: every
+//! `cargo run --release -p examples --bin demo [okta] [entra] [auth0] [ping] [onepassword] [workflows]` (default: every
 //! provider of the CLI's registry that has a fake tenant)
 //!
 //! For every provider with a fake tenant:
@@ -13,7 +13,8 @@
 //!    with its rules, a group rule, a group with members and a network zone; Entra: a
 //!    conditional access policy with the group, a member and the named location it names;
 //!    Auth0: an application with its grants and connections, a role with its permissions and
-//!    members, and an action's trigger binding);
+//!    members, and an action's trigger binding; Okta Workflows: a folder with a flow turned on
+//!    and a table with rows, restored as "<name> (Restored)" with its flows off and its rows);
 //! 4. back up again and show the severity-ranked diff;
 //! 5. plan the restore of the kinds the incident touched (dry run: zero writes), then execute
 //!    it;
@@ -190,6 +191,11 @@ async fn scenario(tenant: &Tenant, store: &FsStore, style: &Style) -> Result<Out
         );
     }
     let dry_run_writes = fake.write_count() - writes_before;
+    // Okta Workflows sums up its plan in folders, tables and connectors.
+    let extras = registry::restore_extras(provider.name());
+    if let Some(x) = &extras {
+        outln!("{}", (x.summary)(&plan));
+    }
     outln!("writes sent by the dry run: {dry_run_writes}");
 
     heading(style, 6, "Execute the plan");
@@ -201,6 +207,9 @@ async fn scenario(tenant: &Tenant, store: &FsStore, style: &Style) -> Result<Out
         report.failed,
         report.unverified.len()
     );
+    if let Some(x) = &extras {
+        out!("{}", (x.checklist)());
+    }
 
     heading(
         style,
