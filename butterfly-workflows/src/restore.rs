@@ -147,31 +147,57 @@ pub fn only_references_connectors(flopack: &Value) -> bool {
             .is_some_and(|c| !c.is_empty())
 }
 
-/// The plan's warnings for folders whose flopack import will report the expected error.
+/// What the provider's guard says about a plan: a warning for each folder whose flopack
+/// import will report the expected error (it only references Connector Builder projects),
+/// and a critical finding for each flow or table the plan would create without its folder's
+/// flopack import (individual flows cannot be restored separately: restore the folder).
 pub fn expected_import_errors(plan: &RestorePlan, source: &Snapshot) -> Vec<GuardFinding> {
-    plan.steps
+    let folder_name = |id: Option<&str>| {
+        id.and_then(|f| source.get("workflows.folder", f))
+            .map(|f| name_of(&f.body).to_string())
+            .unwrap_or_default()
+    };
+    let imported: BTreeSet<&str> = plan
+        .steps
         .iter()
         .filter(|s| s.kind == "workflows.flopack" && s.action == StepAction::Create)
-        .filter_map(|s| {
-            let pack = source.get(&s.kind, &s.source_id)?;
-            if !only_references_connectors(&pack.body) {
-                return None;
+        .filter_map(|s| source.get(&s.kind, &s.source_id)?.parent_id.as_deref())
+        .collect();
+    let mut out = Vec::new();
+    for s in plan.steps.iter().filter(|s| s.action == StepAction::Create) {
+        let Some(resource) = source.get(&s.kind, &s.source_id) else {
+            continue;
+        };
+        let folder = resource.parent_id.as_deref();
+        match s.kind.as_str() {
+            "workflows.flopack" if only_references_connectors(&resource.body) => {
+                out.push(GuardFinding {
+                    level: GuardLevel::Warning,
+                    step: Some(s.index),
+                    message: format!(
+                        "folder {:?} only references Connector Builder projects: its flopack import will report an error, which is expected; the connector content is restored as its Connector Builder project",
+                        folder_name(folder)
+                    ),
+                });
             }
-            let folder = pack
-                .parent_id
-                .as_deref()
-                .and_then(|f| source.get("workflows.folder", f))
-                .map(|f| name_of(&f.body).to_string())
-                .unwrap_or_default();
-            Some(GuardFinding {
-                level: GuardLevel::Warning,
-                step: Some(s.index),
-                message: format!(
-                    "folder {folder:?} only references Connector Builder projects: its flopack import will report an error, which is expected; the connector content is restored as its Connector Builder project"
-                ),
-            })
-        })
-        .collect()
+            "workflows.flow" | "workflows.table"
+                if !folder.is_some_and(|f| imported.contains(f)) =>
+            {
+                out.push(GuardFinding {
+                    level: GuardLevel::Critical,
+                    step: Some(s.index),
+                    message: format!(
+                        "{} {:?} of folder {:?} would be restored without its folder: individual flows and tables cannot be restored separately (the flopack restores a folder as a unit); restore the folder instead, which comes back as \"<name> (Restored)\"",
+                        if s.kind == "workflows.flow" { "flow" } else { "table" },
+                        name_of(&resource.body),
+                        folder_name(folder)
+                    ),
+                });
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// What a Workflows plan creates: folders, flows, tables, tables with rows, Connector Builder

@@ -550,3 +550,65 @@ fn the_kind_table_and_the_descriptor_are_consistent() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_flow_is_never_restored_on_its_own() {
+    let fake = fake(WorkflowsOptions {
+        without_samples: true,
+        ..WorkflowsOptions::default()
+    })
+    .await;
+    let wf = provider(&fake);
+    let before = backup_of(&wf).await;
+    let folder = folder_with_rows(&fake);
+    fake.delete_folder(folder["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    // Asking for the flows alone: without their folder they cannot be placed.
+    let flows: Vec<String> = before
+        .resources("workflows.flow")
+        .iter()
+        .filter(|f| f.parent_id.as_deref() == folder["id"].as_str())
+        .map(|f| f.id.clone())
+        .collect();
+    assert!(!flows.is_empty());
+    let plan = restore::plan(
+        &before,
+        &wf,
+        &butterfly_core::restore::RestoreOptions {
+            ids: Some(flows.clone()),
+            ..butterfly_core::restore::RestoreOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(plan.writes(), 0, "{}", plan.render_text());
+    // With their folder but not its flopack: the guard stops the plan, naming the rule.
+    let mut ids = flows;
+    ids.push(folder["id"].as_str().unwrap().to_string());
+    let plan = restore::plan(
+        &before,
+        &wf,
+        &butterfly_core::restore::RestoreOptions {
+            ids: Some(ids),
+            ..butterfly_core::restore::RestoreOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(plan.is_critical(), "{}", plan.render_text());
+    assert!(
+        plan.guard
+            .iter()
+            .any(|g| g.message.contains("cannot be restored separately")),
+        "{:?}",
+        plan.guard
+    );
+    let writes = fake.write_count();
+    assert!(
+        restore::execute(&plan, &before, &wf, ExecuteOptions::default())
+            .await
+            .is_err()
+    );
+    assert_eq!(fake.write_count(), writes, "nothing written");
+}
