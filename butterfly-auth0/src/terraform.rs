@@ -50,7 +50,7 @@ pub static MAPPING: ProviderMapping = ProviderMapping {
 
 const MAPPINGS: &[KindMapping] = &[
     KindMapping {
-        skip: Some(|r| {
+        skip: Some(|r, _| {
             flag(r, "global").then_some("the tenant's global client (All Applications) is built in")
         }),
         import_id: ImportId::Template("{/client_id}"),
@@ -124,7 +124,7 @@ const MAPPINGS: &[KindMapping] = &[
         )
     },
     KindMapping {
-        skip: Some(|r| {
+        skip: Some(|r, _| {
             flag(r, "is_system").then_some("the Auth0 Management API is a system API: built in")
         }),
         ..KindMapping::new(

@@ -136,6 +136,12 @@ const MAPPINGS: &[KindMapping] = &[
     },
     KindMapping {
         import_id: ImportId::Template("{parent}/member/{leaf}"),
+        skip: Some(|_, group| {
+            group
+                .and_then(|g| g.body.get("membershipRule"))
+                .is_some_and(|rule| rule.as_str().is_some_and(|r| !r.is_empty()))
+                .then_some("member of a dynamic group: Entra computes the membership from the group's rule")
+        }),
         ..KindMapping::new(
             "entra.group_member",
             "azuread_group_member",
@@ -179,7 +185,7 @@ const MAPPINGS: &[KindMapping] = &[
     },
     KindMapping {
         import_id: ImportId::Template("/servicePrincipals/{id}"),
-        skip: Some(|r| {
+        skip: Some(|r, _| {
             (r.body.get("appOwnerOrganizationId").and_then(Value::as_str) == Some(MICROSOFT_TENANT))
                 .then_some("service principal of a Microsoft first-party app: created by Microsoft")
         }),

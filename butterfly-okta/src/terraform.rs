@@ -250,7 +250,7 @@ const MAPPINGS: &[KindMapping] = &[
         )
     },
     KindMapping {
-        skip: Some(|r| {
+        skip: Some(|r, _| {
             (r.body.get("type").and_then(Value::as_str) != Some("OKTA_GROUP")).then_some(
                 "built-in (Everyone) or app-sourced group: owned by Okta or the source app",
             )
@@ -292,6 +292,7 @@ const MAPPINGS: &[KindMapping] = &[
         )
     },
     KindMapping {
+        requires_parent: true,
         per_parent: true,
         import_id: ImportId::Template("{parent}"),
         ..KindMapping::new(
@@ -304,6 +305,7 @@ const MAPPINGS: &[KindMapping] = &[
         )
     },
     KindMapping {
+        requires_parent: true,
         import_id: ImportId::Template("{parent}/{leaf}"),
         dropped: &[
             drop("/displayName", "read back from the owner"),
@@ -321,7 +323,7 @@ const MAPPINGS: &[KindMapping] = &[
         )
     },
     KindMapping {
-        skip: Some(|r| {
+        skip: Some(|r, _| {
             (r.body.get("default").and_then(Value::as_bool) == Some(true))
                 .then_some("the default user type is built in")
         }),
@@ -350,7 +352,7 @@ const MAPPINGS: &[KindMapping] = &[
             ],
             choose: app_type,
         },
-        skip: Some(|r| {
+        skip: Some(|r, _| {
             let name = r
                 .body
                 .get("name")
@@ -473,6 +475,7 @@ const MAPPINGS: &[KindMapping] = &[
         )
     },
     KindMapping {
+        requires_parent: true,
         import_id: ImportId::Template("{parent}/{leaf}"),
         dropped: &[drop("/lastUpdated", "timestamp set by Okta")],
         ..KindMapping::new(
@@ -487,6 +490,7 @@ const MAPPINGS: &[KindMapping] = &[
         )
     },
     KindMapping {
+        requires_parent: true,
         import_id: ImportId::Template("{parent}/{leaf}"),
         dropped: &[
             drop(
@@ -673,7 +677,7 @@ const MAPPINGS: &[KindMapping] = &[
         )
     },
     KindMapping {
-        skip: Some(|r| system(r, "system zone (LegacyIpZone, BlockedIpZone…): built in")),
+        skip: Some(|r, _| system(r, "system zone (LegacyIpZone, BlockedIpZone…): built in")),
         dropped: &[
             drop("/system", "system zones are not exported"),
             drop(
@@ -775,7 +779,7 @@ const MAPPINGS: &[KindMapping] = &[
     },
     KindMapping {
         import_id: ImportId::Template("{parent}/{leaf}"),
-        skip: Some(|r| system(r, "built-in claim of the authorization server")),
+        skip: Some(|r, _| system(r, "built-in claim of the authorization server")),
         dropped: &[drop("/system", "system claims are not exported")],
         ..KindMapping::new(
             "okta.auth_server_claim",
@@ -795,7 +799,7 @@ const MAPPINGS: &[KindMapping] = &[
     },
     KindMapping {
         import_id: ImportId::Template("{parent}/{leaf}"),
-        skip: Some(|r| system(r, "built-in OIDC scope of the authorization server")),
+        skip: Some(|r, _| system(r, "built-in OIDC scope of the authorization server")),
         dropped: &[drop("/system", "system scopes are not exported")],
         ..KindMapping::new(
             "okta.auth_server_scope",
@@ -1019,7 +1023,7 @@ const MAPPINGS: &[KindMapping] = &[
         "always PLAIN_TEXT with okta_email_smtp_server",
     )]),
     KindMapping {
-        skip: Some(|r| {
+        skip: Some(|r, _| {
             (r.body.get("isDefault").and_then(Value::as_bool) == Some(true))
                 .then_some("the default realm is built in")
         }),
@@ -1034,7 +1038,7 @@ const MAPPINGS: &[KindMapping] = &[
         )
     },
     KindMapping {
-        skip: Some(|r| {
+        skip: Some(|r, _| {
             (r.body.get("isDefault").and_then(Value::as_bool) == Some(true))
                 .then_some("the default realm assignment is built in")
         }),
@@ -1262,6 +1266,7 @@ const MAPPINGS: &[KindMapping] = &[
         ],
     ),
     KindMapping {
+        requires_parent: true,
         import_id: ImportId::Template("{parent}/{leaf}"),
         ..KindMapping::new(
             "okta.app_feature",

@@ -236,10 +236,21 @@ pub fn export(
         };
         let mut groups: BTreeMap<String, Planned<'_>> = BTreeMap::new();
         for resource in &data.resources {
-            if let Some(reason) = row.skip.and_then(|skip| skip(resource)) {
+            let parent_resource = match (&parent, &resource.parent_id) {
+                (Some(pk), Some(pid)) => snapshot.get(pk, pid),
+                _ => None,
+            };
+            let parent_left_out = row.requires_parent
+                && parent_resource.is_some_and(|p| left_out(mapping, p).is_some());
+            let skipped = if parent_left_out {
+                Some("its parent is not exported (built in or not manageable), so neither is this")
+            } else {
+                row.skip.and_then(|skip| skip(resource, parent_resource))
+            };
+            if let Some(reason) = skipped {
                 omitted.push(Omission {
                     kind: kind.clone(),
-                    resource: Some(resource.label().to_string()),
+                    resource: Some(label_of(resource)),
                     count: 1,
                     reason: reason.to_string(),
                 });
@@ -388,6 +399,19 @@ pub fn export(
         omitted,
         variables,
     })
+}
+
+/// Why a resource is left out by its row (skipped or no resource type), if it is; `None`
+/// also for kinds without a row.
+fn left_out(mapping: &ProviderMapping, resource: &Resource) -> Option<&'static str> {
+    let row = mapping.mapping(&resource.kind)?;
+    if let Some(reason) = row.skip.and_then(|skip| skip(resource, None)) {
+        return Some(reason);
+    }
+    match row.resource_type {
+        ResourceType::Fixed(_) => None,
+        ResourceType::ByBody { choose, .. } => choose(&resource.body).err(),
+    }
 }
 
 fn selected_kinds(

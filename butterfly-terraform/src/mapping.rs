@@ -207,8 +207,9 @@ impl Attr {
     }
 }
 
-/// Excludes one resource (a system object the provider cannot manage), with why.
-pub type Skip = fn(&Resource) -> Option<&'static str>;
+/// Excludes one resource (a system object the provider cannot manage), with why; gets the
+/// resource and, for sub-resources, its parent.
+pub type Skip = fn(&Resource, Option<&Resource>) -> Option<&'static str>;
 
 /// One kind's row.
 #[derive(Debug, Clone, Copy)]
@@ -226,6 +227,9 @@ pub struct KindMapping {
     pub per_parent: bool,
     /// Resources the provider cannot manage.
     pub skip: Option<Skip>,
+    /// Sub-resources are left out with their parent when the parent's row leaves it out
+    /// (members of the built-in Everyone group, assignments of Okta's system apps).
+    pub requires_parent: bool,
     /// Body fields left out, each with why (the round-trip test holds the table to them).
     pub dropped: &'static [Dropped],
 }
@@ -244,6 +248,7 @@ impl KindMapping {
             import_id: ImportId::Id,
             per_parent: false,
             skip: None,
+            requires_parent: false,
             dropped: &[],
         }
     }

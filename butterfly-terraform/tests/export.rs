@@ -794,3 +794,56 @@ fn write_export_dirs_for_hcl_check() {
             .unwrap();
     }
 }
+
+#[test]
+fn members_of_a_group_left_out_are_left_out_too() {
+    let c = case("okta");
+    let mut snapshot = c.snapshot.clone();
+    let everyone = snapshot
+        .resources("okta.group")
+        .iter()
+        .find(|g| g.body["type"] == "BUILT_IN")
+        .expect("the fake org has the Everyone group")
+        .clone();
+    let user = snapshot.resources("okta.user")[0].clone();
+    let member = butterfly_core::Resource {
+        body: std::sync::Arc::new(serde_json::json!({"id": user.id})),
+        id: format!("{}/{}", everyone.id, user.id),
+        kind: "okta.group_member".into(),
+        natural_key: None,
+        parent_id: Some(everyone.id.clone()),
+        references: Vec::new(),
+    };
+    let members = &mut snapshot
+        .kinds
+        .get_mut("okta.group_member")
+        .unwrap()
+        .resources;
+    members.push(member.clone());
+    members.sort_by(|a, b| a.id.cmp(&b.id));
+    let out = export(&snapshot, c.mapping, &ExportOptions::default()).unwrap();
+    assert!(out.find("okta.group_member", &member.id).is_none());
+    let omission = out
+        .omitted
+        .iter()
+        .find(|o| o.kind == "okta.group_member")
+        .expect("the member is listed as not exported");
+    assert!(
+        omission.reason.contains("parent is not exported"),
+        "{}",
+        omission.reason
+    );
+    assert!(out.files["NOT-EXPORTED.md"].contains("Everyone"));
+    // The other groups' memberships are still there.
+    assert_eq!(
+        out.resources
+            .iter()
+            .filter(|r| r.kind == "okta.group_member")
+            .count(),
+        export_of(c)
+            .resources
+            .iter()
+            .filter(|r| r.kind == "okta.group_member")
+            .count()
+    );
+}
