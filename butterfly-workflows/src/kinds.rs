@@ -1,6 +1,6 @@
 //! The Workflows kinds table: one [`WorkflowsRow`] per kind.
 //!
-//! | kind | read from ([`routes`](crate::routes)) | what is kept | restore |
+//! | kind | read from ([`routes`](mod@crate::routes)) | what is kept | restore |
 //! |---|---|---|---|
 //! | `workflows.folder` | `GET groups` | name, description | created as `<name> (Restored)` |
 //! | `workflows.flow` | `GET groups/{folder}/flos` | name, description, on/off, cards, connectors | with its folder's flopack, off |

@@ -16,7 +16,8 @@
 //!    auth configuration (secrets on the rotation checklist).
 //!
 //! Selection is by folder and by connector project ([`options`]), never by single flow: the
-//! flopack restores a folder as a unit. A folder whose flopack holds no flows, only references
+//! flopack restores a folder as a unit, and a plan that would create flows or tables without
+//! their folder's flopack import is stopped by the guard (a critical finding). A folder whose flopack holds no flows, only references
 //! to Connector Builder projects, makes the import report an error: the plan says so up front
 //! as an expected warning ([`expected_import_errors`]) and the execution carries on. A restored
 //! copy matches its original by name without the suffix, so a second restore creates nothing.

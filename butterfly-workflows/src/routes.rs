@@ -5,7 +5,9 @@
 //! routes are the per-flow `/api/flo/{flowId}/invoke` family. The routes below are modelled on
 //! what is public: the flopack format (`type`, `version`, `data.flos`, `data.tables`,
 //! `data.groups`, `checksum`, as exported by the console's *Export folder*), the console's
-//! vocabulary (folders are `groups`, flows are `flos`, tables are `stash` tables), and the
+//! vocabulary (folders are `groups`, flows are `flos`, tables are `stash` tables, connectors
+//! are the module names of Okta's template catalogue `connectors.json`: `okta`, `slack`,
+//! `amazons3_29`, …), and the
 //! setup the product documents (a service account with the Workflow Administrator role that
 //! signs in with a password, no MFA). Correcting them against a real org is a change of this
 //! one file: every request of the crate takes its path from here.
