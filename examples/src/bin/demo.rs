@@ -14,7 +14,7 @@
 //!    conditional access policy with the group, a member and the named location it names;
 //!    Auth0: an application with its grants and connections, a role with its permissions and
 //!    members, and an action's trigger binding; Okta Workflows: a folder with a flow turned on
-//!    and a table with rows, restored as "<name> (Restored)" with its flows off and its rows);
+//!    and a table with rows, restored as `<name> (Restored)` with its flows off and its rows);
 //! 4. back up again and show the severity-ranked diff;
 //! 5. plan the restore of the kinds the incident touched (dry run: zero writes), then execute
 //!    it;
