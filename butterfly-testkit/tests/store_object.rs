@@ -132,6 +132,8 @@ impl Server {
                 let Ok((socket, _)) = listener.accept().await else {
                     continue;
                 };
+                // Without it, small answers wait out the client's delayed ACK (Nagle).
+                let _ = socket.set_nodelay(true);
                 let service = service.clone();
                 tokio::spawn(async move {
                     let http = hyper_util::server::conn::auto::Builder::new(
