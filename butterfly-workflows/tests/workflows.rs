@@ -612,3 +612,31 @@ async fn a_single_flow_is_never_restored_on_its_own() {
     );
     assert_eq!(fake.write_count(), writes, "nothing written");
 }
+
+#[test]
+fn a_newer_format_parses_and_keeps_its_new_members_while_bad_files_are_typed_errors() {
+    let sample = std::fs::read_to_string(&samples()[0]).unwrap();
+    let mut raw: Value = serde_json::from_str(&sample).unwrap();
+    raw["version"] = "1.9.0".into();
+    raw["signature"] = "new-in-1.9".into();
+    raw["data"]["variables"] = serde_json::json!({"v1": 1});
+    let newer = serde_json::to_vec(&raw).unwrap();
+    let pack = Flopack::parse(&newer).unwrap();
+    assert!(!pack.is_known_version());
+    assert_eq!(pack.extra["signature"], "new-in-1.9");
+    assert_eq!(pack.data.extra["variables"]["v1"], 1);
+    assert_eq!(serde_json::to_value(&pack).unwrap(), raw);
+
+    raw["checksum"] = "not-hex".into();
+    let err = Flopack::parse(&serde_json::to_vec(&raw).unwrap()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidData);
+    assert!(err.to_string().contains("wrong checksum"), "{err}");
+    raw["checksum"] = Value::Null;
+    raw["type"] = "workflow".into();
+    let err = Flopack::parse(&serde_json::to_vec(&raw).unwrap()).unwrap_err();
+    assert!(err.to_string().contains("not a flopack"), "{err}");
+    let err = Flopack::parse(&sample.as_bytes()[..sample.len() / 3]).unwrap_err();
+    assert!(err.to_string().contains("truncated"), "{err}");
+    assert!(Flopack::parse(b"").is_err());
+    assert!(flopack::stored_body(&[0xff, 0xfe]).is_err());
+}
