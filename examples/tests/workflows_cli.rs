@@ -146,6 +146,36 @@ async fn a_deleted_folder_is_restored_through_the_cli_after_typing_restore() {
         "--skip-table-data leaves the rows out"
     );
 
+    // As JSON, with --yes instead of the typed confirmation: the checklist is in the answer.
+    let folder = fake.folder("Offboarding").unwrap();
+    fake.delete_folder(folder["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    let out = butterfly(
+        store.path(),
+        &env,
+        &[
+            "--json",
+            "restore",
+            "latest",
+            "--execute",
+            "--yes",
+            "--folders",
+            "Offboarding",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["report"]["failed"], 0, "{answer}");
+    assert!(
+        answer["checklist"]
+            .as_str()
+            .unwrap()
+            .contains("Re-authenticate connections")
+    );
+    assert!(fake.folder("Offboarding (Restored)").is_some());
+
     // Selection errors: an unknown folder; selection options on another provider's terms.
     let out = butterfly(
         store.path(),

@@ -1116,7 +1116,11 @@ async fn run(cli: &Cli) -> Result<u8> {
             progress.finish();
             let report = report?;
             if cli.json {
-                print_json(&json!({"target": target_json, "plan": plan, "report": report}))?;
+                let mut value = json!({"target": target_json, "plan": plan, "report": report});
+                if let Some(x) = &extras {
+                    value["checklist"] = json!((x.checklist)());
+                }
+                print_json(&value)?;
             } else {
                 out!("\n{}", report.render_text());
                 if let Some(x) = &extras {
