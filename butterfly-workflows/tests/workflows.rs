@@ -640,3 +640,35 @@ fn a_newer_format_parses_and_keeps_its_new_members_while_bad_files_are_typed_err
     assert!(Flopack::parse(b"").is_err());
     assert!(flopack::stored_body(&[0xff, 0xfe]).is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fake_tenant_workflows_options_reach_the_probe_through_the_descriptor() {
+    use butterfly_core::registry::{BuildOptions, Settings};
+    use butterfly_testkit::tenants::{self, FakeSpec};
+    let descriptor = tenants::get("workflows").unwrap();
+    for (option, kind, missing) in [
+        (
+            "no-connector-builder",
+            "workflows.connector_project",
+            kinds::CONNECTOR_BUILDER,
+        ),
+        ("no-admin-role", "workflows.folder", kinds::WORKFLOW_ADMIN),
+    ] {
+        let fake = descriptor
+            .start(FakeSpec::new(200, 5).with_option(option, "true"))
+            .await
+            .unwrap();
+        let settings = Settings::from_pairs(fake.settings());
+        let provider = butterfly_workflows::DESCRIPTOR
+            .build(&settings, &BuildOptions::default())
+            .unwrap();
+        let report = provider.probe(provider.kinds()).await.unwrap();
+        assert_eq!(
+            report.kinds[kind],
+            Access::Denied {
+                missing: missing.into()
+            },
+            "{option}"
+        );
+    }
+}

@@ -176,6 +176,31 @@ async fn a_deleted_folder_is_restored_through_the_cli_after_typing_restore() {
     );
     assert!(fake.folder("Offboarding (Restored)").is_some());
 
+    // The same org from a config file's [workflows] table, with no environment at all.
+    let config = store.path().join("butterfly.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[workflows]\norg_url = \"{url}\"\nusername = \"{}\"\npassword = \"{}\"\nrate_scale = 100\n",
+            fake.username(),
+            fake.password()
+        ),
+    )
+    .unwrap();
+    let out = butterfly(
+        store.path(),
+        &[],
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "backup",
+            "workflows",
+            "--json",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
     // Selection errors: an unknown folder; selection options on another provider's terms.
     let out = butterfly(
         store.path(),
