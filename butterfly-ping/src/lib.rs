@@ -59,6 +59,7 @@
 pub mod config;
 pub mod descriptor;
 pub mod kinds;
+pub mod terraform;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

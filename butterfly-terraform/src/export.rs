@@ -347,7 +347,7 @@ pub fn export(
             ids: p.members.iter().map(|m| m.id.clone()).collect(),
             resource_type: p.resource_type.to_string(),
             name: p.name.clone(),
-            import_id: import_id(p, p.mapping.import_id),
+            import_id: import_id(p, p.mapping.import_id, &snapshot.meta.tenant),
             file,
         });
     }
@@ -441,7 +441,7 @@ fn selected_kinds(
     Ok(out)
 }
 
-fn import_id(p: &Planned<'_>, how: ImportId) -> String {
+fn import_id(p: &Planned<'_>, how: ImportId, tenant: &str) -> String {
     let r = p.members[0];
     match how {
         ImportId::Id => r.id.clone(),
@@ -458,6 +458,7 @@ fn import_id(p: &Planned<'_>, how: ImportId) -> String {
                 let value = match token {
                     "id" => r.id.clone(),
                     "parent" => parent.clone(),
+                    "tenant" => tenant.to_string(),
                     "leaf" => r.id.rsplit('/').next().unwrap_or_default().to_string(),
                     "parent_leaf" => parent.rsplit('/').next().unwrap_or_default().to_string(),
                     pointer => match r.body.pointer(pointer) {
@@ -537,6 +538,9 @@ impl Context<'_> {
         scope: &Value,
         name: &str,
     ) -> Result<Vec<Item>> {
+        if attr.when.is_some_and(|when| !when(scope)) {
+            return Ok(Vec::new());
+        }
         let key = ident(attr.name)?;
         let value = scope.pointer(attr.pointer);
         let expr = match attr.to {
@@ -546,12 +550,15 @@ impl Context<'_> {
             },
             To::Const(ConstValue::Str(s)) => Expression::String(s.to_string()),
             To::Const(ConstValue::Bool(b)) => Expression::Bool(b),
+            To::Tenant => Expression::String(self.snapshot.meta.tenant.clone()),
             To::ValueOr(default) => match value {
                 Some(v) if !v.is_null() => self.literal(v, resource, name),
                 _ => Expression::String(default.to_string()),
             },
-            _ if !matches!(attr.to, To::IdPart(_) | To::IdPartRef(..) | To::Children(_))
-                && value.is_none_or(Value::is_null) =>
+            _ if !matches!(
+                attr.to,
+                To::IdPart(_) | To::IdPartRef(..) | To::Children(_) | To::Tenant
+            ) && value.is_none_or(Value::is_null) =>
             {
                 return Ok(Vec::new());
             }
@@ -641,12 +648,17 @@ impl Context<'_> {
                     return Ok(Vec::new());
                 };
                 let mut object = Object::new();
+                let mut filled = false;
                 for a in inner {
                     for item in self.convert(a, resource, scope, name)? {
                         if let Item::Attr(attr) = item {
+                            filled |= !matches!(a.to, To::Const(_));
                             object.insert(ObjectKey::Identifier(attr.key), attr.expr);
                         }
                     }
+                }
+                if !filled {
+                    return Ok(Vec::new());
                 }
                 Expression::Object(object)
             }

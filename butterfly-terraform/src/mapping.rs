@@ -143,7 +143,11 @@ pub enum To {
     Pluck(&'static str),
     /// `true` when the value equals this string (`status` `"ACTIVE"` → `active = true`).
     Equals(&'static str),
-    /// An object expression (a `Map of String` attribute) built from these attributes.
+    /// The tenant of the snapshot (PingOne's `environment_id`).
+    Tenant,
+    /// An object expression (a `Map of String` attribute, or a plugin-framework nested
+    /// attribute) built from these attributes; left out when nothing but constants would go
+    /// in it.
     Object(&'static [Attr]),
     /// Nested blocks, one per member of an object: the member name in the attribute named
     /// here, the member value read by the inner attributes (pointer `""` is the value itself).
@@ -178,6 +182,9 @@ pub struct Attr {
     pub to: To,
     /// The resource types it applies to (empty: all of the row's types).
     pub only: &'static [&'static str],
+    /// Applies only when this holds for the value it is read from (the resource body, or the
+    /// enclosing object for nested attributes): PingOne's `oidc_options` for OIDC apps only.
+    pub when: Option<fn(&Value) -> bool>,
 }
 
 impl Attr {
@@ -188,6 +195,15 @@ impl Attr {
             pointer,
             to: To::Value,
             only: &[],
+            when: None,
+        }
+    }
+
+    /// The same attribute, only when `when` holds for the value it is read from.
+    pub const fn when(self, when: fn(&Value) -> bool) -> Attr {
+        Attr {
+            when: Some(when),
+            ..self
         }
     }
 

@@ -32,7 +32,7 @@ async fn snapshot_of(provider: &ProviderDescriptor) -> (Snapshot, Vec<String>) {
     (snapshot, fake.sentinels())
 }
 
-/// Okta, Auth0 and Entra: backed up once for the whole binary.
+/// Okta, Auth0, Entra and PingOne: backed up once for the whole binary.
 pub fn cases() -> &'static [Case] {
     static CASES: OnceLock<Vec<Case>> = OnceLock::new();
     CASES.get_or_init(|| {
@@ -51,6 +51,10 @@ pub fn cases() -> &'static [Case] {
                 (
                     &butterfly_entra::DESCRIPTOR,
                     &butterfly_entra::terraform::MAPPING,
+                ),
+                (
+                    &butterfly_ping::DESCRIPTOR,
+                    &butterfly_ping::terraform::MAPPING,
                 ),
             ] {
                 let (snapshot, sentinels) = snapshot_of(provider).await;
