@@ -211,6 +211,10 @@ const MAPPINGS: &[KindMapping] = &[
             drop("/statusChanged", "timestamp set by Okta"),
             drop("/lastLogin", "timestamp set by Okta"),
             drop("/passwordChanged", "timestamp set by Okta"),
+            drop(
+                "/status",
+                "mapped as status; PASSWORD_EXPIRED, LOCKED_OUT, RECOVERY and PROVISIONED become ACTIVE (the states okta_user can set)",
+            ),
         ],
         ..KindMapping::new(
             "okta.user",
@@ -245,7 +249,13 @@ const MAPPINGS: &[KindMapping] = &[
                 v("preferred_language", "/profile/preferredLanguage"),
                 v("profile_url", "/profile/profileUrl"),
                 v("user_type", "/profile/userType"),
-                v("status", "/status"),
+                // okta_user takes ACTIVE, STAGED, SUSPENDED and DEPROVISIONED only.
+                v("status", "/status").to(To::Rename(&[
+                    ("PASSWORD_EXPIRED", "ACTIVE"),
+                    ("LOCKED_OUT", "ACTIVE"),
+                    ("RECOVERY", "ACTIVE"),
+                    ("PROVISIONED", "ACTIVE"),
+                ])),
             ],
         )
     },
