@@ -386,7 +386,7 @@ pub fn export(
     }
     out.insert(
         "NOT-EXPORTED.md".to_string(),
-        not_exported_md(snapshot, &omitted),
+        not_exported_md(snapshot, mapping, &resources, &omitted),
     );
     tracing::debug!(
         resources = resources.len(),
@@ -967,7 +967,12 @@ fn import_sh(resources: &[ExportedResource]) -> String {
     out
 }
 
-fn not_exported_md(snapshot: &Snapshot, omitted: &[Omission]) -> String {
+fn not_exported_md(
+    snapshot: &Snapshot,
+    mapping: &ProviderMapping,
+    resources: &[ExportedResource],
+    omitted: &[Omission],
+) -> String {
     let mut out = format!(
         "# Not exported\n\nSnapshot `{}` of `{}`: what the Terraform export leaves out, and why.\n\n",
         snapshot.meta.id.as_str(),
@@ -976,8 +981,7 @@ fn not_exported_md(snapshot: &Snapshot, omitted: &[Omission]) -> String {
     let kinds: Vec<&Omission> = omitted.iter().filter(|o| o.resource.is_none()).collect();
     let single: Vec<&Omission> = omitted.iter().filter(|o| o.resource.is_some()).collect();
     if kinds.is_empty() && single.is_empty() {
-        out.push_str("Nothing: every resource of the snapshot is exported.\n");
-        return out;
+        out.push_str("Every resource of the snapshot is exported.\n\n");
     }
     if !kinds.is_empty() {
         out.push_str("## Kinds\n\n| kind | resources in the snapshot | reason |\n|---|---|---|\n");
@@ -1005,6 +1009,29 @@ fn not_exported_md(snapshot: &Snapshot, omitted: &[Omission]) -> String {
                 label,
                 o.reason.replace('|', "\\|")
             ));
+        }
+        out.push('\n');
+    }
+    // Fields of exported kinds that the mapping leaves out on purpose.
+    let exported: BTreeSet<&str> = resources.iter().map(|r| r.kind.as_str()).collect();
+    let rows: Vec<&KindMapping> = mapping
+        .mappings
+        .iter()
+        .filter(|m| exported.contains(m.kind) && !m.dropped.is_empty())
+        .collect();
+    if !rows.is_empty() {
+        out.push_str(
+            "## Fields left out of exported kinds\n\n| kind | field | reason |\n|---|---|---|\n",
+        );
+        for row in rows {
+            for d in row.dropped {
+                out.push_str(&format!(
+                    "| `{}` | `{}` | {} |\n",
+                    row.kind,
+                    d.pointer,
+                    d.reason.replace('|', "\\|")
+                ));
+            }
         }
     }
     out

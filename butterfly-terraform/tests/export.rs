@@ -289,6 +289,22 @@ fn every_kind_is_exported_or_listed_with_a_reason() {
 }
 
 #[test]
+fn not_exported_md_lists_the_fields_rows_leave_out() {
+    let out = export_of(case("okta"));
+    let md = &out.files["NOT-EXPORTED.md"];
+    assert!(md.contains("## Fields left out of exported kinds"), "{md}");
+    // The SAML app's signing key pair is documented as left out, with its reason.
+    assert!(
+        md.contains("| `okta.app` | `/credentials/signing` | the signing key pair"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| `okta.app` | saasure\\|Okta Admin Console | Okta system app"),
+        "{md}"
+    );
+}
+
+#[test]
 fn names_are_unique_valid_identifiers_and_imports_cover_every_resource() {
     for case in cases() {
         let out = export_of(case);
