@@ -56,6 +56,7 @@ pub mod fixtures;
 pub mod okta;
 pub mod onepassword;
 pub mod ping;
+pub mod s3;
 pub mod store_suite;
 pub mod synthetic;
 pub mod tenants;

@@ -713,93 +713,28 @@ async fn two_writers_with_one_key_share_blobs_without_harm() {
     }
 }
 
-/// An S3-compatible server (s3s-fs) on 127.0.0.1 with SigV4 auth, its bucket in a temporary
-/// directory; stopped on drop.
-struct S3Server {
-    endpoint: String,
-    dir: tempfile::TempDir,
-    task: tokio::task::JoinHandle<()>,
-    prefixes: std::sync::atomic::AtomicUsize,
-}
-
-const BUCKET: &str = "butterfly-encrypted";
-const ACCESS_KEY: &str = "AKIDBUTTERFLYENC";
-const SECRET_KEY: &str = "not-a-real-secret";
-
-impl Drop for S3Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl S3Server {
-    async fn start() -> S3Server {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join(BUCKET)).unwrap();
-        let fs = s3s_fs::FileSystem::new(dir.path()).unwrap();
-        let mut builder = s3s::service::S3ServiceBuilder::new(fs);
-        builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
-        let service = builder.build();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((socket, _)) = listener.accept().await else {
-                    continue;
-                };
-                let service = service.clone();
-                tokio::spawn(async move {
-                    let http = hyper_util::server::conn::auto::Builder::new(
-                        hyper_util::rt::TokioExecutor::new(),
-                    );
-                    let _ = http
-                        .serve_connection(hyper_util::rt::TokioIo::new(socket), service)
-                        .await;
-                });
-            }
-        });
-        S3Server {
-            endpoint,
-            dir,
-            task,
-            prefixes: Default::default(),
-        }
-    }
-
-    /// An object store under a prefix of its own.
-    fn fresh(&self) -> ObjectSnapshotStore {
-        let n = self
-            .prefixes
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        ObjectSnapshotStore::builder(BUCKET)
-            .prefix(format!("tenants/t{n}"))
-            .endpoint(&self.endpoint)
-            .credentials(ACCESS_KEY, secrecy::SecretString::from(SECRET_KEY))
-            .build()
-            .unwrap()
-    }
-}
+use butterfly_testkit::s3::S3Server;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn encrypted_object_store_conforms() {
-    let server = S3Server::start().await;
+    let server = S3Server::start().await.unwrap();
     store_suite::run_all(|| EncryptedStore::new(server.fresh(), StoreKey::generate())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn encrypted_object_store_contains_damage() {
-    let server = S3Server::start().await;
+    let server = S3Server::start().await.unwrap();
     store_suite::run_damage(|| Tampered(EncryptedStore::new(server.fresh(), StoreKey::generate())))
         .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_plaintext_reaches_the_bucket() {
-    let server = S3Server::start().await;
+    let server = S3Server::start().await.unwrap();
     let snap = with_sentinel(47);
     let plain = server.fresh();
     plain.save(&snap).await.unwrap();
-    let bucket = server.dir.path().join(BUCKET);
+    let bucket = server.dir().join(butterfly_testkit::s3::BUCKET);
     // The control: the plain object store's objects hold the sentinel.
     let in_plain = files_containing(&bucket, SENTINEL.as_bytes());
     assert!(!in_plain.is_empty());

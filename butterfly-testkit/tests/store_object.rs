@@ -3,15 +3,11 @@
 //! the conformance suite and the damage checks, keeps many writers apart, publishes a manifest
 //! exactly once, pages through listings, and keeps its typed errors and secrets.
 //!
-//! s3s-fs checks `If-None-Match: *` and then renames its file into place, two steps another
-//! request can fall between; S3 (and MinIO, R2) decide a conditional write atomically. The
-//! server here makes the check and the write one step per key (see [`AtomicCreate`]) so that
-//! the concurrency tests measure the store, not a race of the test server.
+//! The server (`butterfly_testkit::s3`) makes a conditional write's check and write one step
+//! per key, as S3 does (s3s-fs alone does not), so that the concurrency tests measure the
+//! store, not a race of the test server.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -21,159 +17,9 @@ use butterfly_core::{ErrorKind, Result};
 use butterfly_testkit::store_suite::{self, Tamper};
 use butterfly_testkit::synthetic;
 use futures::StreamExt;
-use s3s::dto::*;
-use s3s::{S3, S3Request, S3Response, S3Result};
 use secrecy::SecretString;
 
-const BUCKET: &str = "butterfly-test";
-const ACCESS_KEY: &str = "AKIDBUTTERFLYTEST";
-const SECRET_KEY: &str = "secret-sentinel-7f3a9c";
-
-/// s3s-fs with S3's atomic conditional create: a `PUT` with `If-None-Match` holds a lock of its
-/// key while s3s-fs checks and writes; every other request goes straight through.
-struct AtomicCreate {
-    fs: s3s_fs::FileSystem,
-    creating: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-#[async_trait]
-impl S3 for AtomicCreate {
-    async fn put_object(
-        &self,
-        req: S3Request<PutObjectInput>,
-    ) -> S3Result<S3Response<PutObjectOutput>> {
-        if req.input.if_none_match.is_none() {
-            return self.fs.put_object(req).await;
-        }
-        let key = format!("{}/{}", req.input.bucket, req.input.key);
-        let lock = self
-            .creating
-            .lock()
-            .unwrap()
-            .entry(key)
-            .or_default()
-            .clone();
-        let _held = lock.lock().await;
-        self.fs.put_object(req).await
-    }
-    async fn get_object(
-        &self,
-        req: S3Request<GetObjectInput>,
-    ) -> S3Result<S3Response<GetObjectOutput>> {
-        self.fs.get_object(req).await
-    }
-    async fn head_object(
-        &self,
-        req: S3Request<HeadObjectInput>,
-    ) -> S3Result<S3Response<HeadObjectOutput>> {
-        self.fs.head_object(req).await
-    }
-    async fn head_bucket(
-        &self,
-        req: S3Request<HeadBucketInput>,
-    ) -> S3Result<S3Response<HeadBucketOutput>> {
-        self.fs.head_bucket(req).await
-    }
-    async fn delete_object(
-        &self,
-        req: S3Request<DeleteObjectInput>,
-    ) -> S3Result<S3Response<DeleteObjectOutput>> {
-        self.fs.delete_object(req).await
-    }
-    async fn delete_objects(
-        &self,
-        req: S3Request<DeleteObjectsInput>,
-    ) -> S3Result<S3Response<DeleteObjectsOutput>> {
-        self.fs.delete_objects(req).await
-    }
-    async fn list_objects_v2(
-        &self,
-        req: S3Request<ListObjectsV2Input>,
-    ) -> S3Result<S3Response<ListObjectsV2Output>> {
-        self.fs.list_objects_v2(req).await
-    }
-    async fn copy_object(
-        &self,
-        req: S3Request<CopyObjectInput>,
-    ) -> S3Result<S3Response<CopyObjectOutput>> {
-        self.fs.copy_object(req).await
-    }
-}
-
-/// An S3-compatible server on 127.0.0.1, its data in a temporary directory; stopped on drop.
-struct Server {
-    endpoint: String,
-    dir: tempfile::TempDir,
-    task: tokio::task::JoinHandle<()>,
-    prefixes: AtomicUsize,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl Server {
-    async fn start() -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join(BUCKET)).unwrap();
-        let fs = s3s_fs::FileSystem::new(dir.path()).unwrap();
-        let mut builder = s3s::service::S3ServiceBuilder::new(AtomicCreate {
-            fs,
-            creating: Mutex::default(),
-        });
-        builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
-        let service = builder.build();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((socket, _)) = listener.accept().await else {
-                    continue;
-                };
-                // Without it, small answers wait out the client's delayed ACK (Nagle).
-                let _ = socket.set_nodelay(true);
-                let service = service.clone();
-                tokio::spawn(async move {
-                    let http = hyper_util::server::conn::auto::Builder::new(
-                        hyper_util::rt::TokioExecutor::new(),
-                    );
-                    let _ = http
-                        .serve_connection(hyper_util::rt::TokioIo::new(socket), service)
-                        .await;
-                });
-            }
-        });
-        Server {
-            endpoint,
-            dir,
-            task,
-            prefixes: AtomicUsize::new(0),
-        }
-    }
-
-    /// A store under `prefix` of the test bucket, with its own client.
-    fn store_at(&self, prefix: &str) -> ObjectSnapshotStore {
-        ObjectSnapshotStore::builder(BUCKET)
-            .prefix(prefix)
-            .endpoint(&self.endpoint)
-            .credentials(ACCESS_KEY, SecretString::from(SECRET_KEY))
-            .build()
-            .unwrap()
-    }
-
-    /// A store under a prefix of its own.
-    fn fresh(&self) -> ObjectSnapshotStore {
-        let n = self.prefixes.fetch_add(1, Ordering::SeqCst);
-        self.store_at(&format!("tenants/t{n}"))
-    }
-
-    /// The file s3s-fs keeps an object in.
-    fn file_of(&self, key: impl AsRef<str>) -> PathBuf {
-        self.dir.path().join(BUCKET).join(key.as_ref())
-    }
-}
+use butterfly_testkit::s3::{ACCESS_KEY, BUCKET, S3Server as Server, SECRET_KEY};
 
 /// A store whose objects tests can damage behind its back, through the server's directory.
 struct Tampered {
@@ -263,16 +109,16 @@ fn later(snap: &butterfly_core::Snapshot, minutes: i64) -> butterfly_core::Snaps
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn object_store_conforms() {
-    let server = Server::start().await;
+    let server = Server::start().await.unwrap();
     store_suite::run_all(|| server.fresh()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn object_store_contains_damage() {
-    let server = Server::start().await;
+    let server = Server::start().await.unwrap();
     store_suite::run_damage(|| Tampered {
         store: server.fresh(),
-        bucket_dir: server.dir.path().join(BUCKET),
+        bucket_dir: server.dir().join(BUCKET),
     })
     .await;
 }
@@ -280,7 +126,7 @@ async fn object_store_contains_damage() {
 /// Two tenants under two prefixes of one bucket never see each other's snapshots or records.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prefixes_keep_tenants_apart() {
-    let server = Server::start().await;
+    let server = Server::start().await.unwrap();
     let (a, b) = (server.store_at("okta/acme"), server.store_at("okta/acme-2"));
     let snap = synthetic::snapshot(100, 31);
     a.save(&snap).await.unwrap();
@@ -301,7 +147,7 @@ async fn prefixes_keep_tenants_apart() {
     assert!(
         server
             .file_of(a.manifest_key(&snap.meta.id))
-            .starts_with(server.dir.path().join(BUCKET).join("okta/acme/snapshots")),
+            .starts_with(server.dir().join(BUCKET).join("okta/acme/snapshots")),
         "objects live under the store's prefix"
     );
 }
@@ -310,7 +156,7 @@ async fn prefixes_keep_tenants_apart() {
 /// times over: every manifest is readable and the store verifies clean.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_writers_of_the_same_blobs_corrupt_nothing() {
-    let server = Server::start().await;
+    let server = Server::start().await.unwrap();
     let (one, two) = (server.store_at("shared"), server.store_at("shared"));
     let base = synthetic::snapshot(4_000, 32);
     let mut saved = Vec::new();
@@ -340,7 +186,7 @@ async fn concurrent_writers_of_the_same_blobs_corrupt_nothing() {
 /// time (with the grace period) takes nothing either needs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_backups_of_one_tenant_at_once() {
-    let server = Server::start().await;
+    let server = Server::start().await.unwrap();
     let (one, two, gc) = (
         server.store_at("okta/acme"),
         server.store_at("okta/acme"),
@@ -376,7 +222,7 @@ async fn two_backups_of_one_tenant_at_once() {
 /// `Conflict`, and the stored manifest is the winner's, never a mix or the loser's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manifest_id_is_published_exactly_once() {
-    let server = Server::start().await;
+    let server = Server::start().await.unwrap();
     let (one, two) = (server.store_at("race"), server.store_at("race"));
     one.check_conditional_writes()
         .await
@@ -412,7 +258,7 @@ async fn a_manifest_id_is_published_exactly_once() {
 /// for garbage collection, while an equally old orphan is collected (with its marker).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reused_old_blob_survives_garbage_collection() {
-    let server = Server::start().await;
+    let server = Server::start().await.unwrap();
     let store = server.fresh();
     let (kept, dropped) = (BlobId::of(b"reused"), BlobId::of(b"orphan"));
     store.put_blob(&kept, b"reused").await.unwrap();
@@ -462,7 +308,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 /// collection page through all of them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listings_page_past_a_thousand_keys() {
-    let server = Server::start().await;
+    let server = Server::start().await.unwrap();
     let store = server.fresh();
     let n = 1_100;
     futures::stream::iter(0..n)
@@ -495,10 +341,10 @@ async fn listings_page_past_a_thousand_keys() {
 /// configuration error; a server that does not answer is `Transient`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_are_typed_and_keep_secrets() {
-    let server = Server::start().await;
+    let server = Server::start().await.unwrap();
     let wrong_secret = "wrong-secret-sentinel-51d2";
     let bad = ObjectSnapshotStore::builder(BUCKET)
-        .endpoint(&server.endpoint)
+        .endpoint(server.endpoint())
         .credentials(ACCESS_KEY, SecretString::from(wrong_secret))
         .max_retries(0)
         .build()
@@ -511,7 +357,7 @@ async fn errors_are_typed_and_keep_secrets() {
         assert!(!shown.contains(secret), "secret shown: {shown}");
     }
     let unknown = ObjectSnapshotStore::builder(BUCKET)
-        .endpoint(&server.endpoint)
+        .endpoint(server.endpoint())
         .credentials("AKIDNOBODY", SecretString::from(SECRET_KEY))
         .max_retries(0)
         .build()
@@ -520,7 +366,7 @@ async fn errors_are_typed_and_keep_secrets() {
     assert_eq!(err.kind(), ErrorKind::Auth, "{err}");
 
     let no_bucket = ObjectSnapshotStore::builder("no-such-bucket")
-        .endpoint(&server.endpoint)
+        .endpoint(server.endpoint())
         .credentials(ACCESS_KEY, SecretString::from(SECRET_KEY))
         .build()
         .unwrap();
@@ -551,7 +397,7 @@ async fn errors_are_typed_and_keep_secrets() {
 /// address is refused before anything is sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changed_bytes_are_integrity_errors() {
-    let server = Server::start().await;
+    let server = Server::start().await.unwrap();
     let store = server.fresh();
     let blob = BlobId::of(b"payload");
     store.put_blob(&blob, b"payload").await.unwrap();
@@ -576,7 +422,7 @@ async fn changed_bytes_are_integrity_errors() {
 /// [`from_url_child`], never changed in this one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn from_url_reads_the_environment() {
-    let server = Server::start().await;
+    let server = Server::start().await.unwrap();
     let prefix = "cli/okta/acme";
     let seeded = server.store_at(prefix);
     let snap = synthetic::snapshot(50, 36);
@@ -593,7 +439,7 @@ async fn from_url_reads_the_environment() {
             .env("BUTTERFLY_TEST_EXPECT", snap.meta.id.as_str())
             .env_remove("BUTTERFLY_S3_ENDPOINT")
             .env_remove("AWS_ENDPOINT_URL")
-            .env(endpoint_var, &server.endpoint)
+            .env(endpoint_var, server.endpoint())
             .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
             .env("AWS_SECRET_ACCESS_KEY", secret)
             .env("AWS_REGION", "eu-central-1")
