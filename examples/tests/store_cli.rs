@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 use butterfly_testkit::okta::{FakeOkta, OktaOptions, OktaOrgSpec};
 use serde_json::Value;
 
-fn butterfly(store: &Path, env: &[(&str, String)], args: &[&str]) -> Output {
+fn butterfly<K: AsRef<str>>(store: &Path, env: &[(K, String)], args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_butterfly"));
     cmd.env_clear()
         .arg("--store")
@@ -18,7 +18,7 @@ fn butterfly(store: &Path, env: &[(&str, String)], args: &[&str]) -> Output {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (k, v) in env {
-        cmd.env(k, v);
+        cmd.env(k.as_ref(), v);
     }
     cmd.output().unwrap()
 }
@@ -175,4 +175,108 @@ async fn an_encrypted_store_holds_no_plaintext_needs_its_key_and_rekeys() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_s3_store_round_trips_through_the_cli_plain_and_encrypted() {
+    let fake = FakeOkta::start(
+        OktaOrgSpec {
+            users: 15,
+            seed: 29,
+            governance: false,
+        },
+        OktaOptions::default(),
+    )
+    .await
+    .unwrap();
+    let server = butterfly_testkit::s3::S3Server::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("store.key");
+    let mut env: Vec<(&str, String)> = vec![
+        ("OKTA_ORG_URL", fake.base_url()),
+        ("OKTA_API_TOKEN", fake.api_token().to_string()),
+    ];
+    let s3_env = server.env();
+    for (k, v) in &s3_env {
+        env.push((k.as_str(), v.clone()));
+    }
+    let group = fake.items("/api/v1/groups")[0]["profile"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bucket = server.dir().join(butterfly_testkit::s3::BUCKET);
+    let url = |prefix: &str| format!("s3://{}/{prefix}", butterfly_testkit::s3::BUCKET);
+    // The blocking CLI runs off the runtime that serves the fake org and the S3 server.
+    let run = |store: String, env: Vec<(String, String)>, args: Vec<&'static str>| {
+        tokio::task::spawn_blocking(move || butterfly(Path::new(&store), &env, &args))
+    };
+    let owned: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+
+    // Plain: backup, list, verify, show.
+    let plain = url("tenants/okta-plain");
+    let saved = ok(&run(
+        plain.clone(),
+        owned.clone(),
+        vec!["backup", "okta", "--kinds", "okta.group", "--json"],
+    )
+    .await
+    .unwrap());
+    let id = saved["snapshot"].as_str().unwrap().to_string();
+    let listed = ok(&run(plain.clone(), owned.clone(), vec!["list", "--json"])
+        .await
+        .unwrap());
+    assert_eq!(listed[0]["id"], id.as_str(), "{listed}");
+    let verified = run(
+        plain.clone(),
+        owned.clone(),
+        vec!["verify", "--all", "--json"],
+    )
+    .await
+    .unwrap();
+    assert_eq!(verified.status.code(), Some(0));
+    assert!(contains(&bucket.join("tenants/okta-plain"), &group));
+
+    // Encrypted on the same bucket, another prefix: no plaintext in the bucket's files.
+    let none: [(&str, String); 0] = [];
+    ok(&butterfly(
+        dir.path(),
+        &none,
+        &["keygen", key.to_str().unwrap(), "--json"],
+    ));
+    let mut keyed = owned.clone();
+    keyed.push((
+        "BUTTERFLY_STORE_KEY_FILE".to_string(),
+        key.to_str().unwrap().to_string(),
+    ));
+    let secret = url("tenants/okta-encrypted");
+    ok(&run(
+        secret.clone(),
+        keyed.clone(),
+        vec!["backup", "okta", "--kinds", "okta.group", "--json"],
+    )
+    .await
+    .unwrap());
+    let listed = ok(&run(secret.clone(), keyed.clone(), vec!["list", "--json"])
+        .await
+        .unwrap());
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert!(!contains(&bucket.join("tenants/okta-encrypted"), &group));
+    // Without the key the encrypted prefix is refused, and the plain one is not affected.
+    let refused = run(secret, owned.clone(), vec!["list", "--json"])
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("is encrypted"));
+    // A wrong secret key is one clear error that does not show it.
+    let mut wrong = owned.clone();
+    for (k, v) in wrong.iter_mut() {
+        if *k == "AWS_SECRET_ACCESS_KEY" {
+            *v = "wrong-secret-value-1234".into();
+        }
+    }
+    let out = run(plain, wrong, vec!["list", "--json"]).await.unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("wrong-secret-value-1234"));
 }
