@@ -169,6 +169,68 @@ const USERS_EXCLUDED_RULES: &[&str] = &[
 const APP_RULE: &[&str] = &["okta_app_signon_policy_rule"];
 const SIGNON_RULE: &[&str] = &["okta_policy_rule_signon"];
 
+/// A custom schema property (read from its member of `/definitions/custom/properties`).
+macro_rules! schema_property {
+    ($($extra:expr),*) => {
+        &[
+            $($extra,)*
+            v("index", "").to(To::Entry),
+            v("title", "/title"),
+            v("type", "/type"),
+            v("description", "/description"),
+            v("min_length", "/minLength"),
+            v("max_length", "/maxLength"),
+            v("enum", "/enum"),
+            v("pattern", "/pattern"),
+            v("unique", "/unique"),
+            v("scope", "/scope"),
+            v("external_name", "/externalName"),
+            v("external_namespace", "/externalNamespace"),
+            v("array_type", "/items/type"),
+            v("array_enum", "/items/enum"),
+            v("master", "/master/type"),
+        ]
+    };
+}
+
+const SCHEMA_PROPERTY: &[Attr] = schema_property!();
+const APP_SCHEMA_PROPERTY: &[Attr] =
+    schema_property!(v("app_id", "").to(To::ParentRef("okta.app")));
+
+const SCHEMA_DROPPED: &[Dropped] = &[
+    drop(
+        "/definitions/base",
+        "base properties are Okta's own (okta_*_base_schema_property); only custom properties are exported",
+    ),
+    drop("/definitions/custom/id", "always #custom"),
+    drop("/definitions/custom/type", "always object"),
+    drop(
+        "/definitions/custom/required",
+        "required is set per property (required argument) only when listed",
+    ),
+    drop(
+        "/definitions/custom/properties/*/permissions",
+        "property permissions are not mapped yet",
+    ),
+    drop(
+        "/definitions/custom/properties/*/oneOf",
+        "one_of blocks are not mapped yet",
+    ),
+    drop(
+        "/definitions/custom/properties/*/items/oneOf",
+        "array_one_of blocks are not mapped yet",
+    ),
+    drop(
+        "/definitions/custom/properties/*/master/priority",
+        "master_override_priority blocks are not mapped yet",
+    ),
+    drop("/definitions/custom/properties/*/mutability", "set by Okta"),
+    drop("/$schema", "JSON Schema dialect, set by Okta"),
+    drop("/name", "the schema's name, set by Okta"),
+    drop("/title", "the schema's title, set by Okta"),
+    drop("/type", "always object"),
+];
+
 /// Okta's table.
 pub static MAPPING: ProviderMapping = ProviderMapping {
     provider: "okta",
@@ -197,6 +259,37 @@ pub static MAPPING: ProviderMapping = ProviderMapping {
 };
 
 const MAPPINGS: &[KindMapping] = &[
+    KindMapping {
+        each: Some("/definitions/custom/properties"),
+        import_id: ImportId::Template("{entry}"),
+        dropped: SCHEMA_DROPPED,
+        ..KindMapping::new(
+            "okta.user_schema",
+            "okta_user_schema_property",
+            SCHEMA_PROPERTY,
+        )
+    },
+    KindMapping {
+        each: Some("/definitions/custom/properties"),
+        import_id: ImportId::Template("{entry}"),
+        dropped: SCHEMA_DROPPED,
+        ..KindMapping::new(
+            "okta.group_schema",
+            "okta_group_schema_property",
+            SCHEMA_PROPERTY,
+        )
+    },
+    KindMapping {
+        each: Some("/definitions/custom/properties"),
+        import_id: ImportId::Template("{parent}/{entry}"),
+        requires_parent: true,
+        dropped: SCHEMA_DROPPED,
+        ..KindMapping::new(
+            "okta.app_schema",
+            "okta_app_user_schema_property",
+            APP_SCHEMA_PROPERTY,
+        )
+    },
     KindMapping {
         dropped: &[
             drop(
@@ -1298,18 +1391,6 @@ const MAPPINGS: &[KindMapping] = &[
 ];
 
 const NOT_EXPORTED: &[NotExported] = &[
-    NotExported {
-        kind: "okta.user_schema",
-        reason: "one okta_user_schema_property per custom property: not generated yet (one snapshot resource becomes many Terraform resources)",
-    },
-    NotExported {
-        kind: "okta.group_schema",
-        reason: "one okta_group_schema_property per custom property: not generated yet",
-    },
-    NotExported {
-        kind: "okta.app_schema",
-        reason: "one okta_app_user_schema_property per custom property: not generated yet",
-    },
     NotExported {
         kind: "okta.profile_mapping",
         reason: "okta_profile_mapping is not mapped yet (source and target may be apps, user types or identity providers)",

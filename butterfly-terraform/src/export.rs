@@ -57,6 +57,9 @@ pub struct ExportedResource {
     pub name: String,
     /// Id for `terraform import`.
     pub import_id: String,
+    /// For rows with [`KindMapping::each`](crate::KindMapping::each): the member of the body
+    /// it is (`costCenter`).
+    pub entry: Option<String>,
     /// File it is written in.
     pub file: String,
 }
@@ -153,6 +156,8 @@ struct Planned<'s> {
     resource_type: &'static str,
     base: String,
     members: Vec<&'s Resource>,
+    /// For rows with [`KindMapping::each`]: the member of the body this resource is.
+    entry: Option<String>,
     name: String,
 }
 
@@ -271,6 +276,29 @@ pub fn export(
                     }
                 },
             };
+            if let Some(each) = row.each {
+                let entries = resource.body.pointer(each).and_then(Value::as_object);
+                let Some(entries) = entries.filter(|e| !e.is_empty()) else {
+                    omitted.push(Omission {
+                        kind: kind.clone(),
+                        resource: Some(label_of(resource)),
+                        count: 1,
+                        reason: format!("nothing at {each} to export"),
+                    });
+                    continue;
+                };
+                for key in entries.keys() {
+                    planned.push(Planned {
+                        mapping: row,
+                        resource_type,
+                        base: names::identifier(&format!("{} {key}", label_of(resource))),
+                        members: vec![resource],
+                        entry: Some(key.clone()),
+                        name: String::new(),
+                    });
+                }
+                continue;
+            }
             let key = if row.per_parent {
                 resource.parent_id.clone().unwrap_or_default()
             } else {
@@ -283,6 +311,7 @@ pub fn export(
                     resource_type,
                     base: names::identifier(&label_of(resource)),
                     members: Vec::new(),
+                    entry: None,
                     name: String::new(),
                 })
                 .members
@@ -295,10 +324,11 @@ pub fn export(
     let mut order: Vec<usize> = (0..planned.len()).collect();
     order.sort_by(|&a, &b| {
         let (pa, pb) = (&planned[a], &planned[b]);
-        (pa.resource_type, &pa.base, &pa.members[0].id).cmp(&(
+        (pa.resource_type, &pa.base, &pa.members[0].id, &pa.entry).cmp(&(
             pb.resource_type,
             &pb.base,
             &pb.members[0].id,
+            &pb.entry,
         ))
     });
     let mut taken: BTreeSet<(String, String)> = BTreeSet::new();
@@ -312,7 +342,7 @@ pub fn export(
 
     let mut addresses: HashMap<(String, String), (String, String)> = HashMap::new();
     for p in &planned {
-        if !p.mapping.per_parent {
+        if !p.mapping.per_parent && p.entry.is_none() {
             for m in &p.members {
                 addresses.insert(
                     (m.kind.clone(), m.id.clone()),
@@ -325,6 +355,7 @@ pub fn export(
     let split = planned.len() > options.split_above;
     let mut ctx = Context {
         snapshot,
+        entry: None,
         mapping,
         addresses: &addresses,
         variables: BTreeMap::new(),
@@ -348,6 +379,7 @@ pub fn export(
             resource_type: p.resource_type.to_string(),
             name: p.name.clone(),
             import_id: import_id(p, p.mapping.import_id, &snapshot.meta.tenant),
+            entry: p.entry.clone(),
             file,
         });
     }
@@ -459,6 +491,7 @@ fn import_id(p: &Planned<'_>, how: ImportId, tenant: &str) -> String {
                     "id" => r.id.clone(),
                     "parent" => parent.clone(),
                     "tenant" => tenant.to_string(),
+                    "entry" => p.entry.clone().unwrap_or_default(),
                     "leaf" => r.id.rsplit('/').next().unwrap_or_default().to_string(),
                     "parent_leaf" => parent.rsplit('/').next().unwrap_or_default().to_string(),
                     pointer => match r.body.pointer(pointer) {
@@ -478,6 +511,8 @@ fn import_id(p: &Planned<'_>, how: ImportId, tenant: &str) -> String {
 
 struct Context<'a> {
     snapshot: &'a Snapshot,
+    /// The member being written, for rows with `each`.
+    entry: Option<String>,
     mapping: &'a ProviderMapping,
     addresses: &'a HashMap<(String, String), (String, String)>,
     /// Variable name to description.
@@ -487,6 +522,15 @@ struct Context<'a> {
 impl Context<'_> {
     fn resource_block(&mut self, p: &Planned<'_>) -> Result<Block> {
         let first = p.members[0];
+        self.entry = p.entry.clone();
+        let scope: &Value = match (p.mapping.each, &p.entry) {
+            (Some(each), Some(entry)) => first
+                .body
+                .pointer(each)
+                .and_then(|e| e.get(entry))
+                .unwrap_or(&Value::Null),
+            _ => &first.body,
+        };
         let mut body = Body::builder();
         for attr in p
             .mapping
@@ -513,7 +557,7 @@ impl Context<'_> {
                     }
                 }
                 _ => {
-                    for structure in self.convert(attr, first, &first.body, &p.name)? {
+                    for structure in self.convert(attr, first, scope, &p.name)? {
                         body = match structure {
                             Item::Attr(a) => body.add_attribute(a),
                             Item::Block(b) => body.add_block(b),
@@ -551,13 +595,17 @@ impl Context<'_> {
             To::Const(ConstValue::Str(s)) => Expression::String(s.to_string()),
             To::Const(ConstValue::Bool(b)) => Expression::Bool(b),
             To::Tenant => Expression::String(self.snapshot.meta.tenant.clone()),
+            To::Entry => match &self.entry {
+                Some(entry) => Expression::String(entry.clone()),
+                None => return Ok(Vec::new()),
+            },
             To::ValueOr(default) => match value {
                 Some(v) if !v.is_null() => self.literal(v, resource, name),
                 _ => Expression::String(default.to_string()),
             },
             _ if !matches!(
                 attr.to,
-                To::IdPart(_) | To::IdPartRef(..) | To::Children(_) | To::Tenant
+                To::IdPart(_) | To::IdPartRef(..) | To::Children(_) | To::Tenant | To::Entry
             ) && value.is_none_or(Value::is_null) =>
             {
                 return Ok(Vec::new());

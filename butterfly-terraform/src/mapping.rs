@@ -101,7 +101,8 @@ pub enum ImportId {
     /// The resource's id.
     Id,
     /// A template: `{id}` the resource id, `{parent}` the parent id, `{leaf}` the last
-    /// `/`-separated part of the id, `{parent_leaf}` the last part of the parent id, and
+    /// `/`-separated part of the id, `{parent_leaf}` the last part of the parent id, `{tenant}` the
+    /// snapshot's tenant, `{entry}` the member of an `each` row, and
     /// `{/pointer}` a body value.
     Template(&'static str),
 }
@@ -145,6 +146,8 @@ pub enum To {
     Equals(&'static str),
     /// The tenant of the snapshot (PingOne's `environment_id`).
     Tenant,
+    /// For rows with [`KindMapping::each`]: the member's name (a schema property's index).
+    Entry,
     /// An object expression (a `Map of String` attribute, or a plugin-framework nested
     /// attribute) built from these attributes; left out when nothing but constants would go
     /// in it.
@@ -243,6 +246,10 @@ pub struct KindMapping {
     pub per_parent: bool,
     /// Resources the provider cannot manage.
     pub skip: Option<Skip>,
+    /// One Terraform resource per member of the object at this pointer (Okta's custom
+    /// schema properties: `/definitions/custom/properties`); attribute pointers then read the
+    /// member's value, [`To::Entry`] its name.
+    pub each: Option<&'static str>,
     /// Sub-resources are left out with their parent when the parent's row leaves it out
     /// (members of the built-in Everyone group, assignments of Okta's system apps).
     pub requires_parent: bool,
@@ -264,6 +271,7 @@ impl KindMapping {
             import_id: ImportId::Id,
             per_parent: false,
             skip: None,
+            each: None,
             requires_parent: false,
             dropped: &[],
         }

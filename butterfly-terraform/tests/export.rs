@@ -646,7 +646,8 @@ fn rebuild(attrs: &[Attr], rtype: &str, body: &Body, ids: &BTreeMap<String, Stri
             | To::IdPart(_)
             | To::IdPartRef(..)
             | To::Children(_)
-            | To::Tenant => {}
+            | To::Tenant
+            | To::Entry => {}
         }
     }
     out
@@ -711,6 +712,7 @@ fn okta_round_trip_loses_no_managed_attribute() {
     let kinds = (c.mapping.kinds)();
     let mut lost = Vec::new();
     let mut checked = 0;
+    let mut rebuilt: BTreeMap<(String, String), (Value, String)> = BTreeMap::new();
     for r in &out.resources {
         let row = c.mapping.mapping(&r.kind).unwrap();
         if row.per_parent {
@@ -731,18 +733,33 @@ fn okta_round_trip_loses_no_managed_attribute() {
             }
             continue;
         }
-        let resource = c.snapshot.get(&r.kind, &r.ids[0]).unwrap();
-        let volatile = kinds
-            .iter()
-            .find(|k| k.id() == r.kind)
-            .map(|k| k.volatile_fields())
-            .unwrap_or(&[]);
         let back = rebuild(
             row.attributes,
             &r.resource_type,
             &parsed[&r.address()],
             &ids,
         );
+        // Rows with `each` write one resource per member: gather them into one body.
+        let full = rebuilt
+            .entry((r.kind.clone(), r.ids[0].clone()))
+            .or_insert_with(|| (Value::Object(Map::new()), r.address()));
+        match (row.each, &r.entry) {
+            (Some(each), Some(entry)) => set(
+                &mut full.0,
+                &format!("{each}/{}", pointer::escape(entry)),
+                back,
+            ),
+            _ => full.0 = back,
+        }
+    }
+    for ((kind, id), (back, address)) in &rebuilt {
+        let row = c.mapping.mapping(kind).unwrap();
+        let resource = c.snapshot.get(kind, id).unwrap();
+        let volatile = kinds
+            .iter()
+            .find(|k| k.id() == kind)
+            .map(|k| k.volatile_fields())
+            .unwrap_or(&[]);
         let mut original = Vec::new();
         leaves(&resource.body, String::new(), &mut original);
         for (ptr, value) in original {
@@ -757,11 +774,7 @@ fn okta_round_trip_loses_no_managed_attribute() {
                 None => false,
             };
             if !same {
-                lost.push(format!(
-                    "{} ({}) {ptr} = {value} → {restored:?}",
-                    r.kind,
-                    r.address()
-                ));
+                lost.push(format!("{kind} ({address}) {ptr} = {value} → {restored:?}"));
             }
         }
     }
@@ -861,5 +874,31 @@ fn members_of_a_group_left_out_are_left_out_too() {
             .iter()
             .filter(|r| r.kind == "okta.group_member")
             .count()
+    );
+}
+
+#[test]
+fn custom_schema_properties_become_one_resource_each() {
+    let out = export_of(case("okta"));
+    let property = out
+        .resources
+        .iter()
+        .find(|r| r.kind == "okta.user_schema")
+        .expect("the fake org's custom user property is exported");
+    assert_eq!(property.resource_type, "okta_user_schema_property");
+    assert_eq!(property.entry.as_deref(), Some("costCenter"));
+    assert_eq!(property.import_id, "costCenter");
+    let main = &out.files["main.tf"];
+    let (_, _, body) = resources(main)
+        .into_iter()
+        .find(|(t, n, _)| *t == property.resource_type && *n == property.name)
+        .unwrap();
+    let index = body.attributes().find(|a| a.key() == "index").unwrap();
+    assert_eq!(index.expr(), &Expression::String("costCenter".into()));
+    // A schema without custom properties is listed, not dropped silently.
+    assert!(
+        out.omitted
+            .iter()
+            .any(|o| o.kind == "okta.group_schema" && o.reason.contains("nothing at"))
     );
 }
