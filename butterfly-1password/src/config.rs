@@ -94,9 +94,7 @@ impl OnePasswordConfig {
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<OnePasswordConfig> {
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         let missing = |var: &str, key: &str, what: &str| {
-            Error::config(format!(
-                "{var} is not set: {what} ([onepassword] {key} in a config file)"
-            ))
+            butterfly_core::registry::missing_setting("onepassword", var, key, what)
         };
         let config = OnePasswordConfig {
             host: get(HOST_VAR).ok_or_else(|| {

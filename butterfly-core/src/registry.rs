@@ -250,3 +250,19 @@ impl Registry {
             })
     }
 }
+
+/// The [`Config`](crate::ErrorKind::Config) error of a required setting that is not set: names
+/// the variable, what it holds, and its key in the provider's `[table]` of a config file.
+///
+/// ```
+/// let err = butterfly_core::registry::missing_setting("ping", "PINGONE_CLIENT_ID", "client_id", "the worker app's client id");
+/// assert_eq!(err.kind(), butterfly_core::ErrorKind::Config);
+/// assert!(err.to_string().ends_with(
+///     "PINGONE_CLIENT_ID is not set: the worker app's client id ([ping] client_id in a config file)"
+/// ));
+/// ```
+pub fn missing_setting(table: &str, var: &str, key: &str, what: &str) -> Error {
+    Error::config(format!(
+        "{var} is not set: {what} ([{table}] {key} in a config file)"
+    ))
+}

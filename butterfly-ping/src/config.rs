@@ -83,9 +83,7 @@ impl PingConfig {
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<PingConfig> {
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         let missing = |var: &str, key: &str, what: &str| {
-            Error::config(format!(
-                "{var} is not set: {what} ([ping] {key} in a config file)"
-            ))
+            butterfly_core::registry::missing_setting("ping", var, key, what)
         };
         let config = PingConfig {
             environment_id: get("PINGONE_ENVIRONMENT_ID").ok_or_else(|| {

@@ -79,9 +79,7 @@ impl WorkflowsConfig {
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<WorkflowsConfig> {
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         let missing = |var: &str, key: &str, what: &str| {
-            Error::config(format!(
-                "{var} is not set: {what} ([workflows] {key} in a config file)"
-            ))
+            butterfly_core::registry::missing_setting("workflows", var, key, what)
         };
         let config = WorkflowsConfig {
             org_url: get(ORG_URL_VAR).ok_or_else(|| {
