@@ -50,6 +50,39 @@ pub static MAPPING: ProviderMapping = ProviderMapping {
 
 const MAPPINGS: &[KindMapping] = &[
     KindMapping {
+        import_id: ImportId::Template("{/trigger_id}"),
+        skip: Some(|r, _| {
+            r.body
+                .get("bindings")
+                .and_then(Value::as_array)
+                .is_none_or(Vec::is_empty)
+                .then_some("no action is bound to this trigger: nothing to manage")
+        }),
+        ..KindMapping::new(
+            "auth0.action_binding",
+            "auth0_trigger_actions",
+            &[
+                v("trigger", "/trigger_id"),
+                v("actions", "/bindings").to(To::Blocks(&[
+                    v("id", "/action/id").to(To::Ref("auth0.action")),
+                    v("display_name", "/display_name"),
+                ])),
+            ],
+        )
+    },
+    KindMapping {
+        per_parent: true,
+        import_id: ImportId::Template("{parent}"),
+        ..KindMapping::new(
+            "auth0.connection_client",
+            "auth0_connection_clients",
+            &[
+                v("connection_id", "").to(To::ParentRef("auth0.connection")),
+                v("enabled_clients", "/client_id").to(To::Collect("auth0.client")),
+            ],
+        )
+    },
+    KindMapping {
         skip: Some(|r, _| {
             flag(r, "global").then_some("the tenant's global client (All Applications) is built in")
         }),
@@ -279,14 +312,6 @@ const MAPPINGS: &[KindMapping] = &[
 ];
 
 const NOT_EXPORTED: &[NotExported] = &[
-    NotExported {
-        kind: "auth0.action_binding",
-        reason: "auth0_trigger_actions takes every binding of a trigger at once: not generated yet",
-    },
-    NotExported {
-        kind: "auth0.connection_client",
-        reason: "auth0_connection_clients takes every client of a connection at once: not generated yet",
-    },
     NotExported {
         kind: "auth0.hook",
         reason: "hooks are deprecated by Auth0 (replaced by actions); not exported",

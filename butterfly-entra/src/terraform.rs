@@ -56,6 +56,26 @@ pub static MAPPING: ProviderMapping = ProviderMapping {
 
 const MAPPINGS: &[KindMapping] = &[
     KindMapping {
+        import_id: ImportId::Template("/servicePrincipals/{parent}/appRoleAssignedTo/{leaf}"),
+        dropped: &[
+            drop("/principalDisplayName", "read back from the principal"),
+            drop("/resourceDisplayName", "read back from the resource"),
+            drop("/principalType", "follows from the principal"),
+        ],
+        ..KindMapping::new(
+            "entra.app_role_assignment",
+            "azuread_app_role_assignment",
+            &[
+                v("app_role_id", "/appRoleId"),
+                v("principal_object_id", "/principal/user").to(To::Ref("entra.user")),
+                v("principal_object_id", "/principal/group").to(To::Ref("entra.group")),
+                v("principal_object_id", "/principal/servicePrincipal")
+                    .to(To::Ref("entra.service_principal")),
+                v("resource_object_id", "/resourceId").to(To::Ref("entra.service_principal")),
+            ],
+        )
+    },
+    KindMapping {
         import_id: ImportId::Template("/users/{id}"),
         dropped: &[
             drop(
@@ -299,10 +319,6 @@ const NOT_EXPORTED: &[NotExported] = &[
     NotExported {
         kind: "entra.administrative_unit_member",
         reason: "azuread_administrative_unit_member is not mapped yet",
-    },
-    NotExported {
-        kind: "entra.app_role_assignment",
-        reason: "azuread_app_role_assignment is not mapped yet",
     },
     NotExported {
         kind: "entra.application_owner",

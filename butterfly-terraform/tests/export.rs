@@ -47,6 +47,15 @@ fn schema_problems(case: &Case) -> Vec<String> {
                 continue;
             };
             check_body(&format!("{rtype}.{name}"), "", attrs, &body, &mut problems);
+            let mut keys = BTreeSet::new();
+            for attr in body.attributes() {
+                if !keys.insert(attr.key()) {
+                    problems.push(format!(
+                        "{rtype}.{name}: attribute {} set twice",
+                        attr.key()
+                    ));
+                }
+            }
             let present: BTreeSet<&str> = body
                 .attributes()
                 .map(|a| a.key())
