@@ -87,13 +87,18 @@ pub struct SchemaAttr {
     pub sensitive: bool,
 }
 
-/// Resource type → attributes, from `shared/fixtures/terraform-schemas/<dir>/schema-from-docs.json`.
+/// Resource type → attributes, from the fixture `terraform-schemas/<dir>/schema-from-docs.json`
+/// (`butterfly_testkit::fixtures`: `../shared/fixtures` beside the repository).
 pub fn schema(dir: &str) -> BTreeMap<String, Vec<SchemaAttr>> {
-    let path = format!(
-        "{}/../../shared/fixtures/terraform-schemas/{dir}/schema-from-docs.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let path = butterfly_testkit::fixtures::path(&format!(
+        "terraform-schemas/{dir}/schema-from-docs.json"
+    ));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (the schemas are in ../shared/fixtures beside the repository, or under BUTTERFLY_FIXTURES)",
+            path.display()
+        )
+    });
     let json: Value = serde_json::from_str(&text).unwrap();
     let mut out = BTreeMap::new();
     for (name, resource) in json["resources"].as_object().unwrap() {
@@ -135,10 +140,9 @@ pub fn resources(text: &str) -> Vec<(String, String, hcl::Body)> {
 /// list (before the first `---` of the Argument Reference); `None` for other providers.
 pub fn azuread_top_required(resource_type: &str) -> Option<std::collections::BTreeSet<String>> {
     let name = resource_type.strip_prefix("azuread_")?;
-    let path = format!(
-        "{}/../../shared/fixtures/terraform-schemas/azuread/docs/resources/{name}.md",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = butterfly_testkit::fixtures::path(&format!(
+        "terraform-schemas/azuread/docs/resources/{name}.md"
+    ));
     let text = std::fs::read_to_string(path).ok()?;
     let section = text.split("## Argument Reference").nth(1)?;
     let top = section.split("\n---").next()?;
