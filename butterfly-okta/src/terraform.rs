@@ -260,6 +260,54 @@ pub static MAPPING: ProviderMapping = ProviderMapping {
 
 const MAPPINGS: &[KindMapping] = &[
     KindMapping {
+        per_parent: true,
+        import_id: ImportId::Template("{parent}"),
+        skip: Some(|r, _| {
+            (r.body.get("type").and_then(Value::as_str) == Some("CUSTOM")).then_some(
+                "custom role assignment: okta_admin_role_custom_assignments is not mapped yet",
+            )
+        }),
+        ..KindMapping::new(
+            "okta.role_assignment",
+            "okta_user_admin_roles",
+            &[
+                v("user_id", "").to(To::ParentRef("okta.user")),
+                v("admin_roles", "/type").to(To::Collect("okta.role_assignment")),
+            ],
+        )
+    },
+    KindMapping {
+        dropped: &[
+            drop("/source/name", "read back from the source"),
+            drop("/source/type", "read back from the source"),
+            drop("/target/name", "read back from the target"),
+            drop("/target/type", "read back from the target"),
+        ],
+        ..KindMapping::new(
+            "okta.profile_mapping",
+            "okta_profile_mapping",
+            &[
+                v("source_id", "/source/id").to(To::RefAny(&[
+                    "okta.app",
+                    "okta.user_type",
+                    "okta.idp",
+                ])),
+                v("target_id", "/target/id").to(To::RefAny(&[
+                    "okta.app",
+                    "okta.user_type",
+                    "okta.idp",
+                ])),
+                v("mappings", "/properties").to(To::MapBlocks(
+                    "id",
+                    &[
+                        v("expression", "/expression"),
+                        v("push_status", "/pushStatus"),
+                    ],
+                )),
+            ],
+        )
+    },
+    KindMapping {
         each: Some("/definitions/custom/properties"),
         import_id: ImportId::Template("{entry}"),
         dropped: SCHEMA_DROPPED,
@@ -1392,10 +1440,6 @@ const MAPPINGS: &[KindMapping] = &[
 
 const NOT_EXPORTED: &[NotExported] = &[
     NotExported {
-        kind: "okta.profile_mapping",
-        reason: "okta_profile_mapping is not mapped yet (source and target may be apps, user types or identity providers)",
-    },
-    NotExported {
         kind: "okta.ui_schema",
         reason: "okta_ui_schema is not mapped yet (its ui_schema block nests elements the schema fixture does not describe)",
     },
@@ -1409,11 +1453,7 @@ const NOT_EXPORTED: &[NotExported] = &[
     },
     NotExported {
         kind: "okta.admin_user",
-        reason: "admin role assignees: their roles are the okta.role_assignment kind",
-    },
-    NotExported {
-        kind: "okta.role_assignment",
-        reason: "okta_user_admin_roles / okta_admin_role_custom_assignments are not mapped yet",
+        reason: "admin role assignees: their roles are the okta.role_assignment kind (okta_user_admin_roles)",
     },
     NotExported {
         kind: "okta.role_permission",

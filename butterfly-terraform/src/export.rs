@@ -226,9 +226,17 @@ pub fn export(
         let label_of = |r: &Resource| -> String {
             match (&parent, &r.parent_id) {
                 (Some(pk), Some(pid)) => {
-                    let p = snapshot
-                        .get(pk, pid)
-                        .map(|p| p.label().to_string())
+                    // The parent's natural key, else that of the resource the row refers to
+                    // by the parent's id (an Okta admin assignee is a user).
+                    let keyed =
+                        |kind: &str| snapshot.get(kind, pid).and_then(|p| p.natural_key.clone());
+                    let p = keyed(pk)
+                        .or_else(|| {
+                            row.attributes.iter().find_map(|a| match a.to {
+                                To::ParentRef(k) => keyed(k),
+                                _ => None,
+                            })
+                        })
                         .unwrap_or_else(|| pid.clone());
                     if row.per_parent {
                         p

@@ -725,20 +725,37 @@ fn okta_round_trip_loses_no_managed_attribute() {
     for r in &out.resources {
         let row = c.mapping.mapping(&r.kind).unwrap();
         if row.per_parent {
-            // Memberships: every member's id is in the list.
+            // Memberships, admin roles: every member's value is in the collected list (or
+            // its block is there).
             let body = &parsed[&r.address()];
-            let users = body
-                .attributes()
-                .find(|a| a.key() == "users")
-                .map(|a| to_json(a.expr(), &ids))
-                .unwrap();
-            for id in &r.ids {
-                let member = c.snapshot.get(&r.kind, id).unwrap();
-                assert!(
-                    users.as_array().unwrap().contains(&member.body["id"]),
-                    "{} lost member {id}",
-                    r.address()
-                );
+            for attr in row.attributes {
+                match attr.to {
+                    To::Collect(_) => {
+                        let list = body
+                            .attributes()
+                            .find(|a| a.key() == attr.name)
+                            .map(|a| to_json(a.expr(), &ids))
+                            .unwrap();
+                        for id in &r.ids {
+                            let member = c.snapshot.get(&r.kind, id).unwrap();
+                            let value = member.body.pointer(attr.pointer).unwrap();
+                            assert!(
+                                list.as_array().unwrap().contains(value),
+                                "{} lost {value}",
+                                r.address()
+                            );
+                            checked += 1;
+                        }
+                    }
+                    To::CollectBlocks(_) => {
+                        let blocks = body
+                            .blocks()
+                            .filter(|b| b.identifier() == attr.name)
+                            .count();
+                        assert_eq!(blocks, r.ids.len(), "{}", r.address());
+                    }
+                    _ => {}
+                }
             }
             continue;
         }
