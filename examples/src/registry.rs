@@ -256,3 +256,14 @@ pub fn restore_extras(provider: &str) -> Option<RestoreExtras> {
         select: butterfly_workflows::restore::options,
     })
 }
+
+/// Every provider's Terraform mapping table (the official Terraform provider's resource types
+/// for its kinds), for `butterfly export terraform`.
+pub fn terraform_mappings() -> Vec<&'static butterfly_terraform::ProviderMapping> {
+    vec![
+        &butterfly_okta::terraform::MAPPING,
+        &butterfly_auth0::terraform::MAPPING,
+        &butterfly_entra::terraform::MAPPING,
+        &butterfly_ping::terraform::MAPPING,
+    ]
+}

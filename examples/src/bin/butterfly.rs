@@ -181,6 +181,11 @@ enum Command {
         #[arg(long)]
         kind: Option<String>,
     },
+    /// Export a stored snapshot (never the live tenant).
+    Export {
+        #[command(subcommand)]
+        what: ExportCommand,
+    },
     /// Write a new random store key (for `--store-key-file`) to a file readable by its owner
     /// only; an existing file is never overwritten.
     Keygen {
@@ -258,6 +263,31 @@ enum Command {
         /// Okta Workflows: table schemas only, without their rows.
         #[arg(long)]
         skip_table_data: bool,
+    },
+}
+
+/// What `export` writes.
+#[derive(Debug, Subcommand)]
+enum ExportCommand {
+    /// Terraform (HCL) for the provider's official Terraform provider: `main.tf` (or one file
+    /// per kind), `providers.tf`, `variables.tf` (a sensitive variable per secret),
+    /// `terraform.tfvars.example`, imports, and `NOT-EXPORTED.md` with every kind or field left
+    /// out and why.
+    Terraform {
+        /// Snapshot id or `latest`.
+        snapshot: String,
+        /// Only these kinds (`okta.group` or `group`), comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        kinds: Option<Vec<String>>,
+        /// Directory to write to (created if missing).
+        #[arg(long, default_value = "terraform")]
+        out: PathBuf,
+        /// Terraform 1.5+ `import { to, id }` blocks in imports.tf (the default).
+        #[arg(long, conflicts_with = "import_commands")]
+        import_blocks: bool,
+        /// `terraform import` commands in import.sh, for Terraform before 1.5.
+        #[arg(long)]
+        import_commands: bool,
     },
 }
 
@@ -782,6 +812,54 @@ async fn run(cli: &Cli) -> Result<u8> {
                         }
                     }
                 }
+            }
+            Ok(exit::OK)
+        }
+        Command::Export {
+            what:
+                ExportCommand::Terraform {
+                    snapshot,
+                    kinds,
+                    out,
+                    import_commands,
+                    ..
+                },
+        } => {
+            let store = open_existing_store(cli).await?;
+            let id = resolve(cli, &store, snapshot).await?;
+            let snap = store.load(&id).await?;
+            let mappings = registry::terraform_mappings();
+            let mapping = butterfly_terraform::mapping_for(&snap, &mappings)?;
+            let options = butterfly_terraform::ExportOptions {
+                kinds: kinds.clone(),
+                import: if *import_commands {
+                    butterfly_terraform::ImportStyle::Commands
+                } else {
+                    butterfly_terraform::ImportStyle::Blocks
+                },
+                ..Default::default()
+            };
+            let export = butterfly_terraform::export(&snap, mapping, &options)?;
+            let written = export.write_to(out)?;
+            if cli.json {
+                print_json(&json!({
+                    "snapshot": id.to_string(),
+                    "dir": out,
+                    "files": written,
+                    "resources": export.resources.len(),
+                    "not_exported": export.omitted.len(),
+                    "variables": export.variables.len(),
+                }))?;
+            } else {
+                outln!(
+                    "{} {} resources of {id} to {} ({} files; {} kinds or resources not exported, see NOT-EXPORTED.md; {} secret variables)",
+                    style.good("exported"),
+                    export.resources.len(),
+                    out.display(),
+                    written.len(),
+                    export.omitted.len(),
+                    export.variables.len()
+                );
             }
             Ok(exit::OK)
         }
