@@ -237,7 +237,7 @@ impl Counts {
     /// One line: `Workflows restore: 1 folder (3 flows, restored off), 2 tables (2 with rows), 0 connectors`.
     pub fn render(&self) -> String {
         format!(
-            "Workflows restore: {} folders ({} flows, restored off), {} tables ({} with rows), {} connectors (Connector Builder projects)",
+            "Workflows restore: folders {}, flows {} (restored off), tables {} ({} with rows), connectors {} (Connector Builder projects)",
             self.folders, self.flows, self.tables, self.table_rows, self.connector_projects
         )
     }

@@ -46,7 +46,7 @@ fn the_demo_recovers_every_tenant() {
     // Okta Workflows sums its plan up in folders, tables and connectors, and ends with the
     // post-restore checklist.
     assert!(
-        stdout.contains("Workflows restore: 1 folders")
+        stdout.contains("Workflows restore: folders 1,")
             && stdout.contains("Post-restore checklist:"),
         "the Workflows incident is planned with its counts and checklist"
     );

@@ -82,7 +82,7 @@ async fn a_deleted_folder_is_restored_through_the_cli_after_typing_restore() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let said = text(&out);
     assert!(
-        said.contains("Workflows restore: 1 folders") && said.contains("connectors"),
+        said.contains("Workflows restore: folders 1,") && said.contains("connectors"),
         "{said}"
     );
     assert!(said.contains("(dry run: nothing was written)"), "{said}");
