@@ -394,7 +394,11 @@ async fn a_deleted_folder_is_planned_with_counts_and_zero_writes_then_restored_d
             connector_projects: 0
         }
     );
-    assert!(counts.render().contains("folders 1,"), "{}", counts.render());
+    assert!(
+        counts.render().contains("folders 1,"),
+        "{}",
+        counts.render()
+    );
     assert!(
         plan.notes.iter().any(|n| n.contains("(Restored)")),
         "{:?}",
