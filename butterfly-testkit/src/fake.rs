@@ -155,6 +155,17 @@ pub trait FakeApi: Send + Sync + 'static {
     }
 }
 
+/// [`FakeApi::limit_headers`] of an API that sends no rate-limit header but `Retry-After`
+/// (whole seconds, at least 1) on a refused request: PingOne, 1Password Connect, Workflows.
+pub fn retry_after_only(reset_in: Duration, refused: bool) -> Option<Vec<(String, String)>> {
+    if refused {
+        let secs = reset_in.as_secs_f64().ceil().max(1.0) as u64;
+        Some(vec![("retry-after".to_string(), secs.to_string())])
+    } else {
+        Some(Vec::new())
+    }
+}
+
 /// How rate-limit buckets count requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RateLimitMode {

@@ -839,12 +839,7 @@ impl FakeApi for OnePasswordApi {
         reset_in: Duration,
         refused: bool,
     ) -> Option<Vec<(String, String)>> {
-        if refused {
-            let secs = reset_in.as_secs_f64().ceil().max(1.0) as u64;
-            Some(vec![("retry-after".to_string(), secs.to_string())])
-        } else {
-            Some(Vec::new())
-        }
+        crate::fake::retry_after_only(reset_in, refused)
     }
 }
 

@@ -2268,18 +2268,12 @@ impl FakeApi for PingApi {
 
     fn limit_headers(
         &self,
-        limit: u32,
-        used: u32,
+        _limit: u32,
+        _used: u32,
         reset_in: Duration,
         refused: bool,
     ) -> Option<Vec<(String, String)>> {
-        let _ = (limit, used);
-        if refused {
-            let secs = reset_in.as_secs_f64().ceil().max(1.0) as u64;
-            Some(vec![("retry-after".to_string(), secs.to_string())])
-        } else {
-            Some(Vec::new())
-        }
+        crate::fake::retry_after_only(reset_in, refused)
     }
 }
 
